@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+// mcutune: searches for the fixed-point program that runs a trained model best on a microcontroller.
+import PackageDescription
+
+let package = Package(
+    name: "mcutune",
+    products: [
+        .executable(name: "tune", targets: ["TuneCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // The model IR: tensors, ops, graphs, the model and dataset file formats, shape checking, lowering.
+        .target(name: "ModelIR"),
+        // Boards: clock, RAM, flash (and later the cost-model coefficients).
+        .target(name: "Hardware"),
+        // Batched evaluation of a graph over a dataset split on OpenBLAS.
+        .target(name: "Evaluator", dependencies: ["ModelIR", "CBLAS"]),
+        // The search and the jobs the CLI runs.
+        .target(name: "Tuner", dependencies: ["ModelIR", "Evaluator", "Hardware"]),
+        .executableTarget(
+            name: "TuneCLI",
+            dependencies: [
+                "Tuner", "ModelIR", "Evaluator", "Hardware",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Fixtures and helpers shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
+        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
+        .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "ModelIR", "TestSupport"]),
+        .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,118 @@
+import Foundation
+
+/// One split of a dataset, held in memory: inputs, labels and (for sequences) lengths.
+public struct DatasetSplit: Sendable {
+    public var name: String
+    /// Row-major `[count, ...sampleShape]`, or `[count, maxSteps, ...stepShape]` for sequences.
+    public var inputs: [Double]
+    public var labels: [Int]
+    /// Steps of each sequence (nil for non-sequence data).
+    public var lengths: [Int]?
+    public var sampleShape: Shape
+    public var maxSteps: Int
+
+    public var count: Int { labels.count }
+}
+
+/// A dataset directory (docs/model-format.md): `dataset.json` and `SPLIT_x/y/lengths.npy`.
+public struct Dataset: Sendable {
+    public struct Description: Codable, Sendable {
+        public var format: String
+        public var version: Int
+        public var name: String
+        public var source: String?
+        public var script: String?
+        public var sample_shape: [Int]
+        public var sequence: Bool?
+        public var classes: Int
+        public var splits: [String: Int]?
+    }
+
+    public var directory: String
+    public var description: Description
+
+    public var isSequence: Bool { description.sequence ?? false }
+    public var classes: Int { description.classes }
+
+    public static func open(_ directory: String) throws(ModelError) -> Dataset {
+        let jsonPath = (directory as NSString).appendingPathComponent("dataset.json")
+        guard FileManager.default.fileExists(atPath: jsonPath) else {
+            throw .fileNotFound(path: jsonPath, what: "dataset description")
+        }
+        guard let data = FileManager.default.contents(atPath: jsonPath) else {
+            throw .unreadable(path: jsonPath, reason: "permission denied or not a file")
+        }
+        let description: Description
+        do { description = try JSONDecoder().decode(Description.self, from: data) } catch let error as DecodingError {
+            throw .malformedJSON(path: jsonPath, reason: ModelFile.describe(error))
+        } catch { throw .malformedJSON(path: jsonPath, reason: "\(error)") }
+        guard description.format == "mcutune-dataset", description.version == 1 else {
+            throw .unsupportedFormat(path: jsonPath, found: "format '\(description.format)' version \(description.version)",
+                                     expected: "\"mcutune-dataset\" version 1")
+        }
+        guard description.classes >= 1 else {
+            throw .datasetMismatch(path: jsonPath, reason: "classes must be at least 1")
+        }
+        return Dataset(directory: directory, description: description)
+    }
+
+    /// Splits present on disk, in the order train, val, test.
+    public var availableSplits: [String] {
+        ["train", "val", "test"].filter { FileManager.default.fileExists(atPath: path($0, "x")) }
+    }
+
+    private func path(_ split: String, _ part: String) -> String {
+        (directory as NSString).appendingPathComponent("\(split)_\(part).npy")
+    }
+
+    public func load(split: String) throws(ModelError) -> DatasetSplit {
+        let xPath = path(split, "x"), yPath = path(split, "y")
+        guard FileManager.default.fileExists(atPath: xPath) else {
+            throw .fileNotFound(path: xPath, what: "split '\(split)' (available: \(availableSplits.joined(separator: ", ")))")
+        }
+        let x = try NumpyArray.read(contentsOf: xPath)
+        let y = try NumpyArray.read(contentsOf: yPath)
+        let sample = description.sample_shape
+        guard y.shape.count == 1, !x.shape.isEmpty, x.shape[0] == y.shape[0] else {
+            throw .datasetMismatch(path: yPath, reason: "labels have shape \(y.shape), inputs \(x.shape): expected [N] and [N, ...]")
+        }
+        let count = y.shape[0]
+        if let bad = y.values.firstIndex(where: { $0 < 0 || $0 >= Double(description.classes) || $0.rounded() != $0 }) {
+            throw .datasetMismatch(path: yPath, reason:
+                "label \(y.values[bad]) at index \(bad) is not a class in 0..<\(description.classes)")
+        }
+        var lengths: [Int]? = nil
+        var maxSteps = 1
+        if isSequence {
+            guard x.shape.count == sample.count + 2, Array(x.shape.dropFirst(2)) == sample, x.shape[1] >= 1 else {
+                throw .datasetMismatch(path: xPath, reason: "inputs have shape \(x.shape); expected [N, steps] + \(sample)")
+            }
+            maxSteps = x.shape[1]
+            let lengthPath = path(split, "lengths")
+            let l = try NumpyArray.read(contentsOf: lengthPath)
+            guard l.shape == [count], l.values.allSatisfy({ $0 >= 1 && $0 <= Double(maxSteps) }) else {
+                throw .datasetMismatch(path: lengthPath, reason: "lengths must have shape [\(count)] and lie in 1...\(maxSteps)")
+            }
+            lengths = l.values.map { Int($0) }
+        } else {
+            guard Array(x.shape.dropFirst()) == sample else {
+                throw .datasetMismatch(path: xPath, reason: "inputs have shape \(x.shape); expected [N] + \(sample)")
+            }
+        }
+        return DatasetSplit(name: split, inputs: x.values, labels: y.values.map { Int($0) }, lengths: lengths,
+                            sampleShape: Shape(sample), maxSteps: maxSteps)
+    }
+
+    /// Checks that this dataset feeds `graph`: same sample shape and sequence kind, and a class per output.
+    public func check(against graph: Graph) throws(ModelError) {
+        let jsonPath = (directory as NSString).appendingPathComponent("dataset.json")
+        guard Shape(description.sample_shape) == graph.input.shape, isSequence == graph.input.isSequence else {
+            throw .datasetMismatch(path: jsonPath, reason:
+                "samples are \(Shape(description.sample_shape))\(isSequence ? " sequences" : ""), but model '\(graph.name)' takes \(graph.input.shape)\(graph.input.isSequence ? " sequences" : "")")
+        }
+        if !graph.outputsClassIndex, graph.outputShape.elementCount != description.classes {
+            throw .datasetMismatch(path: jsonPath, reason:
+                "\(description.classes) classes, but model '\(graph.name)' has \(graph.outputShape.elementCount) outputs")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// Everything that can be wrong with a model or dataset a user hands us.
+/// Each case names the file, node or tensor concerned and, where it helps, what is allowed.
+public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+    case fileNotFound(path: String, what: String)
+    case unreadable(path: String, reason: String)
+    case malformedJSON(path: String, reason: String)
+    case malformedNumpy(path: String, reason: String)
+    case unsupportedFormat(path: String, found: String, expected: String)
+    case unknownOp(node: String, op: String, allowed: [String])
+    case invalidName(String, context: String)
+    case duplicateTensor(name: String, node: String)
+    case undefinedTensor(name: String, node: String)
+    case undefinedConstant(name: String, node: String, role: String)
+    case missingWeight(node: String, op: String, role: String)
+    case unexpectedWeight(node: String, op: String, role: String, allowed: [String])
+    case wrongInputCount(node: String, op: String, found: Int, expected: String)
+    case wrongShape(tensor: String, node: String, found: Shape, expected: String)
+    case invalidAttribute(node: String, attribute: String, reason: String)
+    case sequenceMisuse(node: String, reason: String)
+    case undefinedOutput(name: String)
+    case datasetMismatch(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path, what):
+            return "\(what) not found: \(path)"
+        case let .unreadable(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .malformedJSON(path, reason):
+            return "\(path): \(reason)"
+        case let .malformedNumpy(path, reason):
+            return "\(path): not a valid .npy file: \(reason)"
+        case let .unsupportedFormat(path, found, expected):
+            return "\(path): unsupported \(found); expected \(expected)"
+        case let .unknownOp(node, op, allowed):
+            return "node '\(node)': unknown op '\(op)'; known ops: \(allowed.joined(separator: ", "))"
+        case let .invalidName(name, context):
+            return "\(context): invalid name '\(name)'; names match [A-Za-z_][A-Za-z0-9_.]*"
+        case let .duplicateTensor(name, node):
+            return "node '\(node)': tensor '\(name)' is already defined"
+        case let .undefinedTensor(name, node):
+            return "node '\(node)': input '\(name)' is not the graph input or the output of an earlier node"
+        case let .undefinedConstant(name, node, role):
+            return "node '\(node)': weight \(role) refers to '\(name)', which is not in \"constants\""
+        case let .missingWeight(node, op, role):
+            return "node '\(node)' (\(op)): missing weight '\(role)'"
+        case let .unexpectedWeight(node, op, role, allowed):
+            return "node '\(node)' (\(op)): unknown weight role '\(role)'; allowed: \(allowed.joined(separator: ", "))"
+        case let .wrongInputCount(node, op, found, expected):
+            return "node '\(node)' (\(op)): \(found) inputs, expected \(expected)"
+        case let .wrongShape(tensor, node, found, expected):
+            return "node '\(node)': tensor '\(tensor)' has shape \(found), expected \(expected)"
+        case let .invalidAttribute(node, attribute, reason):
+            return "node '\(node)': attribute '\(attribute)' \(reason)"
+        case let .sequenceMisuse(node, reason):
+            return "node '\(node)': \(reason)"
+        case let .undefinedOutput(name):
+            return "output '\(name)' is not produced by any node"
+        case let .datasetMismatch(path, reason):
+            return "\(path): \(reason)"
+        }
+    }
+}

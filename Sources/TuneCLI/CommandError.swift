@@ -1,0 +1,24 @@
+import Hardware
+import ModelIR
+import Tuner
+
+/// An error from a subcommand's work, printed by ArgumentParser as one line, `Error: <what>`.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
+    init(_ error: ModelError) { description = error.description }
+    init(_ error: TunerError) { description = error.description }
+    init(_ error: TargetCatalog.Failure) { description = error.description }
+}
+
+/// Runs `body`, turning the typed errors of the modules into `CommandError`s.
+func reporting<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ModelError {
+        throw CommandError(error)
+    } catch let error as TunerError {
+        throw CommandError(error)
+    } catch let error as TargetCatalog.Failure {
+        throw CommandError(error)
+    }
+}

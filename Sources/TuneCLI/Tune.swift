@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Tune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Search for the fixed-point program that runs a trained model best on a microcontroller.",
+        discussion: """
+            With no subcommand, tunes a model for a board: `tune --budget-ram 2048 --target uno`.
+            Without --model it uses the bundled default, \(defaultModelNote).
+            """,
+        version: "0.1.0",
+        subcommands: [Run.self, Inspect.self, Targets.self],
+        defaultSubcommand: Run.self
+    )
+
+    static let defaultModelNote = "a FastGRNN speaker classifier on JapaneseVowels (models/fastgrnn-japanesevowels)"
+}

@@ -1,0 +1,17 @@
+/// Errors of the jobs the tool runs, each naming the option or file concerned and what is allowed.
+public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
+    case resourcesNotFound(searched: [String])
+    case noDataset(model: String)
+    case budgetExceedsTarget(option: String, bytes: Int, target: String, available: Int)
+
+    public var description: String {
+        switch self {
+        case let .resourcesNotFound(searched):
+            return "cannot find the bundled models and configs/targets (searched \(searched.joined(separator: ", "))); set MCUTUNE_HOME to the checkout"
+        case let .noDataset(model):
+            return "model '\(model)' names no dataset; pass --data DIR"
+        case let .budgetExceedsTarget(option, bytes, target, available):
+            return "\(option) \(bytes) exceeds the \(available) bytes that target '\(target)' has"
+        }
+    }
+}
