@@ -12,6 +12,15 @@ public struct DatasetSplit: Sendable {
     public var maxSteps: Int
 
     public var count: Int { labels.count }
+
+    public init(name: String, inputs: [Double], labels: [Int], lengths: [Int]?, sampleShape: Shape, maxSteps: Int) {
+        self.name = name
+        self.inputs = inputs
+        self.labels = labels
+        self.lengths = lengths
+        self.sampleShape = sampleShape
+        self.maxSteps = maxSteps
+    }
 }
 
 /// A dataset directory (docs/model-format.md): `dataset.json` and `SPLIT_x/y/lengths.npy`.

@@ -81,8 +81,9 @@ public struct ModelFile: Codable, Sendable {
         case let .typeMismatch(type, context), let .valueNotFound(type, context):
             return "\(where_(context.codingPath)): expected \(type)"
         case let .dataCorrupted(context):
-            if let underlying = context.underlyingError as NSError? {
-                return "not valid JSON (\(underlying.localizedDescription))"
+            if context.codingPath.isEmpty {
+                let detail = (context.underlyingError as NSError?)?.localizedDescription ?? context.debugDescription
+                return "not valid JSON (\(detail))"
             }
             return "\(where_(context.codingPath)): \(context.debugDescription)"
         @unknown default:

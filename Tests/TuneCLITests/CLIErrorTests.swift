@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TestSupport
+import ModelIR
+
+/// Bad input through the real executable: a one-line error that names what is wrong, a non-zero
+/// exit, and no crash (a crash would exit by signal, with no "Error:" line).
+@Suite struct CLIErrorTests {
+    /// The first line of stderr, which must say it all.
+    func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try TuneExecutable.run(arguments)
+        #expect(result.status != 0, sourceLocation: sourceLocation)
+        #expect(result.status < 128, "exited by signal", sourceLocation: sourceLocation)
+        let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first == "Error: " + message, sourceLocation: sourceLocation)
+    }
+
+    func defaultModelCopy() throws -> String {
+        try copyDirectory(Repository.path("models/fastgrnn-japanesevowels"), label: "cli")
+    }
+
+    @Test func unknownTarget() throws {
+        try expectError(["--target", "esp32", "--budget-ram", "2048"],
+                        "unknown target 'esp32'; known targets: uno, mega2560, nano33iot, nano33ble, stm32f746disco (see 'tune targets')")
+    }
+
+    @Test func budgetLargerThanTheBoard() throws {
+        try expectError(["--target", "uno", "--budget-ram", "4096"], "--budget-ram 4096 exceeds the 2048 bytes that target 'uno' has")
+    }
+
+    @Test func nonPositiveBudget() throws {
+        try expectError(["--budget-ram=0"], "--budget-ram must be a positive number of bytes, got 0")
+    }
+
+    @Test func missingModel() throws {
+        try expectError(["inspect", "/nonexistent/model"], "model not found: /nonexistent/model")
+    }
+
+    @Test func truncatedNumpyFile() throws {
+        let dir = try defaultModelCopy()
+        let path = "\(dir)/weights/rnn.U.npy"
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.dropLast(10).write(to: URL(fileURLWithPath: path))
+        try expectError(["inspect", dir],
+                        "\(path): not a valid .npy file: shape [16, 16] of <f4 needs 1024 data bytes, found 1014 (truncated)")
+    }
+
+    @Test func modelFileWithAWrongShape() throws {
+        let dir = try defaultModelCopy()
+        try NumpyArray(shape: [9, 15], dtype: .float32, values: Array(repeating: 0, count: 135)).write(to: "\(dir)/weights/fc.W.npy")
+        try expectError(["--model", dir], "node 'fc': tensor 'fc.W' has shape [9,15], expected [N,16] to match input 'h' [16]")
+    }
+
+    @Test func unknownOp() throws {
+        let dir = try defaultModelCopy()
+        let json = try String(contentsOfFile: "\(dir)/model.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"op\": \"Gemm\"", with: "\"op\": \"Dense\"")
+        try json.write(toFile: "\(dir)/model.json", atomically: true, encoding: .utf8)
+        try expectError(["inspect", dir], "node 'fc': unknown op 'Dense'; known ops: " + Op.fileOpNames.joined(separator: ", "))
+    }
+
+    @Test func missingWeightFile() throws {
+        let dir = try defaultModelCopy()
+        try FileManager.default.removeItem(atPath: "\(dir)/weights/rnn.zeta.npy")
+        try expectError(["--model", dir], ".npy file not found: \(dir)/weights/rnn.zeta.npy")
+    }
+
+    @Test func datasetThatDoesNotFitTheModel() throws {
+        try expectError(["inspect", "fastgrnn-japanesevowels", "--data", Repository.path("data/digits")],
+                        "\(Repository.path("data/digits"))/dataset.json: samples are [64], but model 'fastgrnn-japanesevowels' takes [12] sequences")
+    }
+
+    @Test func unknownOptionIsArgumentParsersError() throws {
+        let result = try TuneExecutable.run(["--budget-rom", "5"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: Unknown option '--budget-rom'"))
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+import TestSupport
+import ModelIR
+
+/// What the commands print on the bundled models.
+@Suite struct CLIOutputTests {
+    @Test func targetsListsTheBoards() throws {
+        let result = try TuneExecutable.run(["targets"])
+        #expect(result.status == 0)
+        let uno = result.stdout.split(separator: "\n").first { $0.hasPrefix("uno ") }.map(String.init) ?? ""
+        #expect(uno.contains("ATmega328P") && uno.contains("16 MHz") && uno.contains("2.0 KB") && uno.contains("32.0 KB"))
+    }
+
+    @Test(arguments: Repository.models)
+    func inspectPrintsTheRecordedTestAccuracy(name: String) throws {
+        let model = try ModelLoader.load(Repository.path("models/\(name)"))
+        let recorded = try #require(model.file.training?.float_test_accuracy)
+        let result = try TuneExecutable.run(["inspect", name])
+        #expect(result.status == 0, "\(result.stderr)")
+        let test = result.stdout.split(separator: "\n").first { $0.hasPrefix("test ") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        // split, samples, float accuracy, recorded accuracy, max difference
+        let percent = String(format: "%.2f%%", recorded * 100)
+        #expect(test.count == 5 && test[2] == percent && test[3] == percent, "\(result.stdout)")
+        #expect(result.stdout.contains("parameters  "))
+        #expect(result.stdout.contains("MACs        "))
+    }
+
+    @Test func defaultRunSummarisesTheBundledModel() throws {
+        let out = makeTemporaryDirectory("run")
+        let result = try TuneExecutable.run(["--budget-ram", "2048", "--target", "uno", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("model    fastgrnn-japanesevowels"))
+        #expect(result.stdout.contains("budgets  RAM 2,048 B, flash 32,768 B; seed 0"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
+        #expect(summary?["target"] as? String == "uno")
+    }
+}
