@@ -19,10 +19,12 @@ let package = Package(
         ),
         // The model IR: tensors, ops, graphs, the model and dataset file formats, shape checking, lowering.
         .target(name: "ModelIR"),
+        // Fixed-point formats, configs, integer semantics and the resolved fixed-point program.
+        .target(name: "FixedPoint", dependencies: ["ModelIR"]),
         // Boards: clock, RAM, flash (and later the cost-model coefficients).
         .target(name: "Hardware"),
         // Batched evaluation of a graph over a dataset split on OpenBLAS.
-        .target(name: "Evaluator", dependencies: ["ModelIR", "CBLAS"]),
+        .target(name: "Evaluator", dependencies: ["ModelIR", "FixedPoint", "CBLAS"]),
         // The search and the jobs the CLI runs.
         .target(name: "Tuner", dependencies: ["ModelIR", "Evaluator", "Hardware"]),
         .executableTarget(

@@ -40,35 +40,14 @@ public struct FloatEvaluator: Sendable {
     }
 
     private func runLoop(_ loop: Loop, split: DatasetSplit, observer: Observer?) -> Batch {
-        let features = graph.input.shape.elementCount
-        var states = Dictionary(uniqueKeysWithValues: loop.states.map {
-            ($0.name, Batch(zeros: split.count, columns: $0.shape.elementCount))
-        })
-        let lengths = split.lengths ?? Array(repeating: split.maxSteps, count: split.count)
-        for t in 0..<split.maxSteps {
-            let active = (0..<split.count).filter { lengths[$0] > t }
-            guard !active.isEmpty else { break }
-            var stepValues: [String: Batch] = [:]
-            var x = [Double]()
-            x.reserveCapacity(active.count * features)
-            for s in active {
-                let start = (s * split.maxSteps + t) * features
-                x += split.inputs[start..<(start + features)]
-            }
-            stepValues[loop.stepInput] = Batch(rows: active.count, columns: features, values: x)
-            observer?(loop.stepInput, stepValues[loop.stepInput] ?? Batch(zeros: 0, columns: 0))
-            let everyone = active.count == split.count
-            for state in loop.states {
-                stepValues[state.name] = everyone ? states[state.name] : states[state.name]?.gathering(active)
-            }
+        let runner = SequenceRunner(stateNames: loop.states.map { ($0.name, $0.next, $0.shape.elementCount) },
+                                    stepInput: loop.stepInput, features: graph.input.shape.elementCount)
+        let states = runner.run(inputs: split.inputs, count: split.count, maxSteps: split.maxSteps, lengths: split.lengths,
+                                observer: observer) { values in
             for node in loop.body {
-                let result = apply(node, values: stepValues)
-                stepValues[node.output] = result
+                let result = apply(node, values: values)
+                values[node.output] = result
                 observer?(node.output, result)
-            }
-            for state in loop.states {
-                guard let next = stepValues[state.next] else { continue }
-                if everyone { states[state.name] = next } else { states[state.name]?.scatter(next, to: active) }
             }
         }
         return states[loop.result] ?? Batch(zeros: split.count, columns: 0)
@@ -95,8 +74,8 @@ public struct FloatEvaluator: Sendable {
             return FloatKernels.conv2D(x, input: inputShape, window: window, weight("W") ?? Tensor(scalar: 0), weight("b"))
         case let .depthwiseConv2D(window):
             return FloatKernels.depthwiseConv2D(x, input: inputShape, window: window, weight("W") ?? Tensor(scalar: 0), weight("b"))
-        case let .maxPool(window): return FloatKernels.pool(x, input: inputShape, window: window, max: true)
-        case let .avgPool(window): return FloatKernels.pool(x, input: inputShape, window: window, max: false)
+        case let .maxPool(window): return FloatKernels.pool(x, input: inputShape, window: window, .max)
+        case let .avgPool(window): return FloatKernels.pool(x, input: inputShape, window: window, .average)
         case .relu: return FloatKernels.map(x) { max($0, 0) }
         case .relu6: return FloatKernels.map(x) { min(max($0, 0), 6) }
         case .sigmoid: return FloatKernels.map(x) { 1 / (1 + Foundation.exp(-$0)) }

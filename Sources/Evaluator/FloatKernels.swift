@@ -109,8 +109,11 @@ enum FloatKernels {
         return Batch(rows: x.rows, columns: out.height * out.width * c, values: y)
     }
 
-    /// Max or average pooling without padding.
-    static func pool(_ x: Batch, input: Shape, window: Window, max: Bool) -> Batch {
+    enum Pooling { case max, average, sum }
+
+    /// Max, average or sum pooling without padding.
+    static func pool(_ x: Batch, input: Shape, window: Window, _ mode: Pooling) -> Batch {
+        let max = mode == .max
         let (h, wd, c) = (input.dims[0], input.dims[1], input.dims[2])
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
         let area = Double(window.kernelHeight * window.kernelWidth)
@@ -127,7 +130,7 @@ enum FloatKernels {
                                 acc = max ? Swift.max(acc, v) : acc + v
                             }
                         }
-                        y[((s * out.height + oy) * out.width + ox) * c + ch] = max ? acc : acc / area
+                        y[((s * out.height + oy) * out.width + ox) * c + ch] = mode == .average ? acc / area : acc
                     }
                 }
             }

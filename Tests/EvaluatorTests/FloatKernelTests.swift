@@ -64,8 +64,8 @@ import ModelIR
     @Test func poolingByHand() {
         let x = Batch(rows: 1, columns: 4, values: [1, -2, 5, 3])  // 2x2x1
         let window = Window(kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)
-        #expect(FloatKernels.pool(x, input: Shape([2, 2, 1]), window: window, max: true).values == [5])
-        #expect(FloatKernels.pool(x, input: Shape([2, 2, 1]), window: window, max: false).values == [7.0 / 4])
+        #expect(FloatKernels.pool(x, input: Shape([2, 2, 1]), window: window, .max).values == [5])
+        #expect(FloatKernels.pool(x, input: Shape([2, 2, 1]), window: window, .average).values == [7.0 / 4])
     }
 
     @Test func denseAndSquaredDistanceByHand() {

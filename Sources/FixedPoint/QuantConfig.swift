@@ -1,0 +1,47 @@
+import Foundation
+import ModelIR
+
+/// A fixed-point configuration: a format for every tensor of a lowered graph (inputs, activations,
+/// loop states and temporaries, and every weight). Codable, so it can be saved, loaded and logged;
+/// `fingerprint` is a stable hash of its canonical JSON.
+public struct QuantConfig: Codable, Hashable, Sendable {
+    public var formats: [String: TensorFormat]
+
+    public init(formats: [String: TensorFormat]) { self.formats = formats }
+
+    /// JSON with sorted keys: the same config always has the same bytes.
+    public func canonicalJSON() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    /// FNV-1a 64 of the canonical JSON, as 16 hex digits.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonicalJSON() {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16).leftPadded(to: 16)
+    }
+
+    public static func load(_ path: String) throws(FixedPointError) -> QuantConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .configNotFound(path) }
+        do { return try JSONDecoder().decode(QuantConfig.self, from: data) } catch {
+            throw .malformedConfig(path: path, reason: "\(error)")
+        }
+    }
+
+    public func write(to path: String) throws(FixedPointError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        do { try encoder.encode(self).write(to: URL(fileURLWithPath: path)) } catch {
+            throw .malformedConfig(path: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
