@@ -21,16 +21,18 @@ let package = Package(
         .target(name: "ModelIR"),
         // Fixed-point formats, configs, integer semantics and the resolved fixed-point program.
         .target(name: "FixedPoint", dependencies: ["ModelIR"]),
+        // Self-contained C from a fixed-point program: model.h, model.c, and a host test harness.
+        .target(name: "Emit", dependencies: ["ModelIR", "FixedPoint"]),
         // Boards: clock, RAM, flash (and later the cost-model coefficients).
         .target(name: "Hardware"),
         // Batched evaluation of a graph over a dataset split on OpenBLAS.
         .target(name: "Evaluator", dependencies: ["ModelIR", "FixedPoint", "CBLAS"]),
         // The search and the jobs the CLI runs.
-        .target(name: "Tuner", dependencies: ["ModelIR", "Evaluator", "Hardware"]),
+        .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware"]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [
-                "Tuner", "ModelIR", "Evaluator", "Hardware",
+                "Tuner", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,3 +1,4 @@
+import FixedPoint
 import Hardware
 import ModelIR
 import Tuner
@@ -10,6 +11,7 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ error: ModelError) { description = error.description }
     init(_ error: TunerError) { description = error.description }
     init(_ error: TargetCatalog.Failure) { description = error.description }
+    init(_ error: FixedPointError) { description = error.description }
 }
 
 /// Runs `body`, turning the typed errors of the modules into `CommandError`s.
@@ -19,6 +21,8 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     } catch let error as TunerError {
         throw CommandError(error)
     } catch let error as TargetCatalog.Failure {
+        throw CommandError(error)
+    } catch let error as FixedPointError {
         throw CommandError(error)
     }
 }

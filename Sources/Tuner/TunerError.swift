@@ -3,6 +3,9 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case resourcesNotFound(searched: [String])
     case noDataset(model: String)
     case budgetExceedsTarget(option: String, bytes: Int, target: String, available: Int)
+    case toolMissing(tool: String, package: String)
+    case toolFailed(tool: String, output: String)
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -12,6 +15,13 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "model '\(model)' names no dataset; pass --data DIR"
         case let .budgetExceedsTarget(option, bytes, target, available):
             return "\(option) \(bytes) exceeds the \(available) bytes that target '\(target)' has"
+        case let .toolMissing(tool, package):
+            return "'\(tool)' is not installed; install it with: apt-get install -y \(package)"
+        case let .toolFailed(tool, output):
+            let lines = output.split(separator: "\n").prefix(12).joined(separator: "\n")
+            return "\(tool) failed:\n\(lines)"
+        case let .cannotWrite(path, reason):
+            return "cannot write \(path): \(reason)"
         }
     }
 }

@@ -1,0 +1,253 @@
+import FixedPoint
+import ModelIR
+
+/// One C function per node. Every kernel states its shapes, formats, accumulator and shift in a
+/// comment, and computes exactly the integer semantics of `Kernel` (docs/fixed-point.md).
+extension CEmitter {
+    mutating func emitNode(_ step: FixedStep, into c: inout CWriter) {
+        let node = step.node
+        let shapes = program.graph.shapes
+        let inputs = node.inputs.map { "\($0) \(shapes[$0] ?? Shape([])) \(program.format($0))" }.joined(separator: ", ")
+        let weights = node.weights.keys.sorted().compactMap { role in
+            node.weights[role].flatMap { program.constants[$0] }.map { "\(role) \($0.format)" }
+        }.joined(separator: ", ")
+        c.line("/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)\(detail(step.kernel)). */")
+        c.block("static void \(functionName(node))(void)") { c in
+            body(step, into: &c)
+        }
+        c.line()
+    }
+
+    private func detail(_ kernel: Kernel) -> String {
+        switch kernel {
+        case let .linear(p): return "; int\(p.accBits) accumulator (|acc| <= \(Int64(p.bound))), bias << \(p.biasShift), shift \(p.shift)"
+        case let .add(p): return "; int\(p.accBits), operands << \(p.shiftA), \(p.shiftB), shift \(p.shift)"
+        case let .mul(p): return "; int\(p.accBits), shift \(p.shift)"
+        case let .scale(m, s, a): return "; times \(m), int\(a), shift \(s)"
+        case let .avgPool(_, _, m, s, a): return "; sum times \(m), int\(a), shift \(s)"
+        case let .squaredDistance(_, sx, sp, s, a): return "; int\(a), operands << \(sx), \(sp), shift \(s)"
+        case .zero: return "; every value shifts out: zero"
+        case .alias: return "; a view of its input, no code"
+        default: return ""
+        }
+    }
+
+    private func elementType(_ tensor: String) -> String { "int\(program.format(tensor).bits)_t" }
+    private mutating func read(_ constant: String, _ index: String) -> String {
+        let bits = program.constants[constant]?.format.bits ?? 16
+        return "MCU_R\(bits)(&\(ids.name(constant))[\(index)])"
+    }
+
+    /// Adds `term` (already of the accumulator type) to `acc`.
+    private func accumulate(_ term: String, bits: Int) -> String {
+        bits == 16 ? "acc = (int16_t)(acc + \(term));" : "acc += \(term);"
+    }
+
+    /// The accumulator `v` (a variable of `accBits`) requantized by `shift` to `outBits`, when
+    /// |v| <= `bound`.
+    mutating func requant(_ v: String, accBits: Int, shift: Int, outBits: Int, bound: Double) -> String {
+        let out = "int\(outBits)_t"
+        if shift > 0 {
+            if shift >= 63 || bound < Double(sign: .plus, exponent: shift - 1, significand: 1) { return "(\(out))0" }
+            runtime.roundingShifts.insert(accBits)
+            let shifted = "mcu_rshr\(accBits)(\(v), \(shift))"
+            if outBits >= accBits { return "(\(out))\(shifted)" }
+            runtime.saturations.insert([outBits, accBits])
+            return "mcu_sat\(outBits)_\(accBits)(\(shifted))"
+        }
+        let hi = (Int64(1) << (outBits - 1)) - 1, lo = -hi - 1
+        if shift == 0 {
+            if outBits >= accBits { return "(\(out))\(v)" }
+            runtime.saturations.insert([outBits, accBits])
+            return "mcu_sat\(outBits)_\(accBits)(\(v))"
+        }
+        let k = -shift
+        let acc = CType.int(accBits)
+        if k >= outBits { return "(\(out))(\(v) > 0 ? \(hi) : \(v) < 0 ? \(CType.literal(lo, bits: outBits)) : 0)" }
+        let upper = hi >> k, lower = -((-lo) >> k)
+        return "(\(out))(\(v) > \(CType.literal(upper, bits: accBits)) ? \(hi) : \(v) < \(CType.literal(lower, bits: accBits)) ? \(CType.literal(lo, bits: outBits)) : \(v) * (\(acc))\(CType.literal(Int64(1) << k, bits: accBits)))"
+    }
+
+    private func times(_ v: String, _ shift: Int, bits: Int) -> String {
+        shift == 0 ? v : "\(v) * \(CType.literal(Int64(1) << shift, bits: bits))"
+    }
+
+    private mutating func body(_ step: FixedStep, into c: inout CWriter) {
+        let node = step.node
+        let y = pointer(node.output)
+        let x = node.inputs.first.map { pointer($0) } ?? "mcu_in"
+        let count = program.graph.shapes[node.output]?.elementCount ?? 0
+        let outBits = step.output.bits
+        let magnitude = Double(step.inputs.first?.magnitude ?? 32768)
+        switch step.kernel {
+        case let .linear(plan):
+            linear(plan, step: step, x: x, y: y, into: &c)
+        case let .add(plan):
+            let t = CType.int(plan.accBits)
+            let b: String
+            if node.inputs.count == 2 {
+                b = "(\(t))\(pointer(node.inputs[1]))[i]"
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = "(\(t))\(CType.literal(q.values[0], bits: plan.accBits))"
+            } else {
+                b = "(\(t))\(read(plan.constant ?? "", "i"))"
+            }
+            let bound = Double.greatestFiniteMagnitude
+            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: bound)
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)[i]", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
+                c.line("\(y)[i] = \(rq);")
+            }
+        case let .mul(plan):
+            let t = CType.int(plan.accBits)
+            let b: String
+            if node.inputs.count == 2 {
+                b = "\(pointer(node.inputs[1]))[i]"
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = "(\(t))\(CType.literal(q.values[0], bits: plan.accBits))"
+            } else {
+                b = read(plan.constant ?? "", "i")
+            }
+            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("\(t) acc = (\(t))((\(t))\(x)[i] * \(b));")
+                c.line("\(y)[i] = \(rq);")
+            }
+        case let .scale(multiplier, shift, accBits):
+            let t = CType.int(accBits)
+            let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("\(t) acc = (\(t))((\(t))\(x)[i] * \(CType.literal(multiplier, bits: accBits)));")
+                c.line("\(y)[i] = \(rq);")
+            }
+        case let .clamp(lo, hi, shift):
+            let rq = requant("v", accBits: 32, shift: shift, outBits: outBits, bound: magnitude)
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("int32_t v = \(x)[i];")
+                c.line("if (v < \(CType.literal(lo, bits: 32))) v = \(CType.literal(lo, bits: 32));")
+                c.line("if (v > \(CType.literal(hi, bits: 32))) v = \(CType.literal(hi, bits: 32));")
+                c.line("\(y)[i] = \(rq);")
+            }
+        case let .maxPool(window, input, shift):
+            let rq = requant("m", accBits: 32, shift: shift, outBits: outBits, bound: magnitude)
+            pool(window: window, input: input, x: x, y: y, into: &c, start: "int32_t m = \(x)[FIRST];",
+                 update: "if (\(x)[AT] > m) m = \(x)[AT];", finish: ["OUT = \(rq);"])
+        case let .avgPool(window, input, multiplier, shift, accBits):
+            let t = CType.int(accBits)
+            let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            pool(window: window, input: input, x: x, y: y, into: &c, start: "\(t) acc = 0;",
+                 update: accumulate("(\(t))\(x)[AT]", bits: accBits),
+                 finish: ["acc = (\(t))(acc * \(CType.literal(multiplier, bits: accBits)));", "OUT = \(rq);"])
+        case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
+            let isSigmoid: Bool
+            if case .sigmoid = step.kernel { isSigmoid = true; runtime.sigmoid = true } else { isSigmoid = false; runtime.tanh = true }
+            let table = isSigmoid ? "mcu_sigmoid_q15" : "mcu_tanh_q15"
+            let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("int32_t v = \(x)[i];")
+                c.line("int32_t t = mcu_lookup(\(table), \(ActivationTables.gridEntries - 1), v < 0 ? -v : v, \(g));")
+                c.line(isSigmoid ? "if (v < 0) t = 32768 - t;" : "if (v < 0) t = -t;")
+                c.line("\(y)[i] = (\(elementType(node.output)))mcu_requant_q15(t, \(shift), \(outBits));")
+            }
+        case let .exp(fracBits):
+            runtime.exp = true
+            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                c.line("\(y)[i] = (\(elementType(node.output)))mcu_exp(\(x)[i], \(fracBits), \(step.output.fracBits), \(outBits));")
+            }
+        case .alias:
+            c.line("/* \(node.output) shares the buffer of \(node.inputs.first ?? ""). */")
+        case .argMax:
+            let n = program.graph.shapes[node.inputs.first ?? ""]?.elementCount ?? 1
+            c.line("mcu_index_t best = 0;")
+            c.line("for (mcu_index_t i = 1; i < \(n); i++) if (\(x)[i] > \(x)[best]) best = i;")
+            c.line("\(y)[0] = (\(elementType(node.output)))best;")
+        case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
+            let t = CType.int(accBits)
+            let dims = program.constants[name]?.shape.dims ?? [0, 0]
+            let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            c.block("for (mcu_index_t j = 0; j < \(dims[0]); j++)") { c in
+                c.line("\(t) acc = 0;")
+                c.block("for (mcu_index_t i = 0; i < \(dims[1]); i++)") { c in
+                    c.line("\(t) d = (\(t))(\(times("(\(t))\(x)[i]", shiftX, bits: accBits)) - \(times("(\(t))\(read(name, "j * \(dims[1]) + i"))", shiftP, bits: accBits)));")
+                    c.line(accumulate("(\(t))(d * d)", bits: accBits))
+                }
+                c.line("\(y)[j] = \(rq);")
+            }
+        case .zero:
+            c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = 0;")
+        case .loop:
+            break
+        }
+    }
+
+    private mutating func linear(_ plan: Kernel.Linear, step: FixedStep, x: String, y: String, into c: inout CWriter) {
+        let t = CType.int(plan.accBits)
+        let w = plan.weights
+        let initial = plan.bias.map { "(\(t))(\(times("(\(t))\(read($0, "o"))", plan.biasShift, bits: plan.accBits)))" } ?? "0"
+        let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: step.output.bits, bound: plan.bound)
+        let wDims = program.constants[w]?.shape.dims ?? []
+        switch plan.shape {
+        case .dense:
+            let (n, k) = (wDims[0], wDims[1])
+            c.block("for (mcu_index_t o = 0; o < \(n); o++)") { c in
+                c.line("\(t) acc = \(initial);")
+                c.line("const int\(program.constants[w]?.format.bits ?? 16)_t *w = &\(ids.name(w))[o * \(k)];")
+                c.line("for (mcu_index_t k = 0; k < \(k); k++) \(accumulate("(\(t))MCU_R\(program.constants[w]?.format.bits ?? 16)(&w[k]) * \(x)[k]", bits: plan.accBits))")
+                c.line("\(y)[o] = \(rq);")
+            }
+        case let .conv2D(window, input), let .depthwiseConv2D(window, input):
+            let depthwise: Bool
+            if case .depthwiseConv2D = plan.shape { depthwise = true } else { depthwise = false }
+            let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
+            let out = window.outputSize(height: h, width: wd) ?? (0, 0)
+            let outputs = depthwise ? ch : wDims[0]
+            let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
+            c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+                c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                    c.block("for (mcu_index_t o = 0; o < \(outputs); o++)") { c in
+                        c.line("\(t) acc = \(initial);")
+                        c.block("for (mcu_index_t ky = 0; ky < \(window.kernelHeight); ky++)") { c in
+                            c.line("int16_t iy = (int16_t)(oy * \(window.strideHeight) + ky) - \(window.padTop);")
+                            if padded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
+                            c.block("for (mcu_index_t kx = 0; kx < \(window.kernelWidth); kx++)") { c in
+                                c.line("int16_t ix = (int16_t)(ox * \(window.strideWidth) + kx) - \(window.padLeft);")
+                                if padded { c.line("if (ix < 0 || ix >= \(wd)) continue;") }
+                                let bits = program.constants[w]?.format.bits ?? 16
+                                if depthwise {
+                                    c.line(accumulate("(\(t))MCU_R\(bits)(&\(ids.name(w))[(ky * \(window.kernelWidth) + kx) * \(ch) + o]) * \(x)[((mcu_index_t)iy * \(wd) + (mcu_index_t)ix) * \(ch) + o]", bits: plan.accBits))
+                                } else {
+                                    c.line("const int\(bits)_t *w = &\(ids.name(w))[((o * \(window.kernelHeight) + ky) * \(window.kernelWidth) + kx) * \(ch)];")
+                                    c.line("const \(elementType(step.node.inputs[0])) *xp = &\(x)[((mcu_index_t)iy * \(wd) + (mcu_index_t)ix) * \(ch)];")
+                                    c.line("for (mcu_index_t c = 0; c < \(ch); c++) \(accumulate("(\(t))MCU_R\(bits)(&w[c]) * xp[c]", bits: plan.accBits))")
+                                }
+                            }
+                        }
+                        c.line("\(y)[(oy * \(out.width) + ox) * \(outputs) + o] = \(rq);")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A pooling loop nest: `FIRST` in `start` is the window's first input index, `AT` in `update`
+    /// the current one, and `OUT` in the `finish` lines the output element.
+    private func pool(window: Window, input: Shape, x: String, y: String, into c: inout CWriter,
+                      start: String, update: String, finish: [String]) {
+        let (wd, ch) = (input.dims[1], input.dims[2])
+        let out = window.outputSize(height: input.dims[0], width: wd) ?? (0, 0)
+        let at = "((oy * \(window.strideHeight) + ky) * \(wd) + ox * \(window.strideWidth) + kx) * \(ch) + ch"
+        let first = "((oy * \(window.strideHeight)) * \(wd) + ox * \(window.strideWidth)) * \(ch) + ch"
+        let target = "\(y)[(oy * \(out.width) + ox) * \(ch) + ch]"
+        c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+            c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                c.block("for (mcu_index_t ch = 0; ch < \(ch); ch++)") { c in
+                    c.line(start.replacingOccurrences(of: "FIRST", with: first))
+                    c.line("for (mcu_index_t ky = 0; ky < \(window.kernelHeight); ky++)")
+                    c.line("    for (mcu_index_t kx = 0; kx < \(window.kernelWidth); kx++) \(update.replacingOccurrences(of: "AT", with: at))")
+                    for line in finish { c.line(line.replacingOccurrences(of: "OUT", with: target)) }
+                }
+            }
+        }
+    }
+}
+import Foundation

@@ -1,0 +1,107 @@
+import Emit
+import Evaluator
+import FixedPoint
+import Foundation
+import ModelIR
+
+/// The core contract, checked for real: emit the C, compile it with the host compiler under
+/// -Wall -Wextra -Werror and UBSan, run a whole split through it, and compare every output
+/// integer (and every predicted class) with the emulator.
+public struct BitExactCheck {
+    public struct Report: Sendable {
+        public var samples: Int
+        public var values: Int
+        public var mismatches: Int
+        /// Samples whose every output and class agree.
+        public var exactSamples: Int
+        public var firstMismatch: String?
+        public var emulatorAccuracy: Double
+        public var cAccuracy: Double
+        public var arenaBytes: Int
+        public var arenaLowerBound: Int
+        public var constantBytes: Int
+        public var directory: String
+        public var isBitExact: Bool { mismatches == 0 }
+    }
+
+    public static let compilerFlags = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
+                                       "-fno-sanitize-recover=undefined"]
+
+    /// Writes `model.h`, `model.c` and `harness.c` into `directory`, builds and runs them on `split`.
+    public static func run(program: FixedProgram, split: DatasetSplit, directory: String) throws(TunerError) -> Report {
+        let emulator = FixedEmulator(program: program)
+        let expected = emulator.run(split)
+        var emitter = CEmitter(program: program)
+        let emitted = emitter.emit()
+        let recurrent = program.graph.input.isSequence
+        try write(emitted.header, to: "\(directory)/model.h")
+        try write(emitted.source, to: "\(directory)/model.c")
+        try write(HostHarness.source(recurrent: recurrent), to: "\(directory)/harness.c")
+        try writeSamples(emulator.quantizedInputs(split), split: split, outputs: expected.columns, to: "\(directory)/input.bin")
+
+        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
+        let build = try ProcessRunner.run(cc, compilerFlags + ["model.c", "harness.c", "-o", "harness"], in: directory)
+        guard build.status == 0 else { throw .toolFailed(tool: "cc (\(directory)/model.c)", output: build.stderr) }
+        let run = try ProcessRunner.run("\(directory)/harness", ["input.bin", "output.bin"], in: directory)
+        guard run.status == 0 else { throw .toolFailed(tool: "\(directory)/harness", output: run.stderr) }
+        guard let data = FileManager.default.contents(atPath: "\(directory)/output.bin") else {
+            throw .toolFailed(tool: "\(directory)/harness", output: "wrote no output.bin")
+        }
+        let values: [Int32] = data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        let perSample = expected.columns + 1
+        guard values.count == split.count * perSample else {
+            throw .toolFailed(tool: "\(directory)/harness", output: "wrote \(values.count) values, expected \(split.count * perSample)")
+        }
+        var mismatches = 0, first: String?, exactSamples = 0
+        var cClasses: [Int] = []
+        let emulatorClasses = program.graph.outputsClassIndex ? expected.values.map { Int($0) } : expected.argMaxRows()
+        for s in 0..<split.count {
+            let before = mismatches
+            defer { if mismatches == before { exactSamples += 1 } }
+            for o in 0..<expected.columns where Double(values[s * perSample + o]) != expected.values[s * expected.columns + o] {
+                mismatches += 1
+                if first == nil {
+                    first = "sample \(s), output \(o): emulator \(Int(expected.values[s * expected.columns + o])), C \(values[s * perSample + o])"
+                }
+            }
+            let cls = Int(values[s * perSample + expected.columns])
+            cClasses.append(cls)
+            if cls != emulatorClasses[s] {
+                mismatches += 1
+                if first == nil { first = "sample \(s): emulator class \(emulatorClasses[s]), C class \(cls)" }
+            }
+        }
+        func accuracy(_ classes: [Int]) -> Double {
+            Double(zip(classes, split.labels).filter { $0 == $1 }.count) / Double(max(split.count, 1))
+        }
+        return Report(samples: split.count, values: split.count * perSample, mismatches: mismatches, exactSamples: exactSamples,
+                      firstMismatch: first,
+                      emulatorAccuracy: accuracy(emulatorClasses), cAccuracy: accuracy(cClasses),
+                      arenaBytes: emitted.arena.bytes, arenaLowerBound: emitted.arena.lowerBound,
+                      constantBytes: emitted.constantBytes, directory: directory)
+    }
+
+    static func write(_ text: String, to path: String) throws(TunerError) {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw .cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    static func writeSamples(_ inputs: [Double], split: DatasetSplit, outputs: Int, to path: String) throws(TunerError) {
+        let features = split.sampleShape.elementCount
+        var words: [Int32] = [Int32(split.count), Int32(split.maxSteps), Int32(features), Int32(outputs)]
+        var data = Data()
+        words.withUnsafeBytes { data.append(contentsOf: $0) }
+        let lengths = split.lengths ?? Array(repeating: split.maxSteps, count: split.count)
+        let perSample = split.maxSteps * features
+        for s in 0..<split.count {
+            words = [Int32(lengths[s])]
+            words.withUnsafeBytes { data.append(contentsOf: $0) }
+            let values = inputs[(s * perSample)..<((s + 1) * perSample)].map { Int16($0) }
+            values.withUnsafeBytes { data.append(contentsOf: $0) }
+        }
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw .cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
