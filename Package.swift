@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "ModelIR", "TestSupport"]),
+        .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Tuner", "ModelIR", "TestSupport"]),
         .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "TestSupport"]),
     ]
 )

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Emit
+@testable import FixedPoint
+import ModelIR
+import Tuner
+
+/// The emitted C helpers (rounding shifts, saturation, the inline requantization the emitter writes,
+/// and the sigmoid/tanh/exp kernels) against the Swift primitives: compiled with the host compiler
+/// under UBSan and compared value by value over every int8 pair and every int16 value.
+@Suite struct CArithmeticExhaustiveTests {
+    /// A minimal program, only to drive the emitter's expression writer.
+    func emitter() throws -> CEmitter {
+        let graph = try Graph.checked(name: "t", input: .init(name: "x", shape: Shape([1]), isSequence: false), output: "y",
+                                      constants: [:], nodes: [Node(name: "r", op: .relu, inputs: ["x"], output: "y")])
+        let config = QuantConfig(formats: ["x": TensorFormat(bits: 16, fracBits: 0), "y": TensorFormat(bits: 16, fracBits: 0)])
+        return CEmitter(program: try FixedProgram(graph: graph, config: config))
+    }
+
+    /// Compiles `main` after the runtime and returns what it wrote to out.bin, as int32 values.
+    func compileAndRun(runtime: CRuntime, main: String) throws -> [Int32] {
+        let dir = makeTemporaryDirectory("carith")
+        var w = CWriter()
+        w.line("#include <stdint.h>")
+        w.line("#include <stdio.h>")
+        w.line("#define MCU_FLASH")
+        w.line("#define MCU_R8(p) (*(p))")
+        w.line("#define MCU_R16(p) (*(p))")
+        runtime.emit(into: &w)
+        w.raw(main)
+        try w.text.write(toFile: "\(dir)/t.c", atomically: true, encoding: .utf8)
+        let cc = try #require(ProcessRunner.find("cc"))
+        let build = try ProcessRunner.run(cc, BitExactCheck.compilerFlags + ["t.c", "-o", "t"], in: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let run = try ProcessRunner.run("\(dir)/t", [], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/out.bin"))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+    }
+
+    /// (accumulator bits, shift) pairs the planner can produce for a product of two int8 values:
+    /// the rounding term plus |a·b| <= 2^14 must fit the accumulator.
+    static let int8Cases: [(acc: Int, shift: Int)] =
+        (-9...14).map { (16, $0) } + (-9...20).map { (32, $0) } + [(64, -9), (64, 0), (64, 7), (64, 30)]
+
+    @Test func requantizationOfEveryInt8Product() throws {
+        var e = try emitter()
+        var body = "int main(void) {\n    FILE *f = fopen(\"out.bin\", \"wb\");\n    if (!f) return 1;\n"
+        for (acc, shift) in Self.int8Cases {
+            for out in [8, 16] {
+                let expr = e.requant("acc", accBits: acc, shift: shift, outBits: out, bound: 16384 + (shift > 0 ? Double(1 << (shift - 1)) : 0))
+                body += "    for (int a = -128; a < 128; a++) for (int b = -128; b < 128; b++) {\n"
+                body += "        int\(acc)_t acc = (int\(acc)_t)((int\(acc)_t)a * (int\(acc)_t)b);\n"
+                body += "        int32_t r = \(expr);\n        fwrite(&r, sizeof r, 1, f);\n    }\n"
+            }
+        }
+        body += "    return fclose(f);\n}\n"
+        let values = try compileAndRun(runtime: e.runtime, main: body)
+        var expected: [Int32] = []
+        for (_, shift) in Self.int8Cases {
+            for out in [8, 16] {
+                for a in -128...127 {
+                    for b in -128...127 {
+                        expected.append(Int32(IntegerArithmetic.requantized(Int64(a * b), shift: shift, bits: out)))
+                    }
+                }
+            }
+        }
+        #expect(values.count == expected.count)
+        let mismatches = zip(values, expected).filter { $0 != $1 }.count
+        #expect(mismatches == 0)
+    }
+
+    @Test func requantizationOfEveryInt16() throws {
+        var e = try emitter()
+        let shifts = [-16, -15, -9, -1, 0, 1, 2, 8, 15, 16, 17, 30]
+        var body = "int main(void) {\n    FILE *f = fopen(\"out.bin\", \"wb\");\n    if (!f) return 1;\n"
+        for shift in shifts {
+            for out in [8, 16] {
+                let expr = e.requant("acc", accBits: 32, shift: shift, outBits: out, bound: 32768 + (shift > 0 ? Double(1 << (shift - 1)) : 0))
+                body += "    for (int32_t x = -32768; x < 32768; x++) {\n        int32_t acc = x * INT32_C(3) + 1;\n"
+                body += "        int32_t r = \(expr);\n        fwrite(&r, sizeof r, 1, f);\n    }\n"
+            }
+        }
+        body += "    return fclose(f);\n}\n"
+        let values = try compileAndRun(runtime: e.runtime, main: body)
+        var expected: [Int32] = []
+        for shift in shifts {
+            for out in [8, 16] {
+                for x in -32768...32767 { expected.append(Int32(IntegerArithmetic.requantized(Int64(x * 3 + 1), shift: shift, bits: out))) }
+            }
+        }
+        #expect(values.count == expected.count)
+        #expect(zip(values, expected).filter { $0 != $1 }.count == 0)
+    }
+
+    static let activationFormats = [-24, -14, -13, -5, 0, 3, 4, 8, 11, 12, 15, 16, 17, 20, 28]
+
+    @Test func sigmoidTanhAndExpOfEveryInt16() throws {
+        var runtime = CRuntime()
+        runtime.sigmoid = true
+        runtime.tanh = true
+        runtime.exp = true
+        let outputs = [(16, 15), (16, 12), (8, 7), (16, 2), (8, -2)]
+        var body = "int main(void) {\n    FILE *f = fopen(\"out.bin\", \"wb\");\n    if (!f) return 1;\n"
+        for fx in Self.activationFormats {
+            for (bits, fy) in outputs {
+                body += "    for (int32_t x = -32768; x < 32768; x++) {\n"
+                body += "        int32_t t = mcu_lookup(mcu_sigmoid_q15, 128, x < 0 ? -x : x, \(fx - 3));\n        if (x < 0) t = 32768 - t;\n"
+                body += "        int32_t s = mcu_requant_q15(t, \(15 - fy), \(bits));\n"
+                body += "        int32_t u = mcu_lookup(mcu_tanh_q15, 128, x < 0 ? -x : x, \(fx - 4));\n        if (x < 0) u = -u;\n"
+                body += "        int32_t h = mcu_requant_q15(u, \(15 - fy), \(bits));\n"
+                body += "        int32_t e = mcu_exp(x, \(fx), \(fy), \(bits));\n"
+                body += "        fwrite(&s, sizeof s, 1, f); fwrite(&h, sizeof h, 1, f); fwrite(&e, sizeof e, 1, f);\n    }\n"
+            }
+        }
+        body += "    return fclose(f);\n}\n"
+        let values = try compileAndRun(runtime: runtime, main: body)
+        var expected: [Int32] = []
+        expected.reserveCapacity(values.count)
+        for fx in Self.activationFormats {
+            for (bits, fy) in outputs {
+                let format = TensorFormat(bits: bits, fracBits: fy)
+                for x in Int64(-32768)...32767 {
+                    expected.append(Int32(IntegerArithmetic.requantized(ActivationTables.sigmoidQ15(x, fracBits: fx), shift: 15 - fy, bits: bits)))
+                    expected.append(Int32(IntegerArithmetic.requantized(ActivationTables.tanhQ15(x, fracBits: fx), shift: 15 - fy, bits: bits)))
+                    expected.append(Int32(ActivationTables.exp(x, fracBits: fx, output: format)))
+                }
+            }
+        }
+        #expect(values.count == expected.count)
+        let firstMismatch = zip(values, expected).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstMismatch == nil, "first mismatch at \(firstMismatch.map { "\($0.offset): C \($0.element.0), Swift \($0.element.1)" } ?? "")")
+    }
+}
