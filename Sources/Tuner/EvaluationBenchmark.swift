@@ -1,0 +1,65 @@
+import Dispatch
+import Emit
+import Evaluator
+import FixedPoint
+import Foundation
+import ModelIR
+
+/// How fast each way of scoring a candidate runs: the emulator's BLAS path, its scalar path, and
+/// the emitted C compiled on the host (timed with and without its compile, since a new candidate
+/// needs a new build). All run the same program over the same validation samples in one process.
+public struct EvaluationBenchmark {
+    public struct Row: Sendable {
+        public var model: String
+        public var samples: Int
+        public var blasPerSecond: Double
+        public var scalarPerSecond: Double
+        public var cRunPerSecond: Double
+        public var cBuildAndRunPerSecond: Double
+    }
+
+    /// Repeats `body` until `seconds` have passed (at least twice) and returns runs per second.
+    static func rate(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+        var runs = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            try body()
+            runs += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds || runs < 2
+        return Double(runs) / elapsed
+    }
+
+    public static func measure(model: LoadedModel, dataset: Dataset, config: String, seconds: Double,
+                               directory: String) throws -> Row {
+        let quant = try ConfigSource.resolve(config, model: model, dataset: dataset)
+        let program = try FixedProgram(graph: model.graph, config: quant)
+        let split = try dataset.load(split: "val")
+        let emulator = FixedEmulator(program: program)
+        let blas = rate(seconds: seconds) { _ = emulator.run(split, path: .blas) }
+        let scalar = rate(seconds: seconds) { _ = emulator.run(split, path: .scalar) }
+
+        var emitter = CEmitter(program: program)
+        let emitted = emitter.emit()
+        try BitExactCheck.write(emitted.header, to: "\(directory)/model.h")
+        try BitExactCheck.write(emitted.source, to: "\(directory)/model.c")
+        try BitExactCheck.write(HostHarness.source(recurrent: model.graph.input.isSequence), to: "\(directory)/harness.c")
+        try BitExactCheck.writeSamples(emulator.quantizedInputs(split), split: split,
+                                       outputs: program.graph.outputShape.elementCount, to: "\(directory)/input.bin")
+        guard let cc = ProcessRunner.find("cc") else { throw TunerError.toolMissing(tool: "cc", package: "gcc") }
+        func build() throws {
+            let result = try ProcessRunner.run(cc, ["-std=c99", "-O2", "model.c", "harness.c", "-o", "harness"], in: directory)
+            guard result.status == 0 else { throw TunerError.toolFailed(tool: "cc", output: result.stderr) }
+        }
+        func runHarness() throws {
+            let result = try ProcessRunner.run("\(directory)/harness", ["input.bin", "output.bin"], in: directory)
+            guard result.status == 0 else { throw TunerError.toolFailed(tool: "harness", output: result.stderr) }
+        }
+        try build()
+        let cRun = try rate(seconds: seconds) { try runHarness() }
+        let cBuild = try rate(seconds: seconds) { try build(); try runHarness() }
+        return Row(model: model.graph.name, samples: split.count, blasPerSecond: blas, scalarPerSecond: scalar,
+                   cRunPerSecond: cRun, cBuildAndRunPerSecond: cBuild)
+    }
+}
