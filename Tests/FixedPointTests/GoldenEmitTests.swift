@@ -8,7 +8,7 @@ import ModelIR
 /// Emitted C for small fixtures, compared with golden files. Re-record on purpose with
 /// `MCUTUNE_RECORD_GOLDEN=1 swift test --filter GoldenEmitTests`, and review the diff.
 @Suite struct GoldenEmitTests {
-    static let directory = Repository.path("Tests/FixedPointTests/Golden")
+    static let directory = Repository.path("Tests/Golden")
 
     func compare(_ text: String, golden name: String) throws {
         let path = "\(Self.directory)/\(name)"

@@ -1,0 +1,139 @@
+import Evaluator
+import FixedPoint
+import Foundation
+import ModelIR
+import Testing
+import TestSupport
+import Tuner
+
+/// Seeds of the property test: 0..<200, or those in MCUTUNE_RANDOM_GRAPH_SEEDS to reproduce or
+/// explore ("17", "3,17,40", or a range "1000..<1400").
+enum RandomGraphSeeds {
+    static let standard: [UInt64] = (0..<200).map { UInt64($0) }
+
+    static var property: [UInt64] {
+        guard let text = ProcessInfo.processInfo.environment["MCUTUNE_RANDOM_GRAPH_SEEDS"], !text.isEmpty else { return standard }
+        if let r = text.range(of: "..<"), let lo = UInt64(text[..<r.lowerBound]), let hi = UInt64(text[r.upperBound...]), lo < hi {
+            return Array(lo..<hi)
+        }
+        return text.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}
+
+/// The core contract on random graphs: for small random graphs over every op, random data and
+/// random configs (8/16 bits, formats around the data-driven fit, sometimes far off so that values
+/// saturate or shift out entirely), the emitted C compiles warning-free, runs UBSan-clean and gives
+/// the emulator's integers exactly; and the emulator's BLAS and scalar paths agree.
+@Suite struct RandomGraphPropertyTests {
+    @Test(arguments: RandomGraphSeeds.property)
+    func emittedCIsBitExactWithTheEmulator(seed: UInt64) throws {
+        let random: RandomGraphCase
+        do { random = try RandomGraphCase(seed: seed) } catch {
+            Issue.record("seed \(seed): the generator built an invalid case: \(error)")
+            return
+        }
+        let program: FixedProgram
+        do {
+            program = try FixedProgram(graph: random.graph, config: random.config)
+        } catch .unsupported(let node, let reason) {
+            // A config whose accumulator would need more than 64 bits is refused by design.
+            print("seed \(seed): config refused (node \(node): \(reason))")
+            return
+        } catch {
+            Issue.record("seed \(seed): FixedProgram failed: \(error)\n\(random.summary)")
+            return
+        }
+
+        let emulator = FixedEmulator(program: program)
+        let blas = emulator.run(random.split, path: .blas)
+        let scalar = emulator.run(random.split, path: .scalar)
+        #expect(blas == scalar, "seed \(seed): emulator paths differ: \(Self.firstDifference(blas, scalar))\n\(random.summary)")
+
+        let directory = makeTemporaryDirectory("random-graph-\(seed)")
+        let report: BitExactCheck.Report
+        do {
+            report = try BitExactCheck.run(program: program, split: random.split, directory: directory)
+        } catch {
+            Issue.record("seed \(seed): the emitted C failed to build or run (kept in \(directory)): \(error)\n\(random.summary)")
+            return
+        }
+        #expect(report.isBitExact,
+                "seed \(seed): \(report.mismatches) mismatches, first \(report.firstMismatch ?? ""); C kept in \(directory)\n\(random.summary)")
+        if report.isBitExact, blas == scalar { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    static func firstDifference(_ a: Batch, _ b: Batch) -> String {
+        guard a.rows == b.rows, a.columns == b.columns else { return "shapes \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)" }
+        guard let i = a.values.indices.first(where: { a.values[$0] != b.values[$0] }) else { return "none" }
+        return "sample \(i / max(a.columns, 1)), output \(i % max(a.columns, 1)): blas \(a.values[i]), scalar \(b.values[i])"
+    }
+
+    /// Ops and variants every property run must exercise (besides every op of `Op.fileOpNames`).
+    static let requiredFeatures = [
+        "kind/vector", "kind/image", "kind/recurrent",
+        "Gemm+b", "Gemm-b", "Scale+", "Scale-",
+        "Add(2)", "Sub(2)", "Mul(2)", "Add(B)", "Sub(B)", "Mul(B)", "Add(B1)", "Sub(B1)", "Mul(B1)",
+        "binary/self", "binary/skip", "binary/dense-branch", "binary/conv-branch",
+        "Conv2D/stride1", "Conv2D/stride2", "Conv2D/pad", "Conv2D/nopad", "Conv2D/+b", "Conv2D/-b",
+        "DepthwiseConv2D/stride1", "DepthwiseConv2D/stride2", "DepthwiseConv2D/pad", "DepthwiseConv2D/nopad",
+        "DepthwiseConv2D/+b", "DepthwiseConv2D/-b",
+        "MaxPool/2x2", "MaxPool/3x3", "AvgPool/2x2", "AvgPool/3x3",
+        "Reshape/flat", "Reshape/2d", "Reshape/3d",
+        "FastGRNN/full", "FastGRNN/lowrank",
+    ]
+
+    /// The standard seeds really cover every op, variant and integer path, and few configs are refused,
+    /// so the property test cannot silently stop testing something.
+    @Test func randomGraphsCoverEveryOpAndPath() throws {
+        var ops = Set<String>(), features = Set<String>(), kinds: [String: Int] = [:]
+        var refused: [UInt64] = [], zeroKernels = 0, saturatingCases = 0, accumulators: [String: Int] = [:]
+        for seed in RandomGraphSeeds.standard {
+            let random = try RandomGraphCase(seed: seed)
+            ops.formUnion(random.graph.nodes.map(\.op.name))
+            features.formUnion(random.features)
+            kinds[random.kind.rawValue, default: 0] += 1
+            let program: FixedProgram
+            do { program = try FixedProgram(graph: random.graph, config: random.config) } catch .unsupported {
+                refused.append(seed)
+                continue
+            }
+            for step in program.allSteps {
+                switch step.kernel {
+                case .zero: zeroKernels += 1
+                case let .linear(p): accumulators["linear\(p.accBits)", default: 0] += 1
+                case let .add(p): accumulators["add\(p.accBits)", default: 0] += 1
+                case let .mul(p): accumulators["mul\(p.accBits)", default: 0] += 1
+                case let .scale(_, _, bits): accumulators["scale\(bits)", default: 0] += 1
+                case let .avgPool(_, _, _, _, bits): accumulators["avgPool\(bits)", default: 0] += 1
+                case let .squaredDistance(_, _, _, _, bits): accumulators["squaredDistance\(bits)", default: 0] += 1
+                default: break
+                }
+            }
+            // Some value of some computed tensor reaches its format's limit (saturation, most likely).
+            var saturates = false
+            _ = FixedEmulator(program: program).run(random.split) { tensor, values in
+                let format = program.format(tensor)
+                if tensor != program.graph.input.name, !program.graph.outputsClassIndex || tensor != program.graph.output,
+                   values.values.contains(where: { $0 == Double(format.maxInt) || $0 == Double(format.minInt) }) {
+                    saturates = true
+                }
+            }
+            if saturates { saturatingCases += 1 }
+        }
+        let missingOps = Set(Op.fileOpNames).subtracting(ops).sorted()
+        let missingFeatures = Set(Self.requiredFeatures).subtracting(features).sorted()
+        #expect(missingOps.isEmpty, "ops never generated: \(missingOps)")
+        #expect(missingFeatures.isEmpty, "variants never generated: \(missingFeatures)")
+        #expect(refused.count <= RandomGraphSeeds.standard.count / 10, "too many configs refused: \(refused)")
+        #expect(zeroKernels > 0, "no kernel shifted every bit out")
+        #expect(saturatingCases >= 20, "only \(saturatingCases) cases reach a format's limit")
+        for kind in ["linear16", "linear32", "linear64", "add16", "add32", "mul16", "mul32", "mul64"] {
+            #expect(accumulators[kind, default: 0] > 0, "no \(kind) accumulator")
+        }
+        print("""
+            random graphs: \(kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); \
+            refused \(refused.count) \(refused); zero kernels \(zeroKernels); cases reaching a limit \(saturatingCases); \
+            accumulators \(accumulators.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            """)
+    }
+}
