@@ -125,9 +125,8 @@ public struct CEmitter {
 
     private mutating func emitConstants(into c: inout CWriter) -> Int {
         var bytes = 0
-        for name in program.constants.keys.sorted() {
+        for name in program.constants.keys.sorted() where arrayConstants.contains(name) {
             guard let q = program.constants[name] else { continue }
-            if q.values.count == 1 { continue }  // scalars are inlined as literals
             let id = ids.name(name)
             bytes += q.values.count * q.format.bits / 8
             c.line("/* \(name): \(q.shape), \(q.format). */")
@@ -138,6 +137,29 @@ public struct CEmitter {
             c.line("};")
         }
         return bytes
+    }
+
+    /// Constants the kernels read as arrays. The others are not emitted (an unused array is a
+    /// warning under -Wall -Werror): those of `.zero` kernels, and the scalar `B` of Add, Sub and
+    /// Mul, which is inlined as a literal. A one-element weight of a linear kernel is still an array.
+    private var arrayConstants: Set<String> {
+        var names = Set<String>()
+        for step in program.allSteps {
+            switch step.kernel {
+            case let .linear(plan):
+                names.insert(plan.weights)
+                if let bias = plan.bias { names.insert(bias) }
+            case let .add(plan):
+                if let b = plan.constant, (program.constants[b]?.values.count ?? 0) > 1 { names.insert(b) }
+            case let .mul(plan):
+                if let b = plan.constant, (program.constants[b]?.values.count ?? 0) > 1 { names.insert(b) }
+            case let .squaredDistance(name, _, _, _, _):
+                names.insert(name)
+            default:
+                break
+            }
+        }
+        return names
     }
 
     private mutating func emitArena(into c: inout CWriter) {

@@ -28,6 +28,28 @@ public enum FixedPointGraph {
         return order
     }
 
+    /// Tensors whose format normalization sets from another tensor's: they are not choices.
+    public static func tiedTensors(of graph: Graph) -> Set<String> {
+        var tied = Set<String>()
+        func tie(_ node: Node) {
+            switch node.op {
+            case .relu, .relu6, .maxPool, .flatten, .reshape, .argMax: tied.insert(node.output)
+            default: break
+            }
+        }
+        for node in graph.nodes {
+            if case let .loop(loop) = node.op {
+                tied.insert(loop.stepInput)
+                loop.body.forEach(tie)
+                for state in loop.states { tied.insert(state.next) }
+                tied.insert(node.output)
+            } else {
+                tie(node)
+            }
+        }
+        return tied
+    }
+
     /// The config with the format equalities the semantics require (docs/fixed-point.md):
     /// a loop's step input has the sequence input's format; a state's next value and the loop's
     /// result have the state's format; ReLU, ReLU6, MaxPool, Flatten and Reshape keep their input's

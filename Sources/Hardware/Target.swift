@@ -22,9 +22,10 @@ public struct Target: Codable, Sendable, Equatable {
     public var intBits: Int
     public var hasFPU: Bool
     public var notes: String?
+    public var cost: CostCoefficients
 
     enum CodingKeys: String, CodingKey {
-        case name, board, mcu, core, notes
+        case name, board, mcu, core, notes, cost
         case clockHz = "clock_hz", ramBytes = "ram_bytes", flashBytes = "flash_bytes"
         case intBits = "int_bits", hasFPU = "fpu"
     }

@@ -15,6 +15,7 @@ struct CommandError: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, turning the typed errors of the modules into `CommandError`s.
+@discardableResult
 func reporting<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ModelError {
         throw CommandError(error)

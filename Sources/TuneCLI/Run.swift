@@ -1,4 +1,6 @@
 import ArgumentParser
+import Emit
+import FixedPoint
 import Foundation
 import Hardware
 import ModelIR
@@ -9,9 +11,11 @@ struct Run: ParsableCommand {
         commandName: "run",
         abstract: "Tune a model for a board within RAM and flash budgets (the default command).",
         discussion: """
-            This version loads and checks the model and its dataset, evaluates the float model on the \
-            validation and test splits, and reports it against the target's memories. The fixed-point \
-            search lands next.
+            Searches per-tensor bit widths (8 or 16) and scales, scoring each candidate with the bit-exact \
+            emulator on the validation split and the target's cost model. Prints the Pareto front \
+            (accuracy, cycles, RAM, flash) and the pick: the best validation accuracy within the budgets, \
+            measured then on the test split. Writes the pick's C, an Arduino sketch, a bare avr-gcc \
+            program, the search log (JSON Lines, docs/search-log.md) and a summary into --out.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -25,19 +29,37 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("budget-flash"), help: ArgumentHelp("Flash budget in bytes (default: the target's flash).", valueName: "bytes"))
     var budgetFlash: Int?
 
-    @Option(name: .long, help: "Seed of every random choice; the same seed gives the same result.")
+    @Option(name: .customLong("max-loss"), help: ArgumentHelp("Largest validation accuracy loss against float, in points (e.g. 1.5).", valueName: "points"))
+    var maxLoss: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Search strategy: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var strategy = "genetic"
+
+    @Option(name: .long, help: "Seed of every random choice; the same seed gives the same log.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: ArgumentHelp("Directory to write the run summary (summary.json) into.", valueName: "dir"))
-    var out: String?
+    @Option(name: .customLong("max-evaluations"), help: "Stop after this many distinct candidates.")
+    var maxEvaluations = 2000
+
+    @Option(name: .long, help: ArgumentHelp("Directory for the pick's C, sketch, log and summary.", valueName: "dir"))
+    var out = "out"
+
+    @Flag(name: .customLong("emit-front"), help: "Also emit the C of every front point (out/front/N).")
+    var emitFront = false
 
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
         if let budgetFlash, budgetFlash <= 0 { throw ValidationError("--budget-flash must be a positive number of bytes, got \(budgetFlash)") }
-        if let out, out.isEmpty { throw ValidationError("--out must not be empty") }
+        if let maxLoss, !(0...100).contains(maxLoss) { throw ValidationError("--max-loss must be between 0 and 100 points, got \(maxLoss)") }
+        if TuningJob.Strategy(rawValue: strategy) == nil {
+            throw ValidationError("unknown --strategy '\(strategy)'; allowed: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if maxEvaluations < 1 { throw ValidationError("--max-evaluations must be at least 1, got \(maxEvaluations)") }
+        if out.isEmpty { throw ValidationError("--out must not be empty") }
     }
 
     func run() throws {
+        let started = Date()
         let (board, ram, flash) = try reporting { () throws -> (Target, Int, Int) in
             let resources = try BundledResources.locate().get()
             let board = try TargetCatalog.load(directory: resources.targetsDirectory).target(named: target)
@@ -51,40 +73,82 @@ struct Run: ParsableCommand {
             return (board, ram, flash)
         }
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
-        let splits = ["val", "test"].filter(job.dataset.availableSplits.contains)
-        let baseline = try reporting { try FloatBaseline.measure(job.model, dataset: job.dataset, splits: splits) }
         let graph = job.model.graph
-        let floatBytes = graph.parameterCount * 4
-
         print("model    \(graph.name) (\(job.model.directory))")
         print("target   \(board.name): \(board.board), \(board.mcu), \(Format.hertz(board.clockHz)), "
-              + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash")
-        print("budgets  RAM \(Format.count(ram)) B, flash \(Format.count(flash)) B; seed \(seed)")
-        for r in baseline.results {
-            print("float    \(r.split): \(Format.percent(r.accuracy)) of \(r.samples)")
+              + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash"
+              + (board.cost.calibrated ? "" : "; cost model: estimates, not yet calibrated"))
+        print("budgets  RAM \(Format.count(ram)) B, flash \(Format.count(flash)) B"
+              + (maxLoss.map { ", max loss \($0) points" } ?? "") + "; strategy \(strategy), seed \(seed)")
+        let settings = TuningJob.Settings(
+            strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
+            budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations)
+        fflush(nil)  // the header before any progress on stderr
+        Interrupt.install()
+        let progress = Progress(started: started)
+        let result = try reporting {
+            try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings)
+                .run(interrupted: { Interrupt.requested }) { progress.update($0) }
         }
-        print("weights  \(Format.count(graph.parameterCount)) parameters: \(Format.bytes(floatBytes)) as float32"
-              + (floatBytes > flash ? ", over the flash budget" : "")
-              + (board.hasFPU ? "" : "; \(board.mcu) has no FPU, so the program will be fixed-point"))
-        if let out { try writeSummary(to: out, board: board, ram: ram, flash: flash, baseline: baseline, model: job.model) }
+        progress.finish()
+        try writeLog(result)
+        print("search   \(result.trials.count) candidates, \(result.front.count) on the front"
+              + (result.interrupted ? " (interrupted: best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
+        guard let pick = result.pick, let program = result.pickProgram else {
+            throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
+        }
+        printFront(result, board: board)
+        let o = result.trials[pick].evaluation.objectives ?? .init(accuracy: 0, disagreement: 0, cycles: 0, ramBytes: 0, flashBytes: 0)
+        print("pick     #\(pick): val \(Format.percent(o.accuracy)), test \(result.pickTestAccuracy.map(Format.percent) ?? "-")"
+              + " (float \(result.floatTestAccuracy.map(Format.percent) ?? "-")), \(Format.count(Int(o.cycles))) cycles"
+              + String(format: " (%.2f ms)", o.cycles / Double(board.clockHz) * 1000)
+              + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B")
+        try reporting { try OutputWriter(directory: out, dataset: job.dataset).write(program: program, result: result, ram: ram, flash: flash) }
+        if emitFront {
+            for index in result.front {
+                let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
+                try reporting { try OutputWriter(directory: "\(out)/front/\(index)", dataset: job.dataset).writeC(program: p) }
+            }
+        }
+        print("wrote    \(out)/model.c, model.h, sketch/\(ArduinoSketch.sketchName)/, firmware/main.c, log.jsonl, summary.json"
+              + (emitFront ? ", front/" : ""))
     }
 
-    private func writeSummary(to directory: String, board: Target, ram: Int, flash: Int, baseline: FloatBaseline,
-                              model: LoadedModel) throws {
-        var splits: [String: Any] = [:]
-        for r in baseline.results { splits[r.split] = ["samples": r.samples, "float_accuracy": r.accuracy] }
-        let summary: [String: Any] = [
-            "model": model.graph.name, "model_path": model.directory, "target": board.name,
-            "budget_ram_bytes": ram, "budget_flash_bytes": flash, "seed": seed, "float": splits,
-            "parameters": model.graph.parameterCount,
-        ]
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent("summary.json"))
-        } catch {
-            throw CommandError("--out \(directory): cannot write summary.json (\(error.localizedDescription))")
+    private func writeLog(_ result: TuningJob.Result) throws {
+        try reporting {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw TunerError.cannotWrite(path: out, reason: error.localizedDescription)
+            }
+            try OutputWriter.write(result.log.text, to: "\(out)/log.jsonl")
         }
-        print("wrote    \((directory as NSString).appendingPathComponent("summary.json"))")
+    }
+
+    private func printFront(_ result: TuningJob.Result, board: Target) {
+        var table = TextTable(["#", "val acc", "cycles", "ms", "RAM B", "flash B", "8-bit tensors"], numeric: [0, 1, 2, 3, 4, 5, 6])
+        let front = result.front.sorted {
+            (result.trials[$0].evaluation.objectives?.ramBytes ?? 0, $0) < (result.trials[$1].evaluation.objectives?.ramBytes ?? 0, $1)
+        }
+        for index in front {
+            guard let o = result.trials[index].evaluation.objectives else { continue }
+            let eight = result.trials[index].candidate.genes.filter { $0.bits == 8 }.count
+            table.add(["\(index)", Format.percent(o.accuracy), Format.count(Int(o.cycles)),
+                       String(format: "%.2f", o.cycles / Double(board.clockHz) * 1000), Format.count(o.ramBytes),
+                       Format.count(o.flashBytes), "\(eight)/\(result.space.variables.count)"])
+        }
+        print("front    (feasible and non-dominated; val accuracy, estimated cycles, RAM and flash)")
+        print(table.render())
+    }
+
+    /// Says what the smallest candidate needed and which tensors dominate it.
+    private func nothingFits(_ result: TuningJob.Result, ram: Int, flash: Int) -> TunerError {
+        let sized = result.trials.compactMap { trial in trial.evaluation.objectives.map { (trial, $0) } }
+        guard let smallest = sized.min(by: { ($0.1.ramBytes, $0.1.flashBytes) < ($1.1.ramBytes, $1.1.flashBytes) }) else {
+            return .nothingFits(smallestRAM: 0, budgetRAM: ram, smallestFlash: 0, budgetFlash: flash, largestTensors: [])
+        }
+        let config = result.space.config(for: smallest.0.candidate)
+        let sizes = result.space.variables.map { v in (v.tensor, v.elements * (config.formats[v.tensor]?.bits ?? 16) / 8) }
+        let largest = sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
+        return .nothingFits(smallestRAM: smallest.1.ramBytes, budgetRAM: ram, smallestFlash: smallest.1.flashBytes,
+                            budgetFlash: flash, largestTensors: largest)
     }
 }

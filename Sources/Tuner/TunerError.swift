@@ -6,6 +6,8 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case toolMissing(tool: String, package: String)
     case toolFailed(tool: String, output: String)
     case cannotWrite(path: String, reason: String)
+    case spaceTooLarge(candidates: Double, limit: Int)
+    case nothingFits(smallestRAM: Int, budgetRAM: Int, smallestFlash: Int, budgetFlash: Int, largestTensors: [String])
 
     public var description: String {
         switch self {
@@ -22,6 +24,10 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(tool) failed:\n\(lines)"
         case let .cannotWrite(path, reason):
             return "cannot write \(path): \(reason)"
+        case let .spaceTooLarge(candidates, limit):
+            return "--strategy exhaustive: the space has \(String(format: "%.3g", candidates)) candidates, more than \(limit); use greedy, genetic or random"
+        case let .nothingFits(ram, budgetRAM, flash, budgetFlash, tensors):
+            return "no config fits: the smallest needs \(ram) B of RAM (budget \(budgetRAM)) and \(flash) B of flash (budget \(budgetFlash)); largest tensors: \(tensors.joined(separator: ", "))"
         }
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Tuner
+
+/// Search progress on stderr: one updating line on a terminal, a plain line every 100 candidates otherwise.
+final class Progress: @unchecked Sendable {
+    let started: Date
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastPrinted = 0
+
+    init(started: Date) { self.started = started }
+
+    func update(_ p: SearchProgress) {
+        let n = p.evaluations
+        guard isTerminal ? n - lastPrinted >= 5 : n - lastPrinted >= 100 else { return }
+        lastPrinted = n
+        let best = p.bestFeasibleAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "none"
+        let line = "search   \(n) candidates (\(p.strategy)), \(p.feasible) within budget, best feasible \(best), "
+            + String(format: "%.1f s", Date().timeIntervalSince(started))
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        if isTerminal && lastPrinted > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Ctrl-C asks the search to stop: it finishes the candidate at hand, then the log and the best so far are written.
+enum Interrupt {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    nonisolated(unsafe) private static var source: DispatchSourceSignal?
+
+    static var requested: Bool { flag != 0 }
+
+    static func install() {
+        signal(SIGINT, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        s.setEventHandler {
+            if flag != 0 { exit(130) }  // a second Ctrl-C stops at once
+            flag = 1
+            FileHandle.standardError.write(Data("\ninterrupted: finishing the current candidate, then writing the best so far\n".utf8))
+        }
+        s.resume()
+        source = s
+    }
+}

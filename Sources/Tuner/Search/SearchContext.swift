@@ -1,0 +1,64 @@
+
+/// What strategies evaluate through: memoizes candidates, records every new evaluation in order
+/// (the log), and tells strategies when to stop (an evaluation limit, or Ctrl-C).
+public struct SearchContext<Evaluator: CandidateEvaluator> {
+    public struct Trial: Sendable {
+        public var candidate: Candidate
+        public var evaluation: Evaluation
+        public var strategy: String
+    }
+
+    public private(set) var trials: [Trial] = []
+    private var memo: [Candidate: Int] = [:]
+    var evaluator: Evaluator
+    public let maxEvaluations: Int
+    let interrupted: @Sendable () -> Bool
+    /// Called after each new evaluation (progress display).
+    public var onProgress: ((SearchProgress) -> Void)?
+    public var currentStrategy = ""
+    private var bestFeasibleAccuracy: Double?
+    private var feasible = 0
+
+    public init(evaluator: Evaluator, maxEvaluations: Int, interrupted: @escaping @Sendable () -> Bool = { false }) {
+        self.evaluator = evaluator
+        self.maxEvaluations = maxEvaluations
+        self.interrupted = interrupted
+    }
+
+    public var shouldStop: Bool { trials.count >= maxEvaluations || interrupted() }
+
+    /// The evaluation of `candidate`, computed once.
+    public mutating func evaluate(_ candidate: Candidate) -> Evaluation {
+        if let index = memo[candidate] { return trials[index].evaluation }
+        let evaluation = evaluator.evaluate(candidate)
+        memo[candidate] = trials.count
+        trials.append(Trial(candidate: candidate, evaluation: evaluation, strategy: currentStrategy))
+        if evaluation.isFeasible, let accuracy = evaluation.objectives?.accuracy {
+            feasible += 1
+            bestFeasibleAccuracy = max(bestFeasibleAccuracy ?? 0, accuracy)
+        }
+        onProgress?(SearchProgress(evaluations: trials.count, feasible: feasible, bestFeasibleAccuracy: bestFeasibleAccuracy,
+                                   strategy: currentStrategy))
+        return evaluation
+    }
+
+    public func hasEvaluated(_ candidate: Candidate) -> Bool { memo[candidate] != nil }
+
+    /// Indices of trials on the Pareto front of the feasible ones.
+    public var front: [Int] { Pareto.front(trials.map(\.evaluation)) }
+}
+
+/// Where a search stands, for a progress display.
+public struct SearchProgress: Sendable {
+    public var evaluations: Int
+    public var feasible: Int
+    public var bestFeasibleAccuracy: Double?
+    public var strategy: String
+}
+
+/// A way to explore the space (TVM's and OpenTuner's "search strategy" role).
+public protocol SearchStrategy {
+    var name: String { get }
+    mutating func search<E: CandidateEvaluator>(_ space: SearchSpace, _ context: inout SearchContext<E>,
+                                                generator: inout SeededGenerator)
+}

@@ -1,0 +1,72 @@
+import FixedPoint
+import Foundation
+
+/// The search log: JSON Lines, one object per line, keys sorted, no clocks, so the same seed gives
+/// the same bytes. Schema (docs/search-log.md): a `header`, one `candidate` per evaluation, a `summary`.
+public struct SearchLog {
+    public struct Header: Codable, Sendable {
+        public var type = "header"
+        public var tool: String
+        public var toolVersion: String
+        public var model: String
+        public var target: String
+        public var budgetRAMBytes: Int
+        public var budgetFlashBytes: Int
+        public var maxLoss: Double?
+        public var strategy: String
+        public var seed: UInt64
+        public var variables: [String]
+        public var offsets: [Int]
+        public var floatValAccuracy: Double
+        public var costModelCalibrated: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case type, tool, model, target, strategy, seed, variables, offsets
+            case toolVersion = "tool_version", budgetRAMBytes = "budget_ram_bytes", budgetFlashBytes = "budget_flash_bytes"
+            case maxLoss = "max_loss", floatValAccuracy = "float_val_accuracy", costModelCalibrated = "cost_model_calibrated"
+        }
+    }
+
+    public struct CandidateLine: Codable, Sendable {
+        public var type = "candidate"
+        public var index: Int
+        public var strategy: String
+        /// Per variable: [bits, fractional bits], in the header's variable order.
+        public var formats: [[Int]]
+        public var fingerprint: String
+        public var outcome: Evaluation.Outcome
+        public var message: String?
+        public var objectives: Evaluation.Objectives?
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var type = "summary"
+        public var evaluations: Int
+        public var interrupted: Bool
+        /// Candidate indices on the Pareto front of the feasible ones.
+        public var front: [Int]
+        public var pick: Int?
+        public var pickTestAccuracy: Double?
+        public var floatTestAccuracy: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case type, evaluations, interrupted, front, pick
+            case pickTestAccuracy = "pick_test_accuracy", floatTestAccuracy = "float_test_accuracy"
+        }
+    }
+
+    private(set) var lines: [String] = []
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    public init() {}
+
+    public mutating func append<T: Encodable>(_ value: T) {
+        if let data = try? encoder.encode(value) { lines.append(String(decoding: data, as: UTF8.self)) }
+    }
+
+    public var text: String { lines.joined(separator: "\n") + "\n" }
+}

@@ -1,0 +1,139 @@
+import Evaluator
+import FixedPoint
+import Foundation
+import Hardware
+import ModelIR
+
+/// The main job: search the fixed-point configs of a model for a target within budgets, and
+/// report the Pareto front and the pick (the best validation accuracy within the budgets, ties
+/// broken by fewer cycles), whose accuracy is then measured on the test split the search never saw.
+public struct TuningJob {
+    public enum Strategy: String, CaseIterable, Sendable {
+        case greedy, genetic, random, exhaustive
+    }
+
+    public struct Settings: Sendable {
+        public var strategy: Strategy
+        public var seed: UInt64
+        public var budgets: EmulatorCandidateEvaluator.Budgets
+        public var maxEvaluations: Int
+        public var offsets: ClosedRange<Int>
+        public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
+                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2) {
+            self.strategy = strategy
+            self.seed = seed
+            self.budgets = budgets
+            self.maxEvaluations = maxEvaluations
+            self.offsets = offsets
+        }
+    }
+
+    public struct Result {
+        public var space: SearchSpace
+        public var trials: [SearchContext<EmulatorCandidateEvaluator>.Trial]
+        public var front: [Int]
+        public var pick: Int?
+        public var pickProgram: FixedProgram?
+        public var pickTestAccuracy: Double?
+        public var floatValAccuracy: Double
+        public var floatTestAccuracy: Double?
+        public var interrupted: Bool
+        public var log: SearchLog
+    }
+
+    let model: LoadedModel
+    let dataset: Dataset
+    let target: Target
+    let settings: Settings
+
+    public init(model: LoadedModel, dataset: Dataset, target: Target, settings: Settings) {
+        self.model = model
+        self.dataset = dataset
+        self.target = target
+        self.settings = settings
+    }
+
+    public func run(interrupted: @escaping @Sendable () -> Bool = { false },
+                    progress: ((SearchProgress) -> Void)? = nil) throws -> Result {
+        let lowered = try Lowering.lower(model.graph)
+        let validation = try dataset.load(split: "val")
+        let profile = try Calibration.profile(model.graph, on: validation)
+        let floatOutputs = try FloatEvaluator(graph: model.graph).run(validation)
+        let floatClasses = model.graph.outputsClassIndex ? floatOutputs.values.map { Int($0) } : floatOutputs.argMaxRows()
+        let floatAccuracy = Accuracy.of(floatOutputs, labels: validation.labels, outputsClassIndex: model.graph.outputsClassIndex)
+        let space = SearchSpace(graph: lowered, profile: profile, offsets: settings.offsets)
+        let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
+        let evaluator = EmulatorCandidateEvaluator(
+            lowered: lowered, space: space, validation: validation, floatClasses: floatClasses, floatAccuracy: floatAccuracy,
+            costModel: CostModel(target: target, meanSteps: meanSteps), budgets: settings.budgets)
+        var context = SearchContext(evaluator: evaluator, maxEvaluations: settings.maxEvaluations, interrupted: interrupted)
+        context.onProgress = progress
+        var generator = SeededGenerator(seed: settings.seed)
+        let maxLoss = settings.budgets.maxLoss ?? 0.01
+        switch settings.strategy {
+        case .greedy:
+            var greedy = GreedySearch(maxLoss: maxLoss)
+            context.currentStrategy = greedy.name
+            greedy.search(space, &context, generator: &generator)
+        case .genetic:
+            var greedy = GreedySearch(maxLoss: maxLoss)
+            context.currentStrategy = greedy.name
+            greedy.search(space, &context, generator: &generator)
+            var genetic = GeneticSearch(seeds: greedy.result.map { [$0] } ?? [])
+            context.currentStrategy = genetic.name
+            genetic.search(space, &context, generator: &generator)
+        case .random:
+            var random = RandomSearch(evaluations: 300)
+            context.currentStrategy = random.name
+            random.search(space, &context, generator: &generator)
+        case .exhaustive:
+            var exhaustive = ExhaustiveSearch()
+            guard space.size <= Double(exhaustive.limit) else {
+                throw TunerError.spaceTooLarge(candidates: space.size, limit: exhaustive.limit)
+            }
+            context.currentStrategy = exhaustive.name
+            exhaustive.search(space, &context, generator: &generator)
+        }
+        return try finish(context: context, space: space, floatAccuracy: floatAccuracy, interrupted: interrupted())
+    }
+
+    private func finish(context: SearchContext<EmulatorCandidateEvaluator>, space: SearchSpace, floatAccuracy: Double,
+                        interrupted: Bool) throws -> Result {
+        let trials = context.trials
+        let front = context.front
+        let pick = front.min { a, b in
+            let x = trials[a].evaluation.objectives ?? Pareto.zero, y = trials[b].evaluation.objectives ?? Pareto.zero
+            return (-x.accuracy, x.cycles, x.ramBytes, a) < (-y.accuracy, y.cycles, y.ramBytes, b)
+        }
+        var pickProgram: FixedProgram?, pickTest: Double?, floatTest: Double?
+        if dataset.availableSplits.contains("test") {
+            let test = try dataset.load(split: "test")
+            let floatOutputs = try FloatEvaluator(graph: model.graph).run(test)
+            floatTest = Accuracy.of(floatOutputs, labels: test.labels, outputsClassIndex: model.graph.outputsClassIndex)
+            if let pick {
+                let program = try context.evaluator.program(for: trials[pick].candidate)
+                pickProgram = program
+                pickTest = Accuracy.of(FixedEmulator(program: program).run(test), labels: test.labels,
+                                       outputsClassIndex: model.graph.outputsClassIndex)
+            }
+        }
+        var log = SearchLog()
+        log.append(SearchLog.Header(
+            tool: "mcutune", toolVersion: "0.1.0", model: model.graph.name, target: target.name,
+            budgetRAMBytes: settings.budgets.ramBytes, budgetFlashBytes: settings.budgets.flashBytes,
+            maxLoss: settings.budgets.maxLoss, strategy: settings.strategy.rawValue, seed: settings.seed,
+            variables: space.variables.map(\.tensor), offsets: [space.offsets.lowerBound, space.offsets.upperBound],
+            floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated))
+        for (i, trial) in trials.enumerated() {
+            let config = space.config(for: trial.candidate)
+            let formats = space.variables.map { v in [config.formats[v.tensor]?.bits ?? 0, config.formats[v.tensor]?.fracBits ?? 0] }
+            log.append(SearchLog.CandidateLine(index: i, strategy: trial.strategy, formats: formats, fingerprint: config.fingerprint,
+                                               outcome: trial.evaluation.outcome, message: trial.evaluation.message,
+                                               objectives: trial.evaluation.objectives))
+        }
+        log.append(SearchLog.Summary(evaluations: trials.count, interrupted: interrupted, front: front, pick: pick,
+                                     pickTestAccuracy: pickTest, floatTestAccuracy: floatTest))
+        return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
+                      floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, interrupted: interrupted, log: log)
+    }
+}
