@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "ModelIR", "TestSupport"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Tuner", "ModelIR", "TestSupport"]),
+        .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "ModelIR", "TestSupport"]),
         .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "TestSupport"]),
     ]
 )

@@ -27,9 +27,13 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
 
     public var shouldStop: Bool { trials.count >= maxEvaluations || interrupted() }
 
-    /// The evaluation of `candidate`, computed once.
+    /// The evaluation of `candidate`, computed once. Past the evaluation limit (or after Ctrl-C)
+    /// new candidates are not evaluated: they come back infeasible and are not recorded.
     public mutating func evaluate(_ candidate: Candidate) -> Evaluation {
         if let index = memo[candidate] { return trials[index].evaluation }
+        if shouldStop {
+            return Evaluation(objectives: nil, outcome: .error, message: "not evaluated: the search was stopped", violation: .infinity)
+        }
         let evaluation = evaluator.evaluate(candidate)
         memo[candidate] = trials.count
         trials.append(Trial(candidate: candidate, evaluation: evaluation, strategy: currentStrategy))
