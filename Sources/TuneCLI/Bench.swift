@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hardware
 import ModelIR
 import Tuner
 
@@ -17,6 +18,18 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Seconds to spend on each measurement.")
     var seconds = 1.0
 
+    @Flag(name: .long, help: "Compare the search strategies instead: front hypervolume, best test accuracy within the RAM budget, evaluations and time.")
+    var strategies = false
+
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies.", valueName: "name"))
+    var target = "uno"
+
+    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies.", valueName: "bytes"))
+    var budgetRAM = 2048
+
+    @Option(name: .long, help: "Seed for --strategies.")
+    var seed: UInt64 = 0
+
     func validate() throws {
         guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600], got \(seconds)") }
     }
@@ -24,6 +37,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let resources = try reporting { try BundledResources.locate().get() }
         let names = models.isEmpty ? resources.bundledModels : models
+        if strategies { return try compareStrategies(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {
@@ -39,6 +53,26 @@ struct Bench: ParsableCommand {
                        f(row.cBuildAndRunPerSecond), f(row.blasPerSecond / row.scalarPerSecond) + "x",
                        f(row.blasPerSecond / row.cRunPerSecond) + "x", f(row.blasPerSecond / row.cBuildAndRunPerSecond) + "x"])
         }
+        print(table.render())
+    }
+
+    private func compareStrategies(_ names: [String], resources: BundledResources) throws {
+        let board = try reporting { try TargetCatalog.load(directory: resources.targetsDirectory).target(named: target) }
+        var table = TextTable(["model", "method", "hypervolume", "test acc of pick", "pick RAM B", "evaluations", "seconds"],
+                              numeric: [2, 3, 4, 5, 6])
+        for name in names {
+            let job = try LoadedJob.load(model: name, data: nil)
+            let rows = try reporting {
+                try StrategyBenchmark.run(model: job.model, dataset: job.dataset, target: board, ramBudget: budgetRAM,
+                                          seed: seed, maxEvaluations: 2000)
+            }
+            for row in rows {
+                table.add([row.model, row.method, String(format: "%.4f", row.hypervolume),
+                           row.pickTestAccuracy.map(Format.percent) ?? "none fits", row.pickRAMBytes.map { "\($0)" } ?? "-",
+                           "\(row.evaluations)", String(format: "%.1f", row.seconds)])
+            }
+        }
+        print("target \(board.name), RAM budget \(budgetRAM) B; hypervolume of (validation error, RAM) against the budget, larger is better")
         print(table.render())
     }
 }

@@ -8,8 +8,28 @@ import ModelIR
 /// report the Pareto front and the pick (the best validation accuracy within the budgets, ties
 /// broken by fewer cycles), whose accuracy is then measured on the test split the search never saw.
 public struct TuningJob {
-    public enum Strategy: String, CaseIterable, Sendable {
+    public enum Strategy: Hashable, Sendable {
         case greedy, genetic, random, exhaustive
+        /// One candidate: every tensor at `bits` and its data-driven scale (a baseline).
+        case uniform(bits: Int)
+
+        /// The strategies a user can name.
+        public static let allCases: [Strategy] = [.greedy, .genetic, .random, .exhaustive]
+
+        public init?(rawValue: String) {
+            guard let match = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+            self = match
+        }
+
+        public var rawValue: String {
+            switch self {
+            case .greedy: "greedy"
+            case .genetic: "genetic"
+            case .random: "random"
+            case .exhaustive: "exhaustive"
+            case let .uniform(bits): "uniform\(bits)"
+            }
+        }
     }
 
     public struct Settings: Sendable {
@@ -86,6 +106,9 @@ public struct TuningJob {
             var random = RandomSearch(evaluations: 300)
             context.currentStrategy = random.name
             random.search(space, &context, generator: &generator)
+        case let .uniform(bits):
+            context.currentStrategy = settings.strategy.rawValue
+            _ = context.evaluate(space.uniform(bits: bits))
         case .exhaustive:
             var exhaustive = ExhaustiveSearch()
             guard space.size <= Double(exhaustive.limit) else {
