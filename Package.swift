@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "FixedPoint", dependencies: ["ModelIR"]),
         // Self-contained C from a fixed-point program: model.h, model.c, and a host test harness.
         .target(name: "Emit", dependencies: ["ModelIR", "FixedPoint"]),
+        // Arena planners (greedy by size, first fit by lifetime, exact) and the liveness lower bound.
+        .target(name: "MemoryPlanning"),
         // Boards: clock, RAM, flash (and later the cost-model coefficients).
         .target(name: "Hardware"),
         // Batched evaluation of a graph over a dataset split on OpenBLAS.
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "ModelIR", "TestSupport"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Tuner", "ModelIR", "TestSupport"]),
+        .testTarget(name: "MemoryPlanningTests", dependencies: ["MemoryPlanning"]),
         .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "ModelIR", "TestSupport"]),
         .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "TestSupport"]),
     ]
