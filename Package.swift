@@ -22,7 +22,7 @@ let package = Package(
         // Fixed-point formats, configs, integer semantics and the resolved fixed-point program.
         .target(name: "FixedPoint", dependencies: ["ModelIR"]),
         // Self-contained C from a fixed-point program: model.h, model.c, and a host test harness.
-        .target(name: "Emit", dependencies: ["ModelIR", "FixedPoint"]),
+        .target(name: "Emit", dependencies: ["ModelIR", "FixedPoint", "MemoryPlanning"]),
         // Arena planners (greedy by size, first fit by lifetime, exact) and the liveness lower bound.
         .target(name: "MemoryPlanning"),
         // Boards: clock, RAM, flash (and later the cost-model coefficients).

@@ -1,13 +1,14 @@
 import FixedPoint
+import MemoryPlanning
 import ModelIR
 
 /// Where each activation tensor lives in the one static arena, from the tensors' lifetimes.
 ///
 /// Lifetimes are intervals over the program's positions (one per step; loop states live through
-/// the whole recurrence). Tensors are placed largest first at the lowest offset that does not
-/// collide with a tensor live at the same time (the "greedy by size" plan of TensorFlow Lite
-/// Micro). Views (Flatten, Reshape) share their input's buffer. The graph input and the loop's
-/// step input are the caller's buffers and take no arena space.
+/// the whole recurrence). Views (Flatten, Reshape) share their input's buffer; the graph input and
+/// the loop's step input are the caller's buffers and take no arena space. The offsets are the
+/// smallest of the plans of `MemoryPlanning`'s planners (greedy by size, first fit by lifetime,
+/// exact branch and bound), 2-byte aligned for 16-bit tensors on Cortex-M0.
 public struct ArenaPlan: Sendable {
     public struct Buffer: Sendable, Equatable {
         public var tensors: [String]
@@ -21,45 +22,31 @@ public struct ArenaPlan: Sendable {
     public let bytes: Int
     /// Largest number of bytes live at any position: no plan can use less.
     public let lowerBound: Int
+    /// Every planner's result, for reports.
+    public let plans: [MemoryPlan]
 
     public func offset(of tensor: String) -> Int? { buffers.first { $0.tensors.contains(tensor) }?.offset }
 
     /// No two buffers that are live at the same time overlap in memory.
     public var isValid: Bool {
-        for (i, a) in buffers.enumerated() {
-            for b in buffers[(i + 1)...] where a.first <= b.last && b.first <= a.last {
-                if a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes { return false }
-            }
-        }
-        return true
+        MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
     }
 
-    public init(program: FixedProgram) {
+    /// - Parameter exactSeconds: the exact planner's time cap (the search prices thousands of
+    ///   candidates and gives it little; the emitter gives it more).
+    public init(program: FixedProgram, exactSeconds: Double = 1.0) {
         let collected = Lifetimes(program: program).buffers()
-        var placed: [Buffer] = []
-        for candidate in collected.sorted(by: { ($0.bytes, -$0.first) > ($1.bytes, -$1.first) }) {
-            var buffer = candidate
-            // Offsets stay even: 16-bit tensors need 2-byte alignment on Cortex-M0.
-            let conflicts = placed.filter { $0.first <= buffer.last && buffer.first <= $0.last }.sorted { $0.offset < $1.offset }
-            var offset = 0
-            for other in conflicts where offset + buffer.bytes > other.offset && other.offset + other.bytes > offset {
-                offset = (other.offset + other.bytes + 1) & ~1
-            }
-            // A later conflict may start below the new offset; re-scan until the spot is free.
-            while let clash = conflicts.first(where: { offset < $0.offset + $0.bytes && $0.offset < offset + buffer.bytes }) {
-                offset = (clash.offset + clash.bytes + 1) & ~1
-            }
-            buffer.offset = offset
-            placed.append(buffer)
-        }
-        let positions = placed.map(\.last).max() ?? 0
-        var peak = 0
-        for p in 0...max(positions, 0) {
-            peak = max(peak, placed.filter { $0.first <= p && p <= $0.last }.reduce(0) { $0 + $1.bytes })
-        }
-        self.buffers = placed.sorted { $0.offset < $1.offset || ($0.offset == $1.offset && $0.first < $1.first) }
-        self.bytes = ((placed.map { $0.offset + $0.bytes }.max() ?? 0) + 1) & ~1
-        self.lowerBound = peak
+        let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
+        let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
+                                             ExactPlanner(timeLimit: exactSeconds)]
+        let plans = planners.map { $0.plan(requests, alignment: 2) }
+        let best = plans.dropFirst().min { ($0.bytes, $0.planner) < ($1.bytes, $1.planner) } ?? plans[0]
+        var placed = collected
+        for i in placed.indices { placed[i].offset = best.offsets[i] }
+        self.buffers = placed.sorted { ($0.offset, $0.first) < ($1.offset, $1.first) }
+        self.bytes = best.bytes
+        self.lowerBound = best.lowerBound
+        self.plans = plans
     }
 }
 

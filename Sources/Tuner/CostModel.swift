@@ -30,7 +30,7 @@ public struct CostModel: Sendable {
     }
 
     public func estimate(_ program: FixedProgram) -> Estimate {
-        let arena = ArenaPlan(program: program)
+        let arena = ArenaPlan(program: program, exactSeconds: 0.02)
         let c = target.cost
         var cycles = 0.0, nodes = 0
         var tables = Set<String>()
