@@ -163,11 +163,16 @@ public struct CEmitter {
     }
 
     private mutating func emitArena(into c: inout CWriter) {
-        c.line("/* Every activation lives in this arena; offsets from a liveness plan (\(arena.bytes) bytes, lower bound \(arena.lowerBound)). */")
-        c.line("static union {")
-        c.line("    int16_t i16[\(max(arena.bytes / 2, 1))];")
-        c.line("    int8_t i8[\(max(arena.bytes, 2))];")
-        c.line("} mcu_arena;")
+        if arena.buffers.isEmpty {
+            // Every node is a view of the input: an arena nothing uses would be a warning.
+            c.line("/* No activation needs memory: the output is a view of the input. */")
+        } else {
+            c.line("/* Every activation lives in this arena; offsets from a liveness plan (\(arena.bytes) bytes, lower bound \(arena.lowerBound)). */")
+            c.line("static union {")
+            c.line("    int16_t i16[\(max(arena.bytes / 2, 1))];")
+            c.line("    int8_t i8[\(max(arena.bytes, 2))];")
+            c.line("} mcu_arena;")
+        }
         c.line("static const model_input_t *mcu_in;")
         for buffer in arena.buffers {
             for tensor in buffer.tensors {

@@ -61,7 +61,7 @@ struct RandomGraphCase {
     init(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var builder = RandomGraphBuilder(rng: rng)
-        let kind = builder.rng.weighted([(Kind.vector, 0.4), (.image, 0.3), (.recurrent, 0.3)])
+        let kind = builder.rng.weighted([(Kind.vector, 0.35), (.image, 0.35), (.recurrent, 0.3)])
         let graph = try builder.graph(kind)
         rng = builder.rng
         let split = RandomGraphCase.data(for: graph, rng: &rng)
@@ -172,7 +172,7 @@ struct RandomGraphBuilder {
         case .image:
             input = .init(name: "x", shape: Shape([rng.int(3...7), rng.int(3...7), rng.int(1...3)]), isSequence: false)
             x = start(input)
-            for _ in 0..<rng.int(1...4) { x = imageStep(x) }
+            for _ in 0..<rng.int(2...4) { x = imageStep(x) }
             if rng.chance(0.8) {
                 x = emit(.flatten, [x], shape: Shape([elements(x)]))
             } else {
@@ -293,9 +293,16 @@ struct RandomGraphBuilder {
     /// sometimes tiny or large).
     private mutating func unary(_ x: String) -> String {
         let op = rng.weighted([
-            (Op.relu, 1.0), (.relu6, 1), (.sigmoid, 1), (.tanh, 1), (.exp, exps < 2 ? 0.8 : 0), (.scale(0), 1.2),
+            (Op.relu, 1.0), (.relu6, 1), (.sigmoid, 1), (.tanh, 1), (.exp, exps < 2 ? 1 : 0), (.scale(0), 1.2),
         ])
-        if op == .exp { exps += 1 }
+        if op == .exp {
+            exps += 1
+            // Sometimes a wide input, so that Exp's coarse-input path (fewer than -13 fractional bits) runs.
+            if rng.chance(0.3) {
+                let wide = emit(.scale(rng.double(8, 64)), [x], shape: shape(x), tag: "Scale+")
+                return emit(.exp, [wide], shape: shape(x), tag: "Exp/wide")
+            }
+        }
         if case .scale = op {
             var factor = rng.double(0.1, 3)
             let r = rng.unit()
@@ -359,7 +366,7 @@ struct RandomGraphBuilder {
         let (h, w, c) = (dims[0], dims[1], dims[2])
         let canPool = h >= 2 && w >= 2
         let choice = rng.weighted([
-            ("conv", 3.0), ("depthwise", 2), ("maxPool", canPool ? 1.5 : 0), ("avgPool", canPool ? 1.5 : 0),
+            ("conv", 3.0), ("depthwise", 2), ("maxPool", canPool ? 2.5 : 0), ("avgPool", canPool ? 2.5 : 0),
             ("unary", 1.5), ("binaryB", 1), ("binary2", 1), ("reshape", 0.4),
         ])
         switch choice {

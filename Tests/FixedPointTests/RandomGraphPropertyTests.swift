@@ -62,6 +62,62 @@ enum RandomGraphSeeds {
         if report.isBitExact, blas == scalar { try? FileManager.default.removeItem(atPath: directory) }
     }
 
+    /// The smallest forms of the emitter bugs the random graphs found (each once failed to compile
+    /// under -Werror): a linear kernel with a one-element weight or bias (the array was left out as
+    /// "a scalar inlined as a literal"), a node whose kernel is `.zero` (its weights were emitted but
+    /// never read), and a model made only of views of its input (an arena nothing used).
+    @Test(arguments: ["one-element weights", "zero kernel", "views only"])
+    func emitterEdgeCasesFoundByRandomGraphs(_ name: String) throws {
+        func t(_ dims: [Int], _ values: [Double]) -> Tensor { Tensor(shape: Shape(dims), values: values) }
+        let input: Graph.Input, constants: [String: Tensor], nodes: [Node], output: String
+        var formats: [String: TensorFormat] = [:]
+        switch name {
+        case "one-element weights":
+            input = .init(name: "x", shape: Shape([2]), isSequence: false)
+            constants = ["W": t([1, 2], [0.75, -0.5]), "b": t([1], [0.25]), "P": t([1, 1], [0.5]), "V": t([1, 1], [-1.25])]
+            nodes = [Node(name: "fc", op: .gemm, inputs: ["x"], output: "h", weights: ["W": "W", "b": "b"]),
+                     Node(name: "dist", op: .squaredDistance, inputs: ["h"], output: "d", weights: ["P": "P"]),
+                     Node(name: "out", op: .matMul, inputs: ["d"], output: "y", weights: ["W": "V"])]
+            output = "y"
+        case "zero kernel":
+            input = .init(name: "x", shape: Shape([3]), isSequence: false)
+            constants = ["W": t([2, 3], [0.5, -1, 0.25, 1, 0.75, -0.5]), "b": t([2], [0.5, -0.25])]
+            nodes = [Node(name: "fc", op: .gemm, inputs: ["x"], output: "y", weights: ["W": "W", "b": "b"])]
+            output = "y"
+            // int8 Q4 times int8 Q4 is Q8; Q-20 shifts every bit of the accumulator out.
+            formats = ["x": .init(bits: 8, fracBits: 4), "W": .init(bits: 8, fracBits: 4), "b": .init(bits: 8, fracBits: 4),
+                       "y": .init(bits: 8, fracBits: -20)]
+        default:
+            input = .init(name: "x", shape: Shape([4]), isSequence: false)
+            constants = [:]
+            nodes = [Node(name: "r", op: .reshape(Shape([2, 2])), inputs: ["x"], output: "m"),
+                     Node(name: "f", op: .flatten, inputs: ["m"], output: "y")]
+            output = "y"
+        }
+        let graph = try Graph.checked(name: "edge", input: input, output: output, constants: constants, nodes: nodes)
+        for tensor in FixedPointGraph.tensors(of: graph) where formats[tensor] == nil {
+            formats[tensor] = TensorFormat(bits: 16, fracBits: 8)
+        }
+        let program = try FixedProgram(graph: graph, config: QuantConfig(formats: formats))
+        let features = input.shape.elementCount
+        let split = DatasetSplit(name: "edge", inputs: (0..<(5 * features)).map { Double($0 % 7) / 2 - 1.5 },
+                                 labels: Array(repeating: 0, count: 5), lengths: nil, sampleShape: input.shape, maxSteps: 1)
+        let directory = makeTemporaryDirectory("emitter-edge")
+        let report = try BitExactCheck.run(program: program, split: split, directory: directory)
+        #expect(report.isBitExact, "\(name): \(report.firstMismatch ?? "")")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The program, or nil when its config is refused as needing more than 64-bit accumulators.
+    static func programUnlessRefused(_ random: RandomGraphCase) throws -> FixedProgram? {
+        do {
+            return try FixedProgram(graph: random.graph, config: random.config)
+        } catch {
+            if case .unsupported = error { return nil }
+            throw error
+        }
+    }
+
     static func firstDifference(_ a: Batch, _ b: Batch) -> String {
         guard a.rows == b.rows, a.columns == b.columns else { return "shapes \(a.rows)x\(a.columns) vs \(b.rows)x\(b.columns)" }
         guard let i = a.values.indices.first(where: { a.values[$0] != b.values[$0] }) else { return "none" }
@@ -85,15 +141,15 @@ enum RandomGraphSeeds {
     /// The standard seeds really cover every op, variant and integer path, and few configs are refused,
     /// so the property test cannot silently stop testing something.
     @Test func randomGraphsCoverEveryOpAndPath() throws {
-        var ops = Set<String>(), features = Set<String>(), kinds: [String: Int] = [:]
-        var refused: [UInt64] = [], zeroKernels = 0, saturatingCases = 0, accumulators: [String: Int] = [:]
+        var ops = Set<String>(), features = Set<String>(), kinds: [String: Int] = [:], opCounts: [String: Int] = [:]
+        var refused: [UInt64] = [], zeroKernels = 0, saturatingCases = 0, accumulators: [String: Int] = [:], paths: [String: Int] = [:]
         for seed in RandomGraphSeeds.standard {
             let random = try RandomGraphCase(seed: seed)
             ops.formUnion(random.graph.nodes.map(\.op.name))
+            for node in random.graph.nodes { opCounts[node.op.name, default: 0] += 1 }
             features.formUnion(random.features)
             kinds[random.kind.rawValue, default: 0] += 1
-            let program: FixedProgram
-            do { program = try FixedProgram(graph: random.graph, config: random.config) } catch .unsupported {
+            guard let program = try Self.programUnlessRefused(random) else {
                 refused.append(seed)
                 continue
             }
@@ -106,8 +162,23 @@ enum RandomGraphSeeds {
                 case let .scale(_, _, bits): accumulators["scale\(bits)", default: 0] += 1
                 case let .avgPool(_, _, _, _, bits): accumulators["avgPool\(bits)", default: 0] += 1
                 case let .squaredDistance(_, _, _, _, bits): accumulators["squaredDistance\(bits)", default: 0] += 1
+                case let .exp(frac):
+                    paths[frac > 16 ? "exp/fine" : frac < -13 ? "exp/coarse" : "exp/direct", default: 0] += 1
+                case let .sigmoid(frac, shift), let .tanh(frac, shift):
+                    let g = frac - (step.node.op == .sigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
+                    paths[g <= 0 ? "table/coarse" : g > ActivationTables.interpolationBits ? "table/fine" : "table/interpolated", default: 0] += 1
+                    paths[shift < 0 ? "q15/left" : shift > 15 ? "q15/shift>15" : "q15/right", default: 0] += 1
                 default: break
                 }
+                let shift: Int?
+                switch step.kernel {
+                case let .linear(p): shift = p.shift
+                case let .add(p): shift = p.shift
+                case let .mul(p): shift = p.shift
+                case let .scale(_, s, _), let .avgPool(_, _, _, s, _), let .squaredDistance(_, _, _, s, _): shift = s
+                default: shift = nil
+                }
+                if let shift { paths[shift < 0 ? "requant/left" : shift == 0 ? "requant/none" : "requant/right", default: 0] += 1 }
             }
             // Some value of some computed tensor reaches its format's limit (saturation, most likely).
             var saturates = false
@@ -127,13 +198,15 @@ enum RandomGraphSeeds {
         #expect(refused.count <= RandomGraphSeeds.standard.count / 10, "too many configs refused: \(refused)")
         #expect(zeroKernels > 0, "no kernel shifted every bit out")
         #expect(saturatingCases >= 20, "only \(saturatingCases) cases reach a format's limit")
-        for kind in ["linear16", "linear32", "linear64", "add16", "add32", "mul16", "mul32", "mul64"] {
+        for kind in ["linear16", "linear32", "linear64", "add16", "add32", "mul16", "mul32", "avgPool32", "avgPool64", "squaredDistance32", "squaredDistance64"] {
             #expect(accumulators[kind, default: 0] > 0, "no \(kind) accumulator")
         }
         print("""
             random graphs: \(kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); \
+            ops \(opCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")); \
             refused \(refused.count) \(refused); zero kernels \(zeroKernels); cases reaching a limit \(saturatingCases); \
-            accumulators \(accumulators.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            accumulators \(accumulators.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")); \
+            paths \(paths.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
             """)
     }
 }
