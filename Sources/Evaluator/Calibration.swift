@@ -8,6 +8,14 @@ public enum Calibration {
         let evaluator = try FloatEvaluator(graph: graph)
         var collector = RangeProfile.Collector(percentile: percentile)
         _ = evaluator.run(split) { tensor, values in collector.observe(tensor, values.values) }
-        return collector.profile(graph: evaluator.graph)
+        var profile = collector.profile(graph: evaluator.graph)
+        // A state takes every value its next value takes (it starts at zero, which any format holds).
+        for node in evaluator.graph.nodes {
+            guard case let .loop(loop) = node.op else { continue }
+            for state in loop.states {
+                profile.maxAbs[state.name] = max(profile.maxAbs[state.name] ?? 0, profile.maxAbs[state.next] ?? 0)
+            }
+        }
+        return profile
     }
 }

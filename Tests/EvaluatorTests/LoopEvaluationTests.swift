@@ -92,3 +92,16 @@ import ModelIR
         #expect(rowsPerStep == [3, 2, 1, 1])
     }
 }
+
+/// Calibration gives a loop state the range of its next value (the observer never sees states).
+@Suite struct CalibrationTests {
+    @Test func statesTakeTheRangeOfTheirNextValues() throws {
+        let test = LoopEvaluationTests()
+        let graph = try test.fastGRNN(features: 3, hidden: 4, rank: nil)
+        let data = test.sequences(count: 5, steps: 6, features: 3, lengths: [6, 2, 4, 6, 1])
+        let profile = try Calibration.profile(graph, on: data)
+        #expect(profile.maxAbs["rnn.h"] != nil)
+        #expect(profile.maxAbs["rnn.h"] == profile.maxAbs["rnn.h_next"])
+        #expect((profile.maxAbs["rnn.h"] ?? 0) > 0)
+    }
+}
