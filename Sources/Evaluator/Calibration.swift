@@ -9,9 +9,12 @@ public enum Calibration {
         var collector = RangeProfile.Collector(percentile: percentile)
         _ = evaluator.run(split) { tensor, values in collector.observe(tensor, values.values) }
         var profile = collector.profile(graph: evaluator.graph)
-        // A state takes every value its next value takes (it starts at zero, which any format holds).
+        // A state takes every value its next value takes (it starts at zero, which any format holds),
+        // and the sequence input is seen only through each loop's step input.
         for node in evaluator.graph.nodes {
             guard case let .loop(loop) = node.op else { continue }
+            let input = evaluator.graph.input.name
+            profile.maxAbs[input] = max(profile.maxAbs[input] ?? 0, profile.maxAbs[loop.stepInput] ?? 0)
             for state in loop.states {
                 profile.maxAbs[state.name] = max(profile.maxAbs[state.name] ?? 0, profile.maxAbs[state.next] ?? 0)
             }

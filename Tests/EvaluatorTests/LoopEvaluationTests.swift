@@ -103,5 +103,7 @@ import ModelIR
         #expect(profile.maxAbs["rnn.h"] != nil)
         #expect(profile.maxAbs["rnn.h"] == profile.maxAbs["rnn.h_next"])
         #expect((profile.maxAbs["rnn.h"] ?? 0) > 0)
+        #expect(profile.maxAbs["x"] == profile.maxAbs["rnn.x_t"])
+        #expect(profile.maxAbs["x"] == data.inputs.map(abs).max())
     }
 }
