@@ -1,4 +1,6 @@
 import ArgumentParser
+import Emit
+import FixedPoint
 import Foundation
 import Hardware
 import ModelIR
@@ -21,6 +23,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Compare the search strategies instead: front hypervolume, best test accuracy within the RAM budget, evaluations and time.")
     var strategies = false
 
+    @Flag(name: .long, help: "Print each model's arena under every planner (naive, greedy by size, first fit, exact) and the liveness lower bound instead.")
+    var memory = false
+
     @Option(name: .long, help: ArgumentHelp("Target for --strategies.", valueName: "name"))
     var target = "uno"
 
@@ -38,6 +43,7 @@ struct Bench: ParsableCommand {
         let resources = try reporting { try BundledResources.locate().get() }
         let names = models.isEmpty ? resources.bundledModels : models
         if strategies { return try compareStrategies(names, resources: resources) }
+        if memory { return try comparePlanners(names) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {
@@ -73,6 +79,21 @@ struct Bench: ParsableCommand {
             }
         }
         print("target \(board.name), RAM budget \(budgetRAM) B; hypervolume of (validation error, RAM) against the budget, larger is better")
+        print(table.render())
+    }
+
+    private func comparePlanners(_ names: [String]) throws {
+        var table = TextTable(["model", "config", "naive", "greedy by size", "first fit", "exact", "lower bound"], numeric: [2, 3, 4, 5, 6])
+        for name in names {
+            let job = try LoadedJob.load(model: name, data: nil)
+            let arena = try reporting { () throws -> ArenaPlan in
+                let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
+                return ArenaPlan(program: try FixedProgram(graph: job.model.graph, config: quant))
+            }
+            let bytes = arena.plans.map { "\($0.bytes)" }
+            table.add([job.model.graph.name, config] + bytes + ["\(arena.lowerBound)"])
+        }
+        print("arena bytes of each plan (activations only; the emitter uses the smallest)")
         print(table.render())
     }
 }
