@@ -49,93 +49,111 @@ enum FloatKernels {
         Batch(rows: a.rows, columns: a.columns, values: a.values.map(f))
     }
 
-    /// Convolution by im2col: one `[B·H'·W', kh·kw·C]` patch matrix times `Wᵀ`. Input and output are HWC.
-    static func conv2D(_ x: Batch, input: Shape, window: Window, _ w: Tensor, _ b: Tensor?) -> Batch {
+    /// For each output position and patch element, the input element it reads (-1 for padding).
+    static func gatherMap(input: Shape, window: Window) -> (map: [Int32], positions: Int, patch: Int) {
         let (h, wd, c) = (input.dims[0], input.dims[1], input.dims[2])
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
         let patch = window.kernelHeight * window.kernelWidth * c
-        let positions = out.height * out.width
-        var cols = [Double](repeating: 0, count: x.rows * positions * patch)
-        for s in 0..<x.rows {
-            let base = s * h * wd * c
-            for oy in 0..<out.height {
-                for ox in 0..<out.width {
-                    var dst = ((s * positions) + oy * out.width + ox) * patch
-                    for ky in 0..<window.kernelHeight {
-                        let iy = oy * window.strideHeight + ky - window.padTop
-                        for kx in 0..<window.kernelWidth {
-                            let ix = ox * window.strideWidth + kx - window.padLeft
-                            if iy >= 0, iy < h, ix >= 0, ix < wd {
-                                let src = base + (iy * wd + ix) * c
-                                for ch in 0..<c { cols[dst + ch] = x.values[src + ch] }
-                            }
-                            dst += c
+        var map = [Int32](repeating: -1, count: out.height * out.width * patch)
+        var k = 0
+        for oy in 0..<out.height {
+            for ox in 0..<out.width {
+                for ky in 0..<window.kernelHeight {
+                    let iy = oy * window.strideHeight + ky - window.padTop
+                    for kx in 0..<window.kernelWidth {
+                        let ix = ox * window.strideWidth + kx - window.padLeft
+                        let inside = iy >= 0 && iy < h && ix >= 0 && ix < wd
+                        for ch in 0..<c {
+                            if inside { map[k] = Int32((iy * wd + ix) * c + ch) }
+                            k += 1
                         }
                     }
                 }
             }
         }
+        return (map, out.height * out.width, patch)
+    }
+
+    /// The patches of every sample: `[B·positions, patch]`, zeros where the window reads padding.
+    static func im2col(_ x: Batch, input: Shape, window: Window) -> (cols: [Double], positions: Int, patch: Int) {
+        let (map, positions, patch) = gatherMap(input: input, window: window)
+        let perSample = map.count
+        var cols = [Double](repeating: 0, count: x.rows * perSample)
+        x.values.withUnsafeBufferPointer { src in
+            map.withUnsafeBufferPointer { m in
+                cols.withUnsafeMutableBufferPointer { dst in
+                    for s in 0..<x.rows {
+                        let base = s * x.columns, out = s * perSample
+                        for k in 0..<perSample where m[k] >= 0 { dst[out + k] = src[base + Int(m[k])] }
+                    }
+                }
+            }
+        }
+        return (cols, positions, patch)
+    }
+
+    /// Convolution by im2col: one `[B·H'·W', kh·kw·C]` patch matrix times `Wᵀ`. Input and output are HWC.
+    static func conv2D(_ x: Batch, input: Shape, window: Window, _ w: Tensor, _ b: Tensor?) -> Batch {
+        let (cols, positions, patch) = im2col(x, input: input, window: window)
         let y = dense(Batch(rows: x.rows * positions, columns: patch, values: cols),
                       Tensor(shape: Shape([w.shape.dims[0], patch]), values: w.values), b)
         return Batch(rows: x.rows, columns: positions * w.shape.dims[0], values: y.values)
     }
 
-    /// Depthwise convolution (one filter per channel, multiplier 1), W `[kh,kw,C]`.
+    /// Depthwise convolution (one filter per channel, multiplier 1), W `[kh,kw,C]`: patches, then
+    /// per channel a dot product with its filter.
     static func depthwiseConv2D(_ x: Batch, input: Shape, window: Window, _ w: Tensor, _ b: Tensor?) -> Batch {
-        let (h, wd, c) = (input.dims[0], input.dims[1], input.dims[2])
-        let out = window.outputSize(height: h, width: wd) ?? (0, 0)
-        var y = [Double](repeating: 0, count: x.rows * out.height * out.width * c)
-        for s in 0..<x.rows {
-            for oy in 0..<out.height {
-                for ox in 0..<out.width {
-                    let dst = ((s * out.height + oy) * out.width + ox) * c
-                    for ch in 0..<c {
-                        var sum = b?.values[ch] ?? 0
-                        for ky in 0..<window.kernelHeight {
-                            let iy = oy * window.strideHeight + ky - window.padTop
-                            guard iy >= 0, iy < h else { continue }
-                            for kx in 0..<window.kernelWidth {
-                                let ix = ox * window.strideWidth + kx - window.padLeft
-                                guard ix >= 0, ix < wd else { continue }
-                                sum += x.values[((s * h + iy) * wd + ix) * c + ch]
-                                    * w.values[(ky * window.kernelWidth + kx) * c + ch]
-                            }
+        let c = input.dims[2]
+        let (cols, positions, patch) = im2col(x, input: input, window: window)
+        let taps = patch / c
+        var y = [Double](repeating: 0, count: x.rows * positions * c)
+        cols.withUnsafeBufferPointer { p in
+            w.values.withUnsafeBufferPointer { f in
+                y.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<(x.rows * positions) {
+                        let row = r * patch, dst = r * c
+                        for ch in 0..<c {
+                            var sum = b?.values[ch] ?? 0
+                            for t in 0..<taps { sum += p[row + t * c + ch] * f[t * c + ch] }
+                            out[dst + ch] = sum
                         }
-                        y[dst + ch] = sum
                     }
                 }
             }
         }
-        return Batch(rows: x.rows, columns: out.height * out.width * c, values: y)
+        return Batch(rows: x.rows, columns: positions * c, values: y)
     }
 
     enum Pooling { case max, average, sum }
 
     /// Max, average or sum pooling without padding.
     static func pool(_ x: Batch, input: Shape, window: Window, _ mode: Pooling) -> Batch {
-        let max = mode == .max
-        let (h, wd, c) = (input.dims[0], input.dims[1], input.dims[2])
-        let out = window.outputSize(height: h, width: wd) ?? (0, 0)
-        let area = Double(window.kernelHeight * window.kernelWidth)
-        var y = [Double](repeating: 0, count: x.rows * out.height * out.width * c)
-        for s in 0..<x.rows {
-            for oy in 0..<out.height {
-                for ox in 0..<out.width {
-                    for ch in 0..<c {
-                        var acc = max ? -Double.infinity : 0
-                        for ky in 0..<window.kernelHeight {
-                            for kx in 0..<window.kernelWidth {
-                                let iy = oy * window.strideHeight + ky, ix = ox * window.strideWidth + kx
-                                let v = x.values[((s * h + iy) * wd + ix) * c + ch]
-                                acc = max ? Swift.max(acc, v) : acc + v
+        let c = input.dims[2]
+        let (map, positions, patch) = gatherMap(input: input, window: window)
+        let taps = patch / c
+        let area = Double(taps)
+        var y = [Double](repeating: 0, count: x.rows * positions * c)
+        x.values.withUnsafeBufferPointer { src in
+            map.withUnsafeBufferPointer { m in
+                y.withUnsafeMutableBufferPointer { out in
+                    for s in 0..<x.rows {
+                        let base = s * x.columns
+                        for pos in 0..<positions {
+                            let row = pos * patch, dst = (s * positions + pos) * c
+                            for ch in 0..<c {
+                                var acc = mode == .max ? -Double.infinity : 0
+                                for t in 0..<taps {
+                                    let v = src[base + Int(m[row + t * c + ch])]
+                                    acc = mode == .max ? Swift.max(acc, v) : acc + v
+                                }
+                                out[dst + ch] = mode == .average ? acc / area : acc
                             }
                         }
-                        y[((s * out.height + oy) * out.width + ox) * c + ch] = mode == .average ? acc / area : acc
                     }
                 }
             }
         }
-        return Batch(rows: x.rows, columns: out.height * out.width * c, values: y)
+        return Batch(rows: x.rows, columns: positions * c, values: y)
     }
 
     /// ‖x − P_m‖² for every row x and prototype m.

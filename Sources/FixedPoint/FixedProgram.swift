@@ -115,9 +115,11 @@ struct KernelBuilder {
         case let .maxPool(window):
             return .maxPool(window: window, input: inputShape, shift: x.fracBits - output.fracBits)
         case let .avgPool(window):
+            // m = round(2^14 / area): exact for power-of-two areas, within 0.1% for areas up to 7x7,
+            // and area · 2^15 · m stays below 2^30, so the sum fits 32 bits.
             let area = window.kernelHeight * window.kernelWidth
-            let fm = 14 + Int(ceil(log2(Double(area))))
-            let multiplier = Int64((pow2(fm) / Double(area)).rounded())
+            let fm = 14
+            let multiplier = max(1, Int64((pow2(fm) / Double(area)).rounded()))
             let shift = x.fracBits + fm - output.fracBits
             let raw = Double(area) * Double(x.magnitude) * Double(multiplier)
             if isAlwaysZero(bound: raw, shift: shift) { return .zero }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluator
 
 @main
 struct Tune: ParsableCommand {
@@ -13,6 +14,16 @@ struct Tune: ParsableCommand {
         subcommands: [Run.self, Check.self, Inspect.self, Targets.self, Bench.self],
         defaultSubcommand: Run.self
     )
+
+    static func main() {
+        AllocatorTuning.keepLargeAllocations()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     static let defaultModelNote = "a FastGRNN speaker classifier on JapaneseVowels (models/fastgrnn-japanesevowels)"
 }
