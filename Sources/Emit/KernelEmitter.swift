@@ -38,6 +38,17 @@ extension CEmitter {
         return "MCU_R\(bits)(&\(ids.name(constant))[\(index)])"
     }
 
+    /// The second operand of Add, Sub or Mul at element `i`, cast to the accumulator type: the second
+    /// input tensor, a scalar constant inlined as a literal, or a constant array in flash.
+    private mutating func secondOperand(_ node: Node, constant: String?, accBits: Int) -> String {
+        let t = CType.int(accBits)
+        if node.inputs.count == 2 { return "(\(t))\(pointer(node.inputs[1]))[i]" }
+        if let q = program.constants[constant ?? ""], q.values.count == 1 {
+            return "(\(t))\(CType.literal(q.values[0], bits: accBits))"
+        }
+        return "(\(t))\(read(constant ?? "", "i"))"
+    }
+
     /// Adds `term` (already of the accumulator type) to `acc`.
     private func accumulate(_ term: String, bits: Int) -> String {
         bits == 16 ? "acc = (int16_t)(acc + \(term));" : "acc += \(term);"
@@ -84,30 +95,15 @@ extension CEmitter {
             linear(plan, step: step, x: x, y: y, into: &c)
         case let .add(plan):
             let t = CType.int(plan.accBits)
-            let b: String
-            if node.inputs.count == 2 {
-                b = "(\(t))\(pointer(node.inputs[1]))[i]"
-            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
-                b = "(\(t))\(CType.literal(q.values[0], bits: plan.accBits))"
-            } else {
-                b = "(\(t))\(read(plan.constant ?? "", "i"))"
-            }
-            let bound = Double.greatestFiniteMagnitude
-            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: bound)
+            let b = secondOperand(node, constant: plan.constant, accBits: plan.accBits)
+            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
             c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
                 c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)[i]", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
                 c.line("\(y)[i] = \(rq);")
             }
         case let .mul(plan):
             let t = CType.int(plan.accBits)
-            let b: String
-            if node.inputs.count == 2 {
-                b = "\(pointer(node.inputs[1]))[i]"
-            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
-                b = "(\(t))\(CType.literal(q.values[0], bits: plan.accBits))"
-            } else {
-                b = read(plan.constant ?? "", "i")
-            }
+            let b = secondOperand(node, constant: plan.constant, accBits: plan.accBits)
             let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
             c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
                 c.line("\(t) acc = (\(t))((\(t))\(x)[i] * \(b));")
