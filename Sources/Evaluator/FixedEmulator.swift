@@ -19,7 +19,10 @@ public struct FixedEmulator: Sendable {
     /// The split's inputs quantized to the program's input format (what the C receives).
     public func quantizedInputs(_ split: DatasetSplit) -> [Double] {
         let format = program.inputFormat
-        return split.inputs.map { Double(format.quantize($0)) }
+        let scale = Double(sign: .plus, exponent: format.fracBits, significand: 1)
+        let lo = Double(format.minInt), hi = Double(format.maxInt)
+        // TensorFormat.quantize, with the scale hoisted: round halves away from zero, then saturate.
+        return split.inputs.map { min(max(($0 * scale).rounded(.toNearestOrAwayFromZero), lo), hi) }
     }
 
     /// The integer outputs for every sample: `[count, outputs]` (or one class index per row).
@@ -71,12 +74,18 @@ public struct FixedEmulator: Sendable {
             FixedKernels.requantize(&y, shift: shift, format: out)
             return Batch(rows: x.rows, columns: x.columns, values: y)
         case let .clamp(lo, hi, shift):
-            var y = x.values.map { min(max($0, Double(lo)), Double(hi)) }
-            FixedKernels.requantize(&y, shift: shift, format: out)
+            // In the input's format and range already: only a change of format needs requantizing.
+            let keeps = shift == 0 && out.bits >= (step.inputs.first?.bits ?? 16)
+            let (l, h) = (Double(lo), Double(hi))
+            var y = x.values
+            for i in y.indices { y[i] = min(max(y[i], l), h) }
+            if !keeps { FixedKernels.requantize(&y, shift: shift, format: out) }
             return Batch(rows: x.rows, columns: x.columns, values: y)
         case let .maxPool(window, input, shift):
             var y = FloatKernels.pool(x, input: input, window: window, .max)
-            FixedKernels.requantize(&y.values, shift: shift, format: out)
+            if !(shift == 0 && out.bits >= (step.inputs.first?.bits ?? 16)) {
+                FixedKernels.requantize(&y.values, shift: shift, format: out)
+            }
             return y
         case let .avgPool(window, input, multiplier, shift, accBits) where accBits < 64:
             return FixedKernels.avgPool(x, window: window, input: input, multiplier: multiplier, shift: shift, output: out)

@@ -29,6 +29,24 @@ enum FixedKernels {
         }
     }
 
+    /// `requantize` of `values[i] + bias[i % bias.count]` in one pass.
+    static func requantize(_ values: inout [Double], bias: [Double]?, shift: Int, format: TensorFormat) {
+        guard let bias, !bias.isEmpty else { return requantize(&values, shift: shift, format: format) }
+        let lo = Double(format.minInt), hi = Double(format.maxInt), n = bias.count
+        let half = shift > 0 ? pow2d(shift - 1) : 0, scale = pow2d(-shift)
+        values.withUnsafeMutableBufferPointer { v in
+            bias.withUnsafeBufferPointer { b in
+                var j = 0
+                for i in 0..<v.count {
+                    let t = v[i] + b[j]
+                    v[i] = shift > 0 ? min(max(((t + half) * scale).rounded(.down), lo), hi) : min(max(t * scale, lo), hi)
+                    j += 1
+                    if j == n { j = 0 }
+                }
+            }
+        }
+    }
+
     static func pow2d(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
 
     /// The same computation in Int64, for accumulators whose bound is past 2^53.
@@ -47,11 +65,12 @@ enum FixedKernels {
         }
         var y: Batch
         switch plan.shape {
-        case .dense: y = FloatKernels.dense(x, weights, bias)
-        case let .conv2D(window, input): y = FloatKernels.conv2D(x, input: input, window: window, weights, bias)
-        case let .depthwiseConv2D(window, input): y = FloatKernels.depthwiseConv2D(x, input: input, window: window, weights, bias)
+        case .dense: y = FloatKernels.dense(x, weights, nil)
+        case let .conv2D(window, input): y = FloatKernels.conv2D(x, input: input, window: window, weights, nil)
+        case let .depthwiseConv2D(window, input): y = FloatKernels.depthwiseConv2D(x, input: input, window: window, weights, nil)
         }
-        requantize(&y.values, shift: plan.shift, format: output)
+        // The bias joins the requantization pass (its channel is the innermost index, HWC).
+        requantize(&y.values, bias: bias?.values, shift: plan.shift, format: output)
         return y
     }
 

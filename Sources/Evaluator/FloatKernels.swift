@@ -9,7 +9,11 @@ enum FloatKernels {
         let n = w.shape.dims[0], k = w.shape.dims[1]
         var y = [Double](repeating: 0, count: x.rows * n)
         if let b {
-            for r in 0..<x.rows { y.replaceSubrange((r * n)..<((r + 1) * n), with: b.values) }
+            b.values.withUnsafeBufferPointer { bias in
+                y.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<x.rows { for j in 0..<n { out[r * n + j] = bias[j] } }
+                }
+            }
         }
         gemm(rows: x.rows, n: n, k: k, a: x.values, b: w.values, c: &y, accumulate: b != nil)
         return Batch(rows: x.rows, columns: n, values: y)
@@ -78,16 +82,17 @@ enum FloatKernels {
     static func im2col(_ x: Batch, input: Shape, window: Window) -> (cols: [Double], positions: Int, patch: Int) {
         let (map, positions, patch) = gatherMap(input: input, window: window)
         let perSample = map.count
-        var cols = [Double](repeating: 0, count: x.rows * perSample)
-        x.values.withUnsafeBufferPointer { src in
-            map.withUnsafeBufferPointer { m in
-                cols.withUnsafeMutableBufferPointer { dst in
+        // Every element is written (padding as zero), so the array needs no zero-fill first.
+        let cols = [Double](unsafeUninitializedCapacity: x.rows * perSample) { dst, initialized in
+            x.values.withUnsafeBufferPointer { src in
+                map.withUnsafeBufferPointer { m in
                     for s in 0..<x.rows {
                         let base = s * x.columns, out = s * perSample
-                        for k in 0..<perSample where m[k] >= 0 { dst[out + k] = src[base + Int(m[k])] }
+                        for k in 0..<perSample { dst[out + k] = m[k] >= 0 ? src[base + Int(m[k])] : 0 }
                     }
                 }
             }
+            initialized = x.rows * perSample
         }
         return (cols, positions, patch)
     }
