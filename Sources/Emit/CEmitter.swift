@@ -125,7 +125,8 @@ public struct CEmitter {
 
     private mutating func emitConstants(into c: inout CWriter) -> Int {
         var bytes = 0
-        for name in program.constants.keys.sorted() where arrayConstants.contains(name) {
+        let arrays = Self.flashConstants(of: program)
+        for name in program.constants.keys.sorted() where arrays.contains(name) {
             guard let q = program.constants[name] else { continue }
             let id = ids.name(name)
             bytes += q.values.count * q.format.bits / 8
@@ -139,10 +140,10 @@ public struct CEmitter {
         return bytes
     }
 
-    /// Constants the kernels read as arrays. The others are not emitted (an unused array is a
+    /// Constants the kernels read as arrays, i.e. what goes to flash. The others are not emitted (an unused array is a
     /// warning under -Wall -Werror): those of `.zero` kernels, and the scalar `B` of Add, Sub and
     /// Mul, which is inlined as a literal. A one-element weight of a linear kernel is still an array.
-    private var arrayConstants: Set<String> {
+    public static func flashConstants(of program: FixedProgram) -> Set<String> {
         var names = Set<String>()
         for step in program.allSteps {
             switch step.kernel {

@@ -119,8 +119,8 @@ enum ScalarFixedKernels {
     }
 
     static func pool(_ x: [Int64], window: Window, input: Shape, reduce: ([Int64]) -> Int64) -> [Int64] {
-        let (h, wd, c) = (input.dims[0], input.dims[1], input.dims[2])
-        let out = window.outputSize(height: h, width: wd) ?? (0, 0)
+        let (wd, c) = (input.dims[1], input.dims[2])
+        let out = window.outputSize(height: input.dims[0], width: wd) ?? (0, 0)
         var y: [Int64] = []
         for oy in 0..<out.height {
             for ox in 0..<out.width {
@@ -135,7 +135,6 @@ enum ScalarFixedKernels {
                 }
             }
         }
-        _ = h
         return y
     }
 

@@ -9,11 +9,7 @@ struct OutputWriter {
     let directory: String
     let dataset: Dataset
 
-    static func write(_ text: String, to path: String) throws(TunerError) {
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw .cannotWrite(path: path, reason: error.localizedDescription)
-        }
-    }
+    static func write(_ text: String, to path: String) throws(TunerError) { try BitExactCheck.write(text, to: path) }
 
     private func makeDirectory(_ path: String) throws(TunerError) {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {

@@ -31,13 +31,7 @@ public struct BitExactCheck {
     public static func run(program: FixedProgram, split: DatasetSplit, directory: String) throws(TunerError) -> Report {
         let emulator = FixedEmulator(program: program)
         let expected = emulator.run(split)
-        var emitter = CEmitter(program: program)
-        let emitted = emitter.emit()
-        let recurrent = program.graph.input.isSequence
-        try write(emitted.header, to: "\(directory)/model.h")
-        try write(emitted.source, to: "\(directory)/model.c")
-        try write(HostHarness.source(recurrent: recurrent), to: "\(directory)/harness.c")
-        try writeSamples(emulator.quantizedInputs(split), split: split, outputs: expected.columns, to: "\(directory)/input.bin")
+        let emitted = try writeHostProgram(program, split: split, directory: directory)
 
         guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
         let build = try ProcessRunner.run(cc, compilerFlags + ["model.c", "harness.c", "-o", "harness"], in: directory)
@@ -81,7 +75,20 @@ public struct BitExactCheck {
                       constantBytes: emitted.constantBytes, directory: directory)
     }
 
-    static func write(_ text: String, to path: String) throws(TunerError) {
+    /// `model.h`, `model.c`, `harness.c` and the quantized samples of `split` (`input.bin`), ready to build.
+    @discardableResult
+    static func writeHostProgram(_ program: FixedProgram, split: DatasetSplit, directory: String) throws(TunerError) -> EmittedProgram {
+        var emitter = CEmitter(program: program)
+        let emitted = emitter.emit()
+        try write(emitted.header, to: "\(directory)/model.h")
+        try write(emitted.source, to: "\(directory)/model.c")
+        try write(HostHarness.source(recurrent: program.graph.input.isSequence), to: "\(directory)/harness.c")
+        try writeSamples(FixedEmulator(program: program).quantizedInputs(split), split: split,
+                         outputs: program.graph.outputShape.elementCount, to: "\(directory)/input.bin")
+        return emitted
+    }
+
+    public static func write(_ text: String, to path: String) throws(TunerError) {
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
             throw .cannotWrite(path: path, reason: error.localizedDescription)
         }

@@ -45,7 +45,8 @@ public struct CostModel: Sendable {
                 nodes += 1
             }
         }
-        let constants = program.constants.values.filter { $0.values.count > 1 }.reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
+        let constants = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
+            .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
         let tableBytes = tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
         let statics = 2 * (target.intBits / 8)  // the input pointer
         return Estimate(cycles: cycles,

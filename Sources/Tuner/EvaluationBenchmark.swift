@@ -40,13 +40,7 @@ public struct EvaluationBenchmark {
         let blas = rate(seconds: seconds) { _ = emulator.run(split, path: .blas) }
         let scalar = rate(seconds: seconds) { _ = emulator.run(split, path: .scalar) }
 
-        var emitter = CEmitter(program: program)
-        let emitted = emitter.emit()
-        try BitExactCheck.write(emitted.header, to: "\(directory)/model.h")
-        try BitExactCheck.write(emitted.source, to: "\(directory)/model.c")
-        try BitExactCheck.write(HostHarness.source(recurrent: model.graph.input.isSequence), to: "\(directory)/harness.c")
-        try BitExactCheck.writeSamples(emulator.quantizedInputs(split), split: split,
-                                       outputs: program.graph.outputShape.elementCount, to: "\(directory)/input.bin")
+        try BitExactCheck.writeHostProgram(program, split: split, directory: directory)
         guard let cc = ProcessRunner.find("cc") else { throw TunerError.toolMissing(tool: "cc", package: "gcc") }
         func build() throws {
             let result = try ProcessRunner.run(cc, ["-std=c99", "-O2", "model.c", "harness.c", "-o", "harness"], in: directory)
