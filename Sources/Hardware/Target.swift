@@ -24,6 +24,21 @@ public struct Target: Codable, Sendable, Equatable {
     public var notes: String?
     public var cost: CostCoefficients
 
+    /// Bytes a call pushes for its return address: 2 on AVR up to 128 KB of flash, 3 above
+    /// (ATmega2560); Cortex-M keeps it in the link register (its pushes are in the frame).
+    public var returnAddressBytes: Int {
+        switch core {
+        case .avr: flashBytes > 128 * 1024 ? 3 : 2
+        default: 0
+        }
+    }
+
+    /// Bytes of a data pointer (`sizeof(void *)`): 2 on AVR, 4 on Cortex-M.
+    public var pointerBytes: Int { core == .avr ? 2 : 4 }
+
+    /// The name avr-gcc (`-mmcu`) and simavr know the chip by, for AVR targets.
+    public var avrDeviceName: String? { core == .avr ? mcu.lowercased() : nil }
+
     enum CodingKeys: String, CodingKey {
         case name, board, mcu, core, notes, cost
         case clockHz = "clock_hz", ramBytes = "ram_bytes", flashBytes = "flash_bytes"

@@ -21,6 +21,14 @@ public struct DatasetSplit: Sendable {
         self.sampleShape = sampleShape
         self.maxSteps = maxSteps
     }
+
+    /// The first `n` samples (all of them if there are fewer).
+    public func prefix(_ n: Int) -> DatasetSplit {
+        let kept = max(0, min(n, count))
+        let perSample = inputs.count / max(count, 1)
+        return DatasetSplit(name: name, inputs: Array(inputs[0..<(kept * perSample)]), labels: Array(labels[0..<kept]),
+                            lengths: lengths.map { Array($0[0..<kept]) }, sampleShape: sampleShape, maxSteps: maxSteps)
+    }
 }
 
 /// A dataset directory (docs/model-format.md): `dataset.json` and `SPLIT_x/y/lengths.npy`.

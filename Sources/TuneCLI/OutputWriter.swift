@@ -8,6 +8,8 @@ import Tuner
 struct OutputWriter {
     let directory: String
     let dataset: Dataset
+    /// Test samples the bare firmware runs from flash.
+    var firmwareSamples = 8
 
     static func write(_ text: String, to path: String) throws(TunerError) { try BitExactCheck.write(text, to: path) }
 
@@ -46,8 +48,9 @@ struct OutputWriter {
                        to: "\(sketch)/\(ArduinoSketch.sketchName).ino")
         try makeDirectory("\(directory)/firmware")
         try Self.write(emitted.header, to: "\(directory)/firmware/model.h")
-        try Self.write(ArduinoSketch.avrMain(recurrent: recurrent, sample: sample, steps: steps, inputSize: features,
-                                             inputBits: program.inputFormat.bits, label: test.labels.first ?? 0),
+        try Self.write(emitted.source, to: "\(directory)/firmware/model.c")
+        try Self.write(AVRFirmware.source(recurrent: recurrent, inputBits: program.inputFormat.bits,
+                                          samples: AVRFirmware.Samples(program: program, split: test.prefix(firmwareSamples))),
                        to: "\(directory)/firmware/main.c")
         try program.config.write(to: "\(directory)/config.json")
         let pick = result.pick.flatMap { result.trials[$0].evaluation.objectives }

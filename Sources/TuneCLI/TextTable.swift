@@ -34,6 +34,7 @@ extension String {
 
 enum Format {
     static func percent(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
+    static func signedPercent(_ v: Double) -> String { String(format: "%+.1f%%", v * 100) }
 
     static func bytes(_ n: Int) -> String {
         n >= 1024 * 1024 ? String(format: "%.1f MB", Double(n) / 1048576)

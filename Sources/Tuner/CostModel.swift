@@ -7,9 +7,12 @@ import ModelIR
 ///
 /// Cycles sum each kernel's multiply-accumulates, requantizations and elementwise work at the
 /// target's coefficients (recurrent bodies times the mean sequence length of the calibration split).
-/// RAM is the planned arena plus the library's statics, its stack and the platform's own use; flash
-/// is the weights and tables plus an estimate of the code. Coefficients are estimates until the
-/// simulator calibration lands (`Target.cost.calibrated`).
+/// RAM is what the firmware the tuner writes (`AVRFirmware`) holds: the planned arena, the library's
+/// statics and the caller's input and output buffers (all exact, `StaticMemory`), plus the target's
+/// worst-case stack estimate and what the platform itself takes. For the pick on an AVR board the
+/// tuner replaces the stack estimate with the compiled program's analysed worst case
+/// (`AVRFirmwareBuild`). Flash is the weights and tables plus an estimate of the code.
+/// Coefficients are estimates until the simulator calibration lands (`Target.cost.calibrated`).
 public struct CostModel: Sendable {
     public struct Estimate: Sendable, Equatable, Codable {
         public var cycles: Double
@@ -18,6 +21,9 @@ public struct CostModel: Sendable {
         public var arenaBytes: Int
         public var arenaLowerBound: Int
         public var constantBytes: Int
+        /// Static RAM (arena, library statics, input and output buffers) and the stack estimate.
+        public var staticBytes: Int
+        public var stackBytes: Int
     }
 
     public let target: Target
@@ -48,11 +54,12 @@ public struct CostModel: Sendable {
         let constants = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
             .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
         let tableBytes = tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
-        let statics = 2 * (target.intBits / 8)  // the input pointer
+        let statics = StaticMemory(program: program, arena: arena, pointerBytes: target.pointerBytes).total
         return Estimate(cycles: cycles,
-                        ramBytes: arena.bytes + statics + c.stackBytes + c.platformRAMBytes,
+                        ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + tableBytes + c.codeBaseBytes + c.codeBytesPerNode * nodes,
-                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants + tableBytes)
+                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants + tableBytes,
+                        staticBytes: statics, stackBytes: c.stackBytes)
     }
 
     private func kernelCycles(_ step: FixedStep, program: FixedProgram, tables: inout Set<String>) -> Double {

@@ -7,6 +7,8 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case toolFailed(tool: String, output: String)
     case cannotWrite(path: String, reason: String)
     case spaceTooLarge(candidates: Double, limit: Int)
+    case unboundedStack(elf: String, reason: String)
+    case untrustedSimulation(elf: String, hazards: [String])
     case nothingFits(smallestRAM: Int, budgetRAM: Int, smallestFlash: Int, budgetFlash: Int, largestTensors: [String])
 
     public var description: String {
@@ -26,6 +28,10 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot write \(path): \(reason)"
         case let .spaceTooLarge(candidates, limit):
             return "--strategy exhaustive: the space has \(String(format: "%.3g", candidates)) candidates, more than \(limit); use greedy, genetic or random"
+        case let .unboundedStack(elf, reason):
+            return "cannot bound the stack of \(elf): \(reason)"
+        case let .untrustedSimulation(elf, hazards):
+            return "simavr 1.6 decodes \(hazards.count) instruction pair(s) of \(elf) wrongly (a skip before adiw/sbiw), so its run cannot be trusted: \(hazards.prefix(3).joined(separator: "; "))"
         case let .nothingFits(ram, budgetRAM, flash, budgetFlash, tensors):
             return "no config fits: the smallest needs \(ram) B of RAM (budget \(budgetRAM)) and \(flash) B of flash (budget \(budgetFlash)); largest tensors: \(tensors.joined(separator: ", "))"
         }

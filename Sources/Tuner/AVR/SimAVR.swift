@@ -1,0 +1,114 @@
+import Foundation
+import Hardware
+
+/// Runs AVR firmware on simavr through a small libsimavr host program (`tools/simavr/run-firmware.c`),
+/// which reports the cycle of every GPIOR1 mark, the lowest stack pointer and the UART output.
+public struct SimAVR: Sendable {
+    /// What one run reported.
+    public struct Run: Sendable, Decodable {
+        public var state: String
+        public var cycles: Int
+        public var ramend: Int
+        /// Lowest stack pointer over the whole run, and inside marked regions.
+        public var minSP: Int
+        public var minSPRegion: Int
+        public var tooManyMarks: Bool
+        /// `[value, cycle]` of every write to GPIOR1.
+        public var marks: [[Int]]
+        public var uart: String
+
+        enum CodingKeys: String, CodingKey {
+            case state, cycles, ramend, marks, uart
+            case minSP = "min_sp", minSPRegion = "min_sp_region", tooManyMarks = "too_many_marks"
+        }
+
+        /// Bytes of stack at the deepest point: the stack pointer starts at RAMEND and points at
+        /// the next free byte.
+        public var peakStackBytes: Int { max(0, ramend - minSP) }
+
+        /// Cycles of each region between a start mark and the next end mark.
+        public func regionCycles(start: Int, end: Int) -> [Int] {
+            var result: [Int] = [], opened: Int?
+            for mark in marks where mark.count == 2 {
+                if mark[0] == start { opened = mark[1] }
+                if mark[0] == end, let begin = opened { result.append(mark[1] - begin); opened = nil }
+            }
+            return result
+        }
+    }
+
+    public let host: String
+
+    /// Builds the host program once per version of its source (cached under `.build/`).
+    public static func prepare(resources: BundledResources) throws(TunerError) -> SimAVR {
+        let source = (resources.root as NSString).appendingPathComponent("tools/simavr/run-firmware.c")
+        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
+            throw .toolFailed(tool: "simavr host", output: "cannot read \(source)")
+        }
+        guard ProcessRunner.find("pkg-config") != nil,
+              FileManager.default.fileExists(atPath: "/usr/include/simavr/sim_avr.h") else {
+            throw .toolMissing(tool: "libsimavr", package: "simavr libsimavr-dev libelf-dev pkg-config")
+        }
+        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let cacheDirectory = (resources.root as NSString).appendingPathComponent(".build/mcutune-tools")
+        let host = "\(cacheDirectory)/run-firmware-\(String(hash, radix: 16))"
+        if FileManager.default.isExecutableFile(atPath: host) { return SimAVR(host: host) }
+        do { try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true) } catch {
+            throw .cannotWrite(path: cacheDirectory, reason: error.localizedDescription)
+        }
+        let flags = try ProcessRunner.run("/bin/sh", ["-c", "pkg-config --cflags --libs simavr"])
+        guard flags.status == 0 else { throw .toolMissing(tool: "libsimavr", package: "libsimavr-dev") }
+        // Build under a temporary name and rename, so a concurrent run never sees half a binary.
+        let partial = "\(host).\(ProcessInfo.processInfo.processIdentifier).partial"
+        let arguments = ["-O2", "-w", source, "-o", partial] + flags.stdout.split(whereSeparator: \.isWhitespace).map(String.init) + ["-lelf"]
+        let build = try ProcessRunner.run(cc, arguments)
+        guard build.status == 0 else { throw .toolFailed(tool: "cc \(source)", output: build.stderr) }
+        do {
+            if FileManager.default.fileExists(atPath: host) { try FileManager.default.removeItem(atPath: partial) } else {
+                try FileManager.default.moveItem(atPath: partial, toPath: host)
+            }
+        } catch { throw .cannotWrite(path: host, reason: error.localizedDescription) }
+        return SimAVR(host: host)
+    }
+
+    /// Runs `elf` on the target's MCU until it sleeps with interrupts off (or `maxCycles` pass).
+    public func run(elf: String, target: Target, maxCycles: Int = 4_000_000_000) throws(TunerError) -> Run {
+        guard let device = target.avrDeviceName else {
+            throw .toolFailed(tool: "simavr", output: "target '\(target.name)' is not an AVR board")
+        }
+        let result = try ProcessRunner.run(host, [device, "\(target.clockHz)", elf, "\(maxCycles)"])
+        // simavr prints "Loaded ..." lines of its own on stdout; the report is the last line.
+        guard result.status == 0, let last = result.stdout.split(separator: "\n").last,
+              let run = try? JSONDecoder().decode(Run.self, from: Data(last.utf8)) else {
+            throw .toolFailed(tool: "simavr (\(elf))", output: result.stderr + result.stdout)
+        }
+        guard run.state == "done" else {
+            throw .toolFailed(tool: "simavr (\(elf))", output: "the firmware \(run.state == "timeout" ? "did not finish within \(maxCycles) cycles" : "crashed") after \(run.cycles) cycles")
+        }
+        return run
+    }
+
+    /// Places where simavr 1.6 (Debian 12) decodes wrongly: a skip instruction followed by an
+    /// `adiw`/`sbiw` whose constant has its low four bits at 12 or more looks like a 32-bit
+    /// instruction to it, and it skips one word too many (fixed upstream in 2020). A run of a
+    /// firmware that contains one cannot be trusted.
+    public static func decodingHazards(in disassembly: String) -> [String] {
+        let skips: Set<String> = ["cpse", "sbrc", "sbrs", "sbic", "sbis"]
+        var hazards: [String] = []
+        var previous: (mnemonic: String, line: String)?
+        for line in disassembly.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 3, fields[0].hasSuffix(":") else { previous = nil; continue }
+            let mnemonic = fields[2]
+            if let previous, skips.contains(previous.mnemonic), mnemonic == "adiw" || mnemonic == "sbiw", fields.count > 3,
+               let constant = fields[3].split(separator: ",").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
+               let k = constant.hasPrefix("0x") ? Int(constant.dropFirst(2), radix: 16) : Int(constant), k & 15 >= 12 {
+                hazards.append("\(previous.line.trimmingCharacters(in: .whitespaces)) / \(line.trimmingCharacters(in: .whitespaces))")
+            }
+            previous = (mnemonic, String(line))
+        }
+        return hazards
+    }
+}
