@@ -34,8 +34,10 @@ public struct ArenaPlan: Sendable {
 
     /// - Parameter exactSeconds: the exact planner's time cap (the search prices thousands of
     ///   candidates and gives it little; the emitter gives it more).
-    public init(program: FixedProgram, exactSeconds: Double = 1.0) {
-        let collected = Lifetimes(program: program).buffers()
+    /// - Parameter inPlace: let elementwise ops write over inputs that die at them (the emitter
+    ///   always does; false is for comparisons).
+    public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true) {
+        let collected = Lifetimes(program: program, inPlace: inPlace).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
                                              ExactPlanner(timeLimit: exactSeconds)]
@@ -51,39 +53,95 @@ public struct ArenaPlan: Sendable {
 }
 
 /// The lifetime of every arena tensor over the program's positions.
+///
+/// An elementwise kernel (add, mul, scale, clamp, sigmoid, tanh, exp) writes its output over an
+/// input that dies at it, when the output's elements are no wider: the emitted loop reads element
+/// `i` before it writes element `i`, and an element written never lies beyond one still to be read.
+/// Such an output joins its input's buffer, as a view does.
 struct Lifetimes {
     let program: FixedProgram
+    var inPlace = true
 
     func buffers() -> [ArenaPlan.Buffer] {
-        var first: [String: Int] = [:], last: [String: Int] = [:]
-        var owner: [String: String] = [:]  // view -> the tensor whose buffer it uses
+        let plain = collect(inPlace: [:])
+        return inPlace ? collect(inPlace: inPlaceOutputs(plain)).buffers : plain.buffers
+    }
+
+    /// Output tensor -> the input whose buffer it takes.
+    private func inPlaceOutputs(_ plain: Collected) -> [String: String] {
+        var result: [String: String] = [:]
         let graph = program.graph
-        var external: Set<String> = [graph.input.name]
-        var position = 0
+        for (position, step) in plain.positions {
+            guard Self.writesInPlace(step.kernel), let outputShape = graph.shapes[step.node.output] else { continue }
+            let outputBits = program.format(step.node.output).bits
+            for input in step.node.inputs {
+                let r = plain.root(input)
+                guard !plain.external.contains(r), !plain.states.contains(r), graph.constants[input] == nil,
+                      plain.last[r] == position, plain.first[r] != nil,
+                      graph.shapes[input]?.elementCount == outputShape.elementCount,
+                      program.format(input).bits >= outputBits else { continue }
+                result[step.node.output] = input
+                break
+            }
+        }
+        return result
+    }
+
+    static func writesInPlace(_ kernel: Kernel) -> Bool {
+        switch kernel {
+        case .add, .mul, .scale, .clamp, .sigmoid, .tanh, .exp: true
+        default: false
+        }
+    }
+
+    struct Collected {
+        var first: [String: Int] = [:], last: [String: Int] = [:]
+        var owner: [String: String] = [:]  // view or in-place output -> the tensor whose buffer it uses
+        var external: Set<String> = []
+        var states: Set<String> = []
+        /// Every non-loop step with its position.
+        var positions: [(Int, FixedStep)] = []
+        var buffers: [ArenaPlan.Buffer] = []
+
         func root(_ t: String) -> String { owner[t].map(root) ?? t }
-        func define(_ t: String) { first[root(t)] = first[root(t)] ?? position; last[root(t)] = max(last[root(t)] ?? position, position) }
-        func use(_ t: String) { if !external.contains(root(t)) { last[root(t)] = max(last[root(t)] ?? position, position) } }
+    }
+
+    private func collect(inPlace: [String: String]) -> Collected {
+        var c = Collected()
+        let graph = program.graph
+        c.external = [graph.input.name]
+        var position = 0
+        func define(_ t: String) {
+            let r = c.root(t)
+            c.first[r] = c.first[r] ?? position
+            c.last[r] = max(c.last[r] ?? position, position)
+        }
+        func use(_ t: String) {
+            let r = c.root(t)
+            if !c.external.contains(r) { c.last[r] = max(c.last[r] ?? position, position) }
+        }
+        func visit(_ step: FixedStep) {
+            position += 1
+            if case .alias = step.kernel { c.owner[step.node.output] = step.node.inputs[0] }
+            if let base = inPlace[step.node.output] { c.owner[step.node.output] = base }
+            c.positions.append((position, step))
+            step.node.inputs.forEach(use)
+            define(step.node.output)
+        }
         var loopRange: [String: (Int, Int)] = [:]
         for step in program.steps {
             if case let .loop(plan) = step.kernel {
-                external.insert(plan.stepInput)
+                c.external.insert(plan.stepInput)
+                c.states.formUnion(plan.states.map(\.name))
                 let start = position
                 for state in plan.states { define(state.name) }
-                for inner in plan.body {
-                    position += 1
-                    if case .alias = inner.kernel { owner[inner.node.output] = inner.node.inputs[0] }
-                    inner.node.inputs.forEach(use)
-                    define(inner.node.output)
-                }
+                plan.body.forEach(visit)
                 position += 1  // the copy of each next value into its state
                 for state in plan.states { use(state.next) }
-                owner[step.node.output] = plan.result
+                c.owner[step.node.output] = plan.result
                 loopRange[step.node.name] = (start, position)
             } else {
-                position += 1
-                if case .alias = step.kernel { owner[step.node.output] = step.node.inputs[0] }
-                step.node.inputs.forEach(use)
-                define(step.node.output)
+                visit(step)
             }
         }
         use(graph.output)
@@ -91,20 +149,21 @@ struct Lifetimes {
         for step in program.steps {
             if case let .loop(plan) = step.kernel, let range = loopRange[step.node.name] {
                 for state in plan.states {
-                    first[state.name] = range.0
-                    last[state.name] = max(last[state.name] ?? range.1, range.1)
+                    c.first[state.name] = range.0
+                    c.last[state.name] = max(c.last[state.name] ?? range.1, range.1)
                 }
             }
         }
         var members: [String: [String]] = [:]
         for tensor in FixedPointGraph.tensors(of: graph) where graph.constants[tensor] == nil {
-            let r = root(tensor)
-            if !external.contains(r), first[r] != nil { members[r, default: []].append(tensor) }
+            let r = c.root(tensor)
+            if !c.external.contains(r), c.first[r] != nil { members[r, default: []].append(tensor) }
         }
-        return members.keys.sorted().map { r in
+        c.buffers = members.keys.sorted().map { r in
             let elements = graph.shapes[r]?.elementCount ?? 0
             return ArenaPlan.Buffer(tensors: members[r] ?? [r], bytes: elements * program.format(r).bits / 8,
-                                    first: first[r] ?? 0, last: last[r] ?? 0, offset: 0)
+                                    first: c.first[r] ?? 0, last: c.last[r] ?? 0, offset: 0)
         }
+        return c
     }
 }

@@ -83,17 +83,20 @@ struct Bench: ParsableCommand {
     }
 
     private func comparePlanners(_ names: [String]) throws {
-        var table = TextTable(["model", "config", "naive", "greedy by size", "first fit", "exact", "lower bound"], numeric: [2, 3, 4, 5, 6])
+        var table = TextTable(["model", "config", "naive", "bound, no in-place", "greedy by size", "first fit", "exact", "lower bound"],
+                              numeric: [2, 3, 4, 5, 6, 7])
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
-            let arena = try reporting { () throws -> ArenaPlan in
+            let (arena, separate) = try reporting { () throws -> (ArenaPlan, ArenaPlan) in
                 let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
-                return ArenaPlan(program: try FixedProgram(graph: job.model.graph, config: quant))
+                let program = try FixedProgram(graph: job.model.graph, config: quant)
+                return (ArenaPlan(program: program), ArenaPlan(program: program, inPlace: false))
             }
-            let bytes = arena.plans.map { "\($0.bytes)" }
-            table.add([job.model.graph.name, config] + bytes + ["\(arena.lowerBound)"])
+            let bytes = arena.plans.dropFirst().map { "\($0.bytes)" }
+            table.add([job.model.graph.name, config, "\(separate.plans.first?.bytes ?? 0)", "\(separate.lowerBound)"] + bytes + ["\(arena.lowerBound)"])
         }
-        print("arena bytes of each plan (activations only; the emitter uses the smallest)")
+        print("arena bytes (activations only): naive gives every tensor its own buffer; the liveness bound without and with")
+        print("elementwise ops in place; then each planner with ops in place (the emitter uses the smallest)")
         print(table.render())
     }
 }

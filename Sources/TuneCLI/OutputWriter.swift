@@ -46,15 +46,17 @@ struct OutputWriter {
         try Self.write(ArduinoSketch.ino(recurrent: recurrent, sample: sample, steps: steps, inputSize: features,
                                          inputBits: program.inputFormat.bits, label: test.labels.first ?? 0),
                        to: "\(sketch)/\(ArduinoSketch.sketchName).ino")
-        try makeDirectory("\(directory)/firmware")
-        try Self.write(emitted.header, to: "\(directory)/firmware/model.h")
-        try Self.write(emitted.source, to: "\(directory)/firmware/model.c")
-        try Self.write(AVRFirmware.source(recurrent: recurrent, inputBits: program.inputFormat.bits,
-                                          samples: AVRFirmware.Samples(program: program, split: test.prefix(firmwareSamples))),
-                       to: "\(directory)/firmware/main.c")
+        if result.pickBuild == nil {  // else the build wrote and compiled these already
+            try makeDirectory("\(directory)/firmware")
+            try Self.write(emitted.header, to: "\(directory)/firmware/model.h")
+            try Self.write(emitted.source, to: "\(directory)/firmware/model.c")
+            try Self.write(AVRFirmware.source(recurrent: recurrent, inputBits: program.inputFormat.bits,
+                                              samples: AVRFirmware.Samples(program: program, split: test.prefix(firmwareSamples))),
+                           to: "\(directory)/firmware/main.c")
+        }
         try program.config.write(to: "\(directory)/config.json")
         let pick = result.pick.flatMap { result.trials[$0].evaluation.objectives }
-        let summary: [String: Any] = [
+        var summary: [String: Any] = [
             "model": program.graph.name, "config_fingerprint": program.config.fingerprint,
             "budget_ram_bytes": ram, "budget_flash_bytes": flash, "evaluations": result.trials.count,
             "front_size": result.front.count, "pick": result.pick ?? -1,
@@ -63,6 +65,13 @@ struct OutputWriter {
             "pick_cycles": pick?.cycles ?? 0, "pick_ram_bytes": pick?.ramBytes ?? 0, "pick_flash_bytes": pick?.flashBytes ?? 0,
             "arena_bytes": emitted.arena.bytes, "arena_lower_bound": emitted.arena.lowerBound,
         ]
+        if let build = result.pickBuild {
+            summary["built_ram_bytes"] = build.totalRAM
+            summary["built_static_ram_bytes"] = build.sizes.staticRAM
+            summary["built_stack_bytes"] = build.stack.bytes
+            summary["built_flash_bytes"] = build.sizes.flash
+            summary["built_elf"] = build.elf
+        }
         do {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: "\(directory)/summary.json"))

@@ -29,6 +29,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("budget-flash"), help: ArgumentHelp("Flash budget in bytes (default: the target's flash).", valueName: "bytes"))
     var budgetFlash: Int?
 
+    @Option(name: .customLong("reserve-ram"), help: ArgumentHelp("RAM your application keeps beside the model, taken from the budget (an Arduino sketch's core needs about 180 B).", valueName: "bytes"))
+    var reserveRAM = 0
+
     @Option(name: .customLong("max-loss"), help: ArgumentHelp("Largest validation accuracy loss against float, in points (e.g. 1.5).", valueName: "points"))
     var maxLoss: Double?
 
@@ -50,6 +53,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
         if let budgetFlash, budgetFlash <= 0 { throw ValidationError("--budget-flash must be a positive number of bytes, got \(budgetFlash)") }
+        if reserveRAM < 0 { throw ValidationError("--reserve-ram must be zero or a positive number of bytes, got \(reserveRAM)") }
         if let maxLoss, !(0...100).contains(maxLoss) { throw ValidationError("--max-loss must be between 0 and 100 points, got \(maxLoss)") }
         if TuningJob.Strategy(rawValue: strategy) == nil {
             throw ValidationError("unknown --strategy '\(strategy)'; allowed: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -70,7 +74,10 @@ struct Run: ParsableCommand {
             if flash > board.flashBytes {
                 throw TunerError.budgetExceedsTarget(option: "--budget-flash", bytes: flash, target: board.name, available: board.flashBytes)
             }
-            return (board, ram, flash)
+            guard reserveRAM < ram else {
+                throw CommandError("--reserve-ram \(reserveRAM) leaves no RAM for the model within the \(ram) B budget")
+            }
+            return (board, ram - reserveRAM, flash)
         }
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let graph = job.model.graph
@@ -78,11 +85,21 @@ struct Run: ParsableCommand {
         print("target   \(board.name): \(board.board), \(board.mcu), \(Format.hertz(board.clockHz)), "
               + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash"
               + (board.cost.calibrated ? "" : "; cost model: estimates, not yet calibrated"))
-        print("budgets  RAM \(Format.count(ram)) B, flash \(Format.count(flash)) B"
+        print("budgets  RAM \(Format.count(ram)) B" + (reserveRAM > 0 ? " for the model (\(Format.count(reserveRAM)) B reserved)" : "") + ", flash \(Format.count(flash)) B"
               + (maxLoss.map { ", max loss \($0) points" } ?? "") + "; strategy \(strategy), seed \(seed)")
+        // On AVR boards the pick is built with avr-gcc, so its RAM is counted, not estimated.
+        var verification = TuningJob.Verification.estimate
+        if board.core == .avr {
+            if (try? AVRToolchain.locate()) != nil {
+                verification = .avrBuild(directory: "\(out)/firmware")
+            } else {
+                print("note     avr-gcc is not installed, so the pick's RAM is the cost model's estimate; install gcc-avr avr-libc binutils-avr")
+            }
+        }
         let settings = TuningJob.Settings(
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
-            budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations)
+            budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
+            verification: verification)
         fflush(nil)  // the header before any progress on stderr
         Interrupt.install()
         let progress = Progress(started: started)
@@ -94,7 +111,13 @@ struct Run: ParsableCommand {
         try writeLog(result)
         print("search   \(result.trials.count) candidates, \(result.front.count) on the front"
               + (result.interrupted ? " (interrupted: best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
+        for rejected in result.rejectedAfterBuild {
+            print("build    #\(rejected.index) needs \(Format.count(rejected.ramBytes)) B of RAM once built with avr-gcc (budget \(Format.count(ram)) B): next")
+        }
         guard let pick = result.pick, let program = result.pickProgram else {
+            if !result.rejectedAfterBuild.isEmpty {
+                throw CommandError("no front point fits \(ram) B of RAM once built with avr-gcc (smallest: \(result.rejectedAfterBuild.map(\.ramBytes).min() ?? 0) B)")
+            }
             throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
         }
         printFront(result, board: board)
@@ -102,7 +125,12 @@ struct Run: ParsableCommand {
         print("pick     #\(pick): val \(Format.percent(o.accuracy)), test \(result.pickTestAccuracy.map(Format.percent) ?? "-")"
               + " (float \(result.floatTestAccuracy.map(Format.percent) ?? "-")), \(Format.count(Int(o.cycles))) cycles"
               + String(format: " (%.2f ms)", o.cycles / Double(board.clockHz) * 1000)
-              + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B")
+              + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B (estimates)")
+        if let build = result.pickBuild {
+            print("built    \(build.elf): RAM \(Format.count(build.totalRAM)) B = static \(Format.count(build.sizes.staticRAM)) B (avr-size)"
+                  + " + worst-case stack \(build.stack.bytes) B (-fstack-usage and call graph); flash \(Format.count(build.sizes.flash)) B"
+                  + " with \(build.samples.count) test samples")
+        }
         try reporting { try OutputWriter(directory: out, dataset: job.dataset).write(program: program, result: result, ram: ram, flash: flash) }
         if emitFront {
             for index in result.front {

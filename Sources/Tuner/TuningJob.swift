@@ -32,14 +32,25 @@ public struct TuningJob {
         }
     }
 
+    /// How the pick is checked before it is taken.
+    public enum Verification: Sendable, Equatable {
+        /// The cost model's estimate alone.
+        case estimate
+        /// On an AVR board, build each front point in preference order with avr-gcc into
+        /// `directory` and take the first whose static RAM plus analysed worst-case stack fits.
+        case avrBuild(directory: String)
+    }
+
     public struct Settings: Sendable {
         public var strategy: Strategy
         public var seed: UInt64
         public var budgets: EmulatorCandidateEvaluator.Budgets
         public var maxEvaluations: Int
         public var offsets: ClosedRange<Int>
+        public var verification: Verification
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
-                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2) {
+                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2, verification: Verification = .estimate) {
+            self.verification = verification
             self.strategy = strategy
             self.seed = seed
             self.budgets = budgets
@@ -55,6 +66,10 @@ public struct TuningJob {
         public var pick: Int?
         public var pickProgram: FixedProgram?
         public var pickTestAccuracy: Double?
+        /// The pick's firmware built with avr-gcc, when the settings ask for it.
+        public var pickBuild: AVRFirmwareBuild?
+        /// Front points passed over because their build needed more RAM than the budget: (index, bytes).
+        public var rejectedAfterBuild: [(index: Int, ramBytes: Int)]
         public var floatValAccuracy: Double
         public var floatTestAccuracy: Double?
         public var interrupted: Bool
@@ -124,19 +139,36 @@ public struct TuningJob {
                         interrupted: Bool) throws -> Result {
         let trials = context.trials
         let front = context.front
-        let pick = front.min { a, b in
+        // Preference: best validation accuracy, then fewer cycles, then less RAM.
+        let preference = front.sorted { a, b in
             let x = trials[a].evaluation.objectives ?? Pareto.zero, y = trials[b].evaluation.objectives ?? Pareto.zero
             return (-x.accuracy, x.cycles, x.ramBytes, a) < (-y.accuracy, y.cycles, y.ramBytes, b)
         }
-        var pickProgram: FixedProgram?, pickTest: Double?, floatTest: Double?
-        if dataset.availableSplits.contains("test") {
-            let test = try dataset.load(split: "test")
-            let floatOutputs = try FloatEvaluator(graph: model.graph).run(test)
-            floatTest = Accuracy.of(floatOutputs, labels: test.labels, outputsClassIndex: model.graph.outputsClassIndex)
-            if let pick {
-                let program = try context.evaluator.program(for: trials[pick].candidate)
-                pickProgram = program
-                pickTest = Accuracy.of(FixedEmulator(program: program).run(test), labels: test.labels,
+        let hasTest = dataset.availableSplits.contains("test")
+        let samples = try dataset.load(split: hasTest ? "test" : "val")
+        var pick: Int?, pickProgram: FixedProgram?, pickBuild: AVRFirmwareBuild?
+        var rejected: [(index: Int, ramBytes: Int)] = []
+        for index in preference {
+            let program = try context.evaluator.program(for: trials[index].candidate)
+            if case let .avrBuild(directory) = settings.verification, target.core == .avr {
+                let build = try AVRFirmwareBuild.build(program: program, target: target, split: samples, maxSamples: 8,
+                                                       directory: directory)
+                if build.totalRAM > settings.budgets.ramBytes {
+                    rejected.append((index, build.totalRAM))
+                    continue
+                }
+                pickBuild = build
+            }
+            pick = index
+            pickProgram = program
+            break
+        }
+        var pickTest: Double?, floatTest: Double?
+        if hasTest {
+            let floatOutputs = try FloatEvaluator(graph: model.graph).run(samples)
+            floatTest = Accuracy.of(floatOutputs, labels: samples.labels, outputsClassIndex: model.graph.outputsClassIndex)
+            if let pickProgram {
+                pickTest = Accuracy.of(FixedEmulator(program: pickProgram).run(samples), labels: samples.labels,
                                        outputsClassIndex: model.graph.outputsClassIndex)
             }
         }
@@ -155,8 +187,11 @@ public struct TuningJob {
                                                objectives: trial.evaluation.objectives))
         }
         log.append(SearchLog.Summary(evaluations: trials.count, interrupted: interrupted, front: front, pick: pick,
-                                     pickTestAccuracy: pickTest, floatTestAccuracy: floatTest))
+                                     pickTestAccuracy: pickTest, floatTestAccuracy: floatTest,
+                                     pickBuiltRAMBytes: pickBuild?.totalRAM, pickBuiltStackBytes: pickBuild?.stack.bytes,
+                                     rejectedAfterBuild: rejected.map { [$0.index, $0.ramBytes] }))
         return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
+                      pickBuild: pickBuild, rejectedAfterBuild: rejected,
                       floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, interrupted: interrupted, log: log)
     }
 }

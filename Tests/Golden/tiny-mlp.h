@@ -13,7 +13,7 @@ typedef int8_t model_input_t;
 #define MODEL_OUTPUT_FRAC_BITS 4
 typedef int8_t model_output_t;
 /* Bytes of the static arena that holds every activation. */
-#define MODEL_ARENA_BYTES 8
+#define MODEL_ARENA_BYTES 6
 
 /* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */
 int16_t model_predict(const model_input_t *x, model_output_t *y);

@@ -48,10 +48,17 @@ public struct SearchLog {
         public var pick: Int?
         public var pickTestAccuracy: Double?
         public var floatTestAccuracy: Double?
+        /// On AVR boards: the pick's static RAM (avr-size) plus analysed worst-case stack, and that stack.
+        public var pickBuiltRAMBytes: Int?
+        public var pickBuiltStackBytes: Int?
+        /// Front points whose build needed more RAM than the budget, as [index, bytes], in the order tried.
+        public var rejectedAfterBuild: [[Int]] = []
 
         enum CodingKeys: String, CodingKey {
             case type, evaluations, interrupted, front, pick
             case pickTestAccuracy = "pick_test_accuracy", floatTestAccuracy = "float_test_accuracy"
+            case pickBuiltRAMBytes = "pick_built_ram_bytes", pickBuiltStackBytes = "pick_built_stack_bytes"
+            case rejectedAfterBuild = "rejected_after_build"
         }
     }
 
