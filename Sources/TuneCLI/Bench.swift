@@ -26,13 +26,16 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print each model's arena under every planner (naive, greedy by size, first fit, exact) and the liveness lower bound instead.")
     var memory = false
 
-    @Option(name: .long, help: ArgumentHelp("Target for --strategies.", valueName: "name"))
+    @Flag(name: .long, help: "Tune each model for --target (AVR) within --budget-ram, build the pick with avr-gcc, run it on simavr, and set the measured outputs, RAM and cycles beside the predictions instead.")
+    var avr = false
+
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies and --avr.", valueName: "name"))
     var target = "uno"
 
-    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies.", valueName: "bytes"))
+    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies and --avr.", valueName: "bytes"))
     var budgetRAM = 2048
 
-    @Option(name: .long, help: "Seed for --strategies.")
+    @Option(name: .long, help: "Seed for --strategies and --avr.")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -44,6 +47,7 @@ struct Bench: ParsableCommand {
         let names = models.isEmpty ? resources.bundledModels : models
         if strategies { return try compareStrategies(names, resources: resources) }
         if memory { return try comparePlanners(names) }
+        if avr { return try measureOnAVR(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {

@@ -49,6 +49,10 @@ public struct AVRToolchain: Sendable {
         }
         let arguments = Self.flags + ["-mmcu=\(device)", "-DF_CPU=\(target.clockHz)UL"] + sources + ["-o", "firmware.elf"]
         let result = try ProcessRunner.run(gcc, arguments, in: directory)
+        if result.status != 0, result.stderr.contains("not within region `data'") || result.stderr.contains("region `data' overflowed") {
+            throw .toolFailed(tool: "avr-gcc (\(directory))",
+                              output: "the program's static data alone does not fit the \(target.ramBytes) B of RAM of \(target.mcu) (target '\(target.name)'); tune it with --budget-ram or use 8-bit tensors\n" + result.stderr)
+        }
         guard result.status == 0 else { throw .toolFailed(tool: "avr-gcc (\(directory))", output: result.stderr) }
         let stackFiles = sources.map { "\(directory)/" + (($0 as NSString).lastPathComponent as NSString).deletingPathExtension + ".su" }
             .filter { FileManager.default.fileExists(atPath: $0) }
