@@ -28,6 +28,15 @@ import ModelIR
         try expectError(["--target", "uno", "--budget-ram", "4096"], "--budget-ram 4096 exceeds the 2048 bytes that target 'uno' has")
     }
 
+    @Test func measureNeedsAnAVRBoard() throws {
+        try expectError(["measure", "--target", "nano33ble"],
+                        "--target nano33ble is a cortex-m4 board; measure runs AVR boards on simavr: uno, mega2560")
+    }
+
+    @Test func reserveLeavingNoRAM() throws {
+        try expectError(["--reserve-ram", "2048"], "--reserve-ram 2048 leaves no RAM for the model within the 2048 B budget")
+    }
+
     @Test func nonPositiveBudget() throws {
         try expectError(["--budget-ram=0"], "--budget-ram must be a positive number of bytes, got 0")
     }

@@ -35,4 +35,24 @@ import ModelIR
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
         #expect(summary?["model"] as? String == "fastgrnn-japanesevowels")
     }
+
+    @Test func measureRunsTheFirmwareOnSimavr() throws {
+        let out = makeTemporaryDirectory("measure")
+        let result = try TuneExecutable.run(["measure", "--model", "mlp-digits", "--config", "all8", "--samples", "3", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("outputs  bit-exact on the AVR: 33/33 values of 3 test samples"), "\(result.stdout)")
+        #expect(result.stdout.contains("analysed worst case") && result.stdout.contains("total: measured"))
+        #expect(FileManager.default.fileExists(atPath: "\(out)/firmware.elf"))
+    }
+
+    @Test func theRunBuildsThePickForTheUno() throws {
+        let out = makeTemporaryDirectory("run-avr")
+        let result = try TuneExecutable.run(["--model", "mlp-digits", "--out", out, "--max-evaluations", "30", "--reserve-ram", "180"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("budgets  RAM 1,868 B for the model (180 B reserved)"))
+        #expect(result.stdout.contains("built    \(out)/firmware/firmware.elf: RAM "), "\(result.stdout)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
+        let built = try #require(summary?["built_ram_bytes"] as? Int)
+        #expect(built > 0 && built <= 1868)
+    }
 }
