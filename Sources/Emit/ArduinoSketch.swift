@@ -48,11 +48,11 @@ public enum ArduinoSketch {
             unsigned long start = micros();
         \(runModel(recurrent: recurrent, steps: steps, inputSize: inputSize, bits: inputBits))
             unsigned long elapsed = micros() - start;
-            Serial.print("class ");
+            Serial.print(F("class "));
             Serial.print(cls);
-            Serial.print(" (label \(label)) in ");
+            Serial.print(F(" (label \(label)) in "));
             Serial.print(elapsed);
-            Serial.println(" us");
+            Serial.println(F(" us"));
             delay(1000);
         }
 

@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("budget-flash"), help: ArgumentHelp("Flash budget in bytes (default: the target's flash).", valueName: "bytes"))
     var budgetFlash: Int?
 
-    @Option(name: .customLong("reserve-ram"), help: ArgumentHelp("RAM your application keeps beside the model, taken from the budget (an Arduino sketch's core needs about 180 B).", valueName: "bytes"))
+    @Option(name: .customLong("reserve-ram"), help: ArgumentHelp("RAM your application keeps beside the model, taken from the budget (for the Arduino sketch: 240, its core's static RAM and interrupt stack).", valueName: "bytes"))
     var reserveRAM = 0
 
     @Option(name: .customLong("max-loss"), help: ArgumentHelp("Largest validation accuracy loss against float, in points (e.g. 1.5).", valueName: "points"))
