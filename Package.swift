@@ -41,7 +41,7 @@ let package = Package(
         // Fixtures and helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
-        .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "ModelIR", "TestSupport"]),
+        .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "FixedPoint", "ModelIR", "TestSupport"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Tuner", "ModelIR", "TestSupport"]),
         .testTarget(name: "MemoryPlanningTests", dependencies: ["MemoryPlanning"]),
         .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "ModelIR", "TestSupport"]),

@@ -4,74 +4,38 @@ import ModelIR
 
 /// The fixed-point kernels over a batch, on integers held exactly in Doubles.
 ///
-/// Products and sums stay exact while below 2^53 in magnitude, which the program's bounds prove for
-/// every kernel with an accumulator of at most 32 bits; wider ones fall back to Int64 arithmetic.
+/// Products and sums are exact below 2^53 in magnitude and `Requantizer` below 2^52, which the
+/// program's bounds prove for every kernel with an accumulator of at most 32 bits; wider ones fall
+/// back to Int64 arithmetic (except squared distances, whose bound is checked here). The linear
+/// kernels are in `LinearOperator`.
 enum FixedKernels {
-    /// requant on a Double holding an integer: the same function as `IntegerArithmetic.requantized`.
-    @inline(__always)
-    static func requantize(_ x: Double, shift: Int, lo: Double, hi: Double) -> Double {
-        if shift > 0 {
-            let r = ((x + pow2d(shift - 1)) * pow2d(-shift)).rounded(.down)
-            return min(max(r, lo), hi)
-        }
-        if shift == 0 { return min(max(x, lo), hi) }
-        return min(max(x * pow2d(-shift), lo), hi)
-    }
-
+    /// Requantizes in place; every kernel calling this has an accumulator of at most 32 bits.
     static func requantize(_ values: inout [Double], shift: Int, format: TensorFormat) {
-        let lo = Double(format.minInt), hi = Double(format.maxInt)
-        if shift > 0 {
-            let half = pow2d(shift - 1), scale = pow2d(-shift)
-            for i in values.indices { values[i] = min(max(((values[i] + half) * scale).rounded(.down), lo), hi) }
-        } else {
-            let scale = pow2d(-shift)
-            for i in values.indices { values[i] = min(max(values[i] * scale, lo), hi) }
-        }
-    }
-
-    /// `requantize` of `values[i] + bias[i % bias.count]` in one pass.
-    static func requantize(_ values: inout [Double], bias: [Double]?, shift: Int, format: TensorFormat) {
-        guard let bias, !bias.isEmpty else { return requantize(&values, shift: shift, format: format) }
-        let lo = Double(format.minInt), hi = Double(format.maxInt), n = bias.count
-        let half = shift > 0 ? pow2d(shift - 1) : 0, scale = pow2d(-shift)
-        values.withUnsafeMutableBufferPointer { v in
-            bias.withUnsafeBufferPointer { b in
-                var j = 0
-                for i in 0..<v.count {
-                    let t = v[i] + b[j]
-                    v[i] = shift > 0 ? min(max(((t + half) * scale).rounded(.down), lo), hi) : min(max(t * scale, lo), hi)
-                    j += 1
-                    if j == n { j = 0 }
-                }
-            }
-        }
+        Requantizer(shift: shift, format: format).apply(&values)
     }
 
     static func pow2d(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
 
-    /// The same computation in Int64, for accumulators whose bound is past 2^53.
-    static func int64(_ values: [Double], _ body: ([Int64]) -> [Int64]) -> [Double] {
-        body(values.map { Int64($0) }).map(Double.init)
-    }
-
-    static func linear(_ x: Batch, _ plan: Kernel.Linear, program: FixedProgram, output: TensorFormat) -> Batch {
-        guard let w = program.constants[plan.weights] else { return Batch(zeros: x.rows, columns: 0) }
-        let weights = Tensor(shape: w.shape, values: w.values.map(Double.init))
-        let bias = plan.bias.flatMap { program.constants[$0] }.map {
-            Tensor(shape: $0.shape, values: $0.values.map { Double($0) * pow2d(plan.biasShift) })
+    /// `TensorFormat.quantize` of every value with the scale hoisted: min(max(round(v·scale), lo), hi),
+    /// halves away from zero, without a libm call per element.
+    ///
+    /// Saturating first changes nothing (lo and hi are integers and rounding is monotone); the
+    /// saturated value c is below 2^51, so adding and subtracting 1.5·2^52 rounds it to the nearest
+    /// integer r, ties to even; at a tie (|c − r| = ½) the result is c ± ½ away from zero instead.
+    /// NaN stays NaN, as with `rounded`.
+    static func quantize(_ values: [Double], scale: Double, lo: Double, hi: Double) -> [Double] {
+        let magic = 6_755_399_441_055_744.0
+        return [Double](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { src in
+                for i in 0..<src.count {
+                    let c = Swift.min(Swift.max(src[i] * scale, lo), hi)
+                    let r = (c + magic) - magic
+                    let away = c + Double(signOf: c, magnitudeOf: 0.5)
+                    out[i] = abs(c - r) == 0.5 ? away : r
+                }
+            }
+            initialized = values.count
         }
-        guard plan.bound < 9.0e15 else {
-            return ScalarFixedKernels.linearBatch(x, plan, program: program, output: output)
-        }
-        var y: Batch
-        switch plan.shape {
-        case .dense: y = FloatKernels.dense(x, weights, nil)
-        case let .conv2D(window, input): y = FloatKernels.conv2D(x, input: input, window: window, weights, nil)
-        case let .depthwiseConv2D(window, input): y = FloatKernels.depthwiseConv2D(x, input: input, window: window, weights, nil)
-        }
-        // The bias joins the requantization pass (its channel is the innermost index, HWC).
-        requantize(&y.values, bias: bias?.values, shift: plan.shift, format: output)
-        return y
     }
 
     static func add(_ a: Batch, _ b: Batch?, _ plan: Kernel.Add, program: FixedProgram, output: TensorFormat) -> Batch {
@@ -103,12 +67,53 @@ enum FixedKernels {
         Batch(rows: a.rows, columns: a.columns, values: a.values.map { Double(f(Int64($0))) })
     }
 
-    static func avgPool(_ x: Batch, window: Window, input: Shape, multiplier: Int64, shift: Int, output: TensorFormat) -> Batch {
-        var sums = FloatKernels.pool(x, input: input, window: window, .sum)
+    /// y = requant(max over the window, shift); only a change of format needs the requantization.
+    static func maxPool(_ x: Batch, _ runs: WindowRuns, shift: Int, inputBits: Int, output: TensorFormat) -> Batch {
+        var y = pool(x, runs, initial: -.infinity) { $0 > $1 ? $0 : $1 }
+        if !(shift == 0 && output.bits >= inputBits) { requantize(&y.values, shift: shift, format: output) }
+        return y
+    }
+
+    /// y = requant(multiplier · Σ window, shift).
+    static func avgPool(_ x: Batch, _ runs: WindowRuns, multiplier: Int64, shift: Int, output: TensorFormat) -> Batch {
+        var sums = pool(x, runs, initial: 0, +)
         let m = Double(multiplier)
-        for i in sums.values.indices { sums.values[i] *= m }
+        sums.values.withUnsafeMutableBufferPointer { v in
+            for i in 0..<v.count { v[i] *= m }
+        }
         requantize(&sums.values, shift: shift, format: output)
         return sums
+    }
+
+    /// Reduces every window (pools have no padding) run by run, channels innermost.
+    @inline(__always)
+    private static func pool(_ x: Batch, _ runs: WindowRuns, initial: Double,
+                             _ combine: (Double, Double) -> Double) -> Batch {
+        let c = runs.channels, perSample = runs.positions * c, columns = x.columns, stride = runs.inputStride
+        var y = [Double](repeating: initial, count: x.rows * perSample)
+        x.values.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { out in
+                guard let x0 = src.baseAddress, let y0 = out.baseAddress else { return }
+                for s in 0..<x.rows {
+                    for run in runs.runs {
+                        let o = y0 + s * perSample + run.output, i = x0 + s * columns + run.input
+                        for p in 0..<run.pixels {
+                            let op = o + p * c, ip = i + p * stride
+                            for ch in 0..<c { op[ch] = combine(op[ch], ip[ch]) }
+                        }
+                    }
+                }
+            }
+        }
+        return Batch(rows: x.rows, columns: perSample, values: y)
+    }
+
+    /// Whether every sum of `squaredDistance` is below 2^52, so Doubles compute and requantize it
+    /// exactly: d · (max|x|·2^shiftX + max|P|·2^shiftP)², the bound the accumulator width came from.
+    static func squaredDistanceIsExact(_ p: QuantizedTensor, input: TensorFormat, shiftX: Int, shiftP: Int) -> Bool {
+        guard p.shape.rank == 2 else { return false }
+        let difference = Double(input.magnitude) * pow2d(shiftX) + Double(p.maxAbs) * pow2d(shiftP)
+        return Requantizer.isExact(bound: Double(p.shape.dims[1]) * difference * difference)
     }
 
     static func squaredDistance(_ x: Batch, constant: QuantizedTensor, shiftX: Int, shiftP: Int, shift: Int,
