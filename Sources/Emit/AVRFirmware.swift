@@ -20,6 +20,9 @@ public enum AVRFirmware {
         public func flashBytes(inputBits: Int) -> Int { inputs.reduce(0) { $0 + $1.count } * inputBits / 8 + 2 * count }
     }
 
+    /// Test samples in the firmware the tuner writes (as many as fit in flash, up to this).
+    public static let bundledSamples = 8
+
     public static let regionStart = 1
     public static let regionEnd = 2
 

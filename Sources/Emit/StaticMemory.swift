@@ -13,17 +13,13 @@ public struct StaticMemory: Sendable, Equatable {
 
     public var total: Int { arena + libraryStatics + inputOutput }
 
-    public init(program: FixedProgram, arenaBytes: Int, arenaIsEmpty: Bool, pointerBytes: Int) {
-        let union = arenaIsEmpty ? 0 : max(arenaBytes + arenaBytes % 2, 2)
+    public init(program: FixedProgram, arena plan: ArenaPlan, pointerBytes: Int) {
+        let union = plan.buffers.isEmpty ? 0 : max(plan.bytes + plan.bytes % 2, 2)
         // The arena (2-aligned) and the pointer (aligned to its size) follow each other in .bss.
         self.arena = union
         self.libraryStatics = (pointerBytes - union % pointerBytes) % pointerBytes + pointerBytes
         let input = program.graph.input.shape.elementCount * program.inputFormat.bits / 8
         let output = max(program.graph.outputShape.elementCount, 1) * program.outputFormat.bits / 8
         self.inputOutput = input + output
-    }
-
-    public init(program: FixedProgram, arena: ArenaPlan, pointerBytes: Int) {
-        self.init(program: program, arenaBytes: arena.bytes, arenaIsEmpty: arena.buffers.isEmpty, pointerBytes: pointerBytes)
     }
 }

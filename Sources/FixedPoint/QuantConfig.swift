@@ -17,14 +17,7 @@ public struct QuantConfig: Codable, Hashable, Sendable {
     }
 
     /// FNV-1a 64 of the canonical JSON, as 16 hex digits.
-    public var fingerprint: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalJSON() {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16).leftPadded(to: 16)
-    }
+    public var fingerprint: String { String(FNV1a.hash(canonicalJSON()), radix: 16).leftPadded(to: 16) }
 
     public static func load(_ path: String) throws(FixedPointError) -> QuantConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw .configNotFound(path) }

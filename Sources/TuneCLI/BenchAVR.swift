@@ -28,8 +28,7 @@ extension Bench {
                 table.add([job.model.graph.name, "none fits", "-", "-", "-", "-", "-", "-", "-", "-"])
                 continue
             }
-            let meanCycles = Double(m.cycles.reduce(0, +)) / Double(max(m.cycles.count, 1))
-            let predicted = m.predictedCycles.reduce(0, +) / Double(max(m.predictedCycles.count, 1))
+            let meanCycles = m.meanCycles, predicted = m.meanPredictedCycles
             table.add([job.model.graph.name, "\(m.values - m.mismatches)/\(m.values)", Format.count(estimate),
                        Format.count(m.analysedRAM), Format.count(m.measuredRAM),
                        Format.signedPercent(Double(m.analysedRAM) / Double(max(m.measuredRAM, 1)) - 1),

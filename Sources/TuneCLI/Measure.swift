@@ -54,9 +54,7 @@ struct Measure: ParsableCommand {
         print("model    \(job.model.graph.name), config \(config) (\(program.config.fingerprint))")
         print("target   \(board.name): \(board.mcu) at \(Format.hertz(board.clockHz)); avr-gcc -O2, simavr; \(m.build.elf)")
         print("outputs  bit-exact on the AVR: \(m.values - m.mismatches)/\(m.values) values of \(m.samples) test samples")
-        let measured = m.cycles.map(Double.init)
-        let mean = measured.reduce(0, +) / Double(max(measured.count, 1))
-        let predicted = m.predictedCycles.reduce(0, +) / Double(max(m.predictedCycles.count, 1))
+        let mean = m.meanCycles, predicted = m.meanPredictedCycles
         print("cycles   measured \(Format.count(Int(mean.rounded()))) per inference (\(Format.count(m.cycles.min() ?? 0))-\(Format.count(m.cycles.max() ?? 0)))"
               + String(format: ", %.2f ms; cost model %@ (%@)", mean / Double(board.clockHz) * 1000,
                        Format.count(Int(predicted.rounded())), Format.signedPercent(predicted / max(mean, 1) - 1)))

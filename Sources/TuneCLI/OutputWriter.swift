@@ -8,8 +8,6 @@ import Tuner
 struct OutputWriter {
     let directory: String
     let dataset: Dataset
-    /// Test samples the bare firmware runs from flash.
-    var firmwareSamples = 8
 
     static func write(_ text: String, to path: String) throws(TunerError) { try BitExactCheck.write(text, to: path) }
 
@@ -51,7 +49,7 @@ struct OutputWriter {
             try Self.write(emitted.header, to: "\(directory)/firmware/model.h")
             try Self.write(emitted.source, to: "\(directory)/firmware/model.c")
             try Self.write(AVRFirmware.source(recurrent: recurrent, inputBits: program.inputFormat.bits,
-                                              samples: AVRFirmware.Samples(program: program, split: test.prefix(firmwareSamples))),
+                                              samples: AVRFirmware.Samples(program: program, split: test.prefix(AVRFirmware.bundledSamples))),
                            to: "\(directory)/firmware/main.c")
         }
         try program.config.write(to: "\(directory)/config.json")

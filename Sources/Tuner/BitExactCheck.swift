@@ -46,31 +46,13 @@ public struct BitExactCheck {
         guard values.count == split.count * perSample else {
             throw .toolFailed(tool: "\(directory)/harness", output: "wrote \(values.count) values, expected \(split.count * perSample)")
         }
-        var mismatches = 0, first: String?, exactSamples = 0
-        var cClasses: [Int] = []
-        let emulatorClasses = program.graph.outputsClassIndex ? expected.values.map { Int($0) } : expected.argMaxRows()
-        for s in 0..<split.count {
-            let before = mismatches
-            defer { if mismatches == before { exactSamples += 1 } }
-            for o in 0..<expected.columns where Double(values[s * perSample + o]) != expected.values[s * expected.columns + o] {
-                mismatches += 1
-                if first == nil {
-                    first = "sample \(s), output \(o): emulator \(Int(expected.values[s * expected.columns + o])), C \(values[s * perSample + o])"
-                }
-            }
-            let cls = Int(values[s * perSample + expected.columns])
-            cClasses.append(cls)
-            if cls != emulatorClasses[s] {
-                mismatches += 1
-                if first == nil { first = "sample \(s): emulator class \(emulatorClasses[s]), C class \(cls)" }
-            }
-        }
-        func accuracy(_ classes: [Int]) -> Double {
-            Double(zip(classes, split.labels).filter { $0 == $1 }.count) / Double(max(split.count, 1))
-        }
-        return Report(samples: split.count, values: split.count * perSample, mismatches: mismatches, exactSamples: exactSamples,
-                      firstMismatch: first,
-                      emulatorAccuracy: accuracy(emulatorClasses), cAccuracy: accuracy(cClasses),
+        let emulatorClasses = Accuracy.classes(expected, outputsClassIndex: program.graph.outputsClassIndex)
+        let rows: [[Int]?] = (0..<split.count).map { s in values[(s * perSample)..<((s + 1) * perSample)].map { Int($0) } }
+        let comparison = OutputComparison(expected: expected, expectedClasses: emulatorClasses, rows: rows, device: "C")
+        return Report(samples: split.count, values: comparison.values, mismatches: comparison.mismatches,
+                      exactSamples: comparison.exactSamples, firstMismatch: comparison.firstMismatch,
+                      emulatorAccuracy: Accuracy.of(classes: emulatorClasses, labels: split.labels),
+                      cAccuracy: Accuracy.of(classes: comparison.classes, labels: split.labels),
                       arenaBytes: emitted.arena.bytes, arenaLowerBound: emitted.arena.lowerBound,
                       constantBytes: emitted.constantBytes, directory: directory)
     }

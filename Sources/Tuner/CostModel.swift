@@ -38,6 +38,24 @@ public struct CostModel: Sendable {
     public func estimate(_ program: FixedProgram) -> Estimate {
         let arena = ArenaPlan(program: program, exactSeconds: 0.02)
         let c = target.cost
+        let (cycles, nodes, tables) = walk(program)
+        let constants = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
+            .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
+        let tableBytes = tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
+        let statics = StaticMemory(program: program, arena: arena, pointerBytes: target.pointerBytes).total
+        return Estimate(cycles: cycles,
+                        ramBytes: statics + c.stackBytes + c.platformRAMBytes,
+                        flashBytes: constants + tableBytes + c.codeBaseBytes + c.codeBytesPerNode * nodes,
+                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants + tableBytes,
+                        staticBytes: statics, stackBytes: c.stackBytes)
+    }
+
+    /// Cycles per inference alone (no arena plan).
+    public func cycles(_ program: FixedProgram) -> Double { walk(program).cycles }
+
+    /// Cycles, node functions and activation tables of the program.
+    private func walk(_ program: FixedProgram) -> (cycles: Double, nodes: Int, tables: Set<String>) {
+        let c = target.cost
         var cycles = 0.0, nodes = 0
         var tables = Set<String>()
         for step in program.steps {
@@ -51,15 +69,7 @@ public struct CostModel: Sendable {
                 nodes += 1
             }
         }
-        let constants = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
-            .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
-        let tableBytes = tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
-        let statics = StaticMemory(program: program, arena: arena, pointerBytes: target.pointerBytes).total
-        return Estimate(cycles: cycles,
-                        ramBytes: statics + c.stackBytes + c.platformRAMBytes,
-                        flashBytes: constants + tableBytes + c.codeBaseBytes + c.codeBytesPerNode * nodes,
-                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants + tableBytes,
-                        staticBytes: statics, stackBytes: c.stackBytes)
+        return (cycles, nodes, tables)
     }
 
     private func kernelCycles(_ step: FixedStep, program: FixedProgram, tables: inout Set<String>) -> Double {

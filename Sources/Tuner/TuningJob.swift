@@ -1,3 +1,4 @@
+import Emit
 import Evaluator
 import FixedPoint
 import Foundation
@@ -94,7 +95,7 @@ public struct TuningJob {
         let validation = try dataset.load(split: "val")
         let profile = try Calibration.profile(model.graph, on: validation)
         let floatOutputs = try FloatEvaluator(graph: model.graph).run(validation)
-        let floatClasses = model.graph.outputsClassIndex ? floatOutputs.values.map { Int($0) } : floatOutputs.argMaxRows()
+        let floatClasses = Accuracy.classes(floatOutputs, outputsClassIndex: model.graph.outputsClassIndex)
         let floatAccuracy = Accuracy.of(floatOutputs, labels: validation.labels, outputsClassIndex: model.graph.outputsClassIndex)
         let space = SearchSpace(graph: lowered, profile: profile, offsets: settings.offsets)
         let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
@@ -151,7 +152,7 @@ public struct TuningJob {
         for index in preference {
             let program = try context.evaluator.program(for: trials[index].candidate)
             if case let .avrBuild(directory) = settings.verification, target.core == .avr {
-                let build = try AVRFirmwareBuild.build(program: program, target: target, split: samples, maxSamples: 8,
+                let build = try AVRFirmwareBuild.build(program: program, target: target, split: samples, maxSamples: AVRFirmware.bundledSamples,
                                                        directory: directory)
                 if build.totalRAM > settings.budgets.ramBytes {
                     rejected.append((index, build.totalRAM))

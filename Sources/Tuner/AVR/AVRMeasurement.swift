@@ -22,6 +22,8 @@ public struct AVRMeasurement: Sendable {
     public var predictedCycles: [Double]
 
     public var isBitExact: Bool { mismatches == 0 }
+    public var meanCycles: Double { Double(cycles.reduce(0, +)) / Double(max(cycles.count, 1)) }
+    public var meanPredictedCycles: Double { predictedCycles.reduce(0, +) / Double(max(predictedCycles.count, 1)) }
     /// Static RAM from avr-size plus the deepest stack seen on the simulator.
     public var measuredRAM: Int { build.sizes.staticRAM + run.peakStackBytes }
     /// Static RAM from avr-size plus the worst-case stack from the call graph: what the tuner budgets.
@@ -38,37 +40,17 @@ public struct AVRMeasurement: Sendable {
 
         let used = split.prefix(build.samples.count)
         let expected = FixedEmulator(program: program).run(used)
-        let classes = program.graph.outputsClassIndex ? expected.values.map { Int($0) } : expected.argMaxRows()
-        let outputs = max(program.graph.outputShape.elementCount, 1)
-        let lines = run.uart.split(separator: "\n").map { $0.split(separator: " ").map { Int($0) } }
-        var mismatches = 0, first: String?, values = 0
-        func mismatch(_ text: String) {
-            mismatches += 1
-            if first == nil { first = text }
+        let classes = Accuracy.classes(expected, outputsClassIndex: program.graph.outputsClassIndex)
+        let rows: [[Int]?] = run.uart.split(separator: "\n").map { line in
+            let fields = line.split(separator: " ").map { Int($0) }
+            return fields.allSatisfy { $0 != nil } ? fields.compactMap { $0 } : nil
         }
-        for s in 0..<used.count {
-            guard s < lines.count, lines[s].count == outputs + 1, lines[s].allSatisfy({ $0 != nil }) else {
-                mismatch("sample \(s): the firmware printed \(s < lines.count ? "'\(lines[s].map { $0.map(String.init) ?? "?" }.joined(separator: " "))'" : "nothing")")
-                continue
-            }
-            for o in 0..<expected.columns {
-                values += 1
-                let got = lines[s][o] ?? 0, want = Int(expected.values[s * expected.columns + o])
-                if got != want { mismatch("sample \(s), output \(o): emulator \(want), AVR \(got)") }
-            }
-            values += 1
-            if lines[s][outputs] != classes[s] { mismatch("sample \(s): emulator class \(classes[s]), AVR class \(lines[s][outputs] ?? -1)") }
-        }
-        let estimate = CostModel(target: target, meanSteps: 1).estimate(program)
-        var cyclesBySteps: [Int: Double] = [:]
-        let predicted = build.samples.steps.map { steps in
-            if let known = cyclesBySteps[steps] { return known }
-            let cycles = CostModel(target: target, meanSteps: Double(steps)).estimate(program).cycles
-            cyclesBySteps[steps] = cycles
-            return cycles
-        }
-        return AVRMeasurement(build: build, run: run, prediction: estimate, samples: used.count, values: values,
-                              mismatches: mismatches, firstMismatch: first,
+        let comparison = OutputComparison(expected: expected, expectedClasses: classes, rows: rows, device: "AVR")
+        // A sequence's cycles grow with its steps.
+        let predicted = build.samples.steps.map { CostModel(target: target, meanSteps: Double($0)).cycles(program) }
+        return AVRMeasurement(build: build, run: run, prediction: CostModel(target: target, meanSteps: 1).estimate(program),
+                              samples: used.count, values: comparison.values, mismatches: comparison.mismatches,
+                              firstMismatch: comparison.firstMismatch,
                               cycles: run.regionCycles(start: AVRFirmware.regionStart, end: AVRFirmware.regionEnd),
                               predictedCycles: predicted)
     }

@@ -1,3 +1,4 @@
+import FixedPoint
 import Foundation
 import Hardware
 
@@ -45,31 +46,30 @@ public struct SimAVR: Sendable {
         guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
             throw .toolFailed(tool: "simavr host", output: "cannot read \(source)")
         }
-        guard ProcessRunner.find("pkg-config") != nil,
-              FileManager.default.fileExists(atPath: "/usr/include/simavr/sim_avr.h") else {
-            throw .toolMissing(tool: "libsimavr", package: "simavr libsimavr-dev libelf-dev pkg-config")
-        }
+        guard let pkgConfig = ProcessRunner.find("pkg-config") else { throw .toolMissing(tool: "pkg-config", package: "pkg-config") }
         guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = FNV1a.hash(text.utf8)
         let cacheDirectory = (resources.root as NSString).appendingPathComponent(".build/mcutune-tools")
         let host = "\(cacheDirectory)/run-firmware-\(String(hash, radix: 16))"
         if FileManager.default.isExecutableFile(atPath: host) { return SimAVR(host: host) }
         do { try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: cacheDirectory, reason: error.localizedDescription)
         }
-        let flags = try ProcessRunner.run("/bin/sh", ["-c", "pkg-config --cflags --libs simavr"])
-        guard flags.status == 0 else { throw .toolMissing(tool: "libsimavr", package: "libsimavr-dev") }
-        // Build under a temporary name and rename, so a concurrent run never sees half a binary.
-        let partial = "\(host).\(ProcessInfo.processInfo.processIdentifier).partial"
+        let flags = try ProcessRunner.run(pkgConfig, ["--cflags", "--libs", "simavr"])
+        guard flags.status == 0 else { throw .toolMissing(tool: "libsimavr", package: "simavr libsimavr-dev libelf-dev") }
+        // Build under a name of its own and rename, so a concurrent build (another process, or
+        // another test in this one) never sees half a binary.
+        let partial = "\(host).\(UUID().uuidString).partial"
         let arguments = ["-O2", "-w", source, "-o", partial] + flags.stdout.split(whereSeparator: \.isWhitespace).map(String.init) + ["-lelf"]
         let build = try ProcessRunner.run(cc, arguments)
         guard build.status == 0 else { throw .toolFailed(tool: "cc \(source)", output: build.stderr) }
-        do {
-            if FileManager.default.fileExists(atPath: host) { try FileManager.default.removeItem(atPath: partial) } else {
-                try FileManager.default.moveItem(atPath: partial, toPath: host)
+        do { try FileManager.default.moveItem(atPath: partial, toPath: host) } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            // A concurrent build got there first: its binary is the same.
+            guard FileManager.default.isExecutableFile(atPath: host) else {
+                throw .cannotWrite(path: host, reason: error.localizedDescription)
             }
-        } catch { throw .cannotWrite(path: host, reason: error.localizedDescription) }
+        }
         return SimAVR(host: host)
     }
 
@@ -97,17 +97,13 @@ public struct SimAVR: Sendable {
     public static func decodingHazards(in disassembly: String) -> [String] {
         let skips: Set<String> = ["cpse", "sbrc", "sbrs", "sbic", "sbis"]
         var hazards: [String] = []
-        var previous: (mnemonic: String, line: String)?
-        for line in disassembly.split(separator: "\n") {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count >= 3, fields[0].hasSuffix(":") else { previous = nil; continue }
-            let mnemonic = fields[2]
-            if let previous, skips.contains(previous.mnemonic), mnemonic == "adiw" || mnemonic == "sbiw", fields.count > 3,
-               let constant = fields[3].split(separator: ",").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
-               let k = constant.hasPrefix("0x") ? Int(constant.dropFirst(2), radix: 16) : Int(constant), k & 15 >= 12 {
-                hazards.append("\(previous.line.trimmingCharacters(in: .whitespaces)) / \(line.trimmingCharacters(in: .whitespaces))")
+        for function in AVRDisassembly(disassembly).functions {
+            for (skip, next) in zip(function.instructions, function.instructions.dropFirst())
+            where skips.contains(skip.mnemonic) && (next.mnemonic == "adiw" || next.mnemonic == "sbiw") {
+                let constant = next.operands.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let k = constant.hasPrefix("0x") ? Int(constant.dropFirst(2), radix: 16) : Int(constant)
+                if let k, k & 15 >= 12 { hazards.append("\(skip.line) / \(next.line)") }
             }
-            previous = (mnemonic, String(line))
         }
         return hazards
     }

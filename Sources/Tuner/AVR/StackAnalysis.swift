@@ -96,45 +96,32 @@ public struct StackAnalysis: Sendable {
         return best
     }
 
-    /// Functions of `avr-objdump -d`: `000005f2 <main>:` headers, then `  5f6:\t81 e0 \tldi\tr24, 0x01` rows.
+    /// Pushes, stack-pointer writes and calls of each function of the disassembly.
     static func parseDisassembly(_ text: String) -> [String: Function] {
+        let disassembly = AVRDisassembly(text)
+        let starts = Dictionary(disassembly.functions.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
         var functions: [String: Function] = [:]
-        var starts: [Int: String] = [:]
-        var current: String?
-        var branches: [(from: String, mnemonic: String, target: Int)] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if line.hasSuffix(">:"), let open = line.firstIndex(of: "<"), let address = Int(line[..<open].trimmingCharacters(in: .whitespaces), radix: 16) {
-                let name = String(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])
-                current = name
-                starts[address] = name
-                functions[name] = Function(name: name)
-                continue
+        for listed in disassembly.functions {
+            var function = Function(name: listed.name)
+            for instruction in listed.instructions {
+                switch instruction.mnemonic {
+                case "push": function.pushes += 1
+                case "out" where instruction.operands.hasPrefix("0x3d") || instruction.operands.hasPrefix("0x3e"):
+                    function.setsStackPointer = true
+                case "icall", "eicall": function.indirect = true
+                case "call", "rcall", "jmp", "rjmp":
+                    // Only branches to the start of a function are calls; the rest stay inside one
+                    // (loops, `rcall .+0`, which reserves two bytes of frame).
+                    guard let target = instruction.target, let callee = starts[target] else { continue }
+                    if instruction.mnemonic.hasSuffix("call") {
+                        function.calls.insert(callee)
+                    } else if callee != listed.name {
+                        function.tailJumps.insert(callee)
+                    }
+                default: break
+                }
             }
-            guard let name = current else { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count >= 3 else { continue }
-            let mnemonic = fields[2], operands = fields.count > 3 ? fields[3] : ""
-            switch mnemonic {
-            case "push": functions[name]?.pushes += 1
-            case "out" where operands.hasPrefix("0x3d") || operands.hasPrefix("0x3e"): functions[name]?.setsStackPointer = true
-            case "icall", "eicall": functions[name]?.indirect = true
-            case "call", "rcall", "jmp", "rjmp":
-                // The absolute target is in the comment (`; 0x756 <model_reset>`) or the operand (`0x756`).
-                let text = fields.count > 4 ? fields[4] : operands
-                let token = text.split(whereSeparator: { $0 == " " || $0 == ";" }).first { $0.hasPrefix("0x") }
-                if let token, let target = Int(token.dropFirst(2), radix: 16) { branches.append((name, mnemonic, target)) }
-            default: break
-            }
-        }
-        // Only branches to the start of a function are calls; the rest stay inside one (loops,
-        // `rcall .+0`, which reserves two bytes of frame).
-        for branch in branches {
-            guard let callee = starts[branch.target] else { continue }
-            if branch.mnemonic.hasSuffix("call") {
-                functions[branch.from]?.calls.insert(callee)
-            } else if callee != branch.from {
-                functions[branch.from]?.tailJumps.insert(callee)
-            }
+            functions[listed.name] = function
         }
         return functions
     }

@@ -47,7 +47,7 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
             return Evaluation(objectives: nil, outcome: .error, message: error.description, violation: .infinity)
         }
         let outputs = FixedEmulator(program: program).run(split)
-        let classes = graph.outputsClassIndex ? outputs.values.map { Int($0) } : outputs.argMaxRows()
+        let classes = Accuracy.classes(outputs, outputsClassIndex: graph.outputsClassIndex)
         let n = Double(max(split.count, 1))
         let accuracy = Double(zip(classes, split.labels).filter { $0 == $1 }.count) / n
         let disagreement = Double(zip(classes, floatClasses).filter { $0 != $1 }.count) / n
