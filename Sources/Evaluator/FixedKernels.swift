@@ -24,7 +24,7 @@ enum FixedKernels {
     /// integer r, ties to even; at a tie (|c − r| = ½) the result is c ± ½ away from zero instead.
     /// NaN stays NaN, as with `rounded`.
     static func quantize(_ values: [Double], scale: Double, lo: Double, hi: Double) -> [Double] {
-        let magic = 6_755_399_441_055_744.0
+        let magic = Requantizer.roundingMagic
         return [Double](unsafeUninitializedCapacity: values.count) { out, initialized in
             values.withUnsafeBufferPointer { src in
                 for i in 0..<src.count {

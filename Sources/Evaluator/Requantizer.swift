@@ -13,7 +13,7 @@ struct Requantizer: Sendable {
     private(set) var hi: Double
 
     /// 1.5·2^52: adding it leaves a number of magnitude below 2^51 rounded to an integer.
-    private static let roundingMagic = 6_755_399_441_055_744.0
+    static let roundingMagic = 6_755_399_441_055_744.0
 
     init(shift: Int, format: TensorFormat) {
         self.shift = shift
