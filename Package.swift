@@ -25,16 +25,19 @@ let package = Package(
         .target(name: "Emit", dependencies: ["ModelIR", "FixedPoint", "MemoryPlanning"]),
         // Arena planners (greedy by size, first fit by lifetime, exact) and the liveness lower bound.
         .target(name: "MemoryPlanning"),
-        // Boards: clock, RAM, flash (and later the cost-model coefficients).
-        .target(name: "Hardware"),
+        // Boards (clock, RAM, flash, core) and what a fixed-point program costs on them: the cost model.
+        .target(name: "Hardware", dependencies: ["ModelIR", "FixedPoint", "Emit"]),
+        // Toolchains, firmware builds, size and stack analysis, simulators and calibration: one
+        // protocol (`Device`), a backend per core (AVR on simavr, Cortex-M on qemu).
+        .target(name: "Devices", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware"]),
         // Batched evaluation of a graph over a dataset split on OpenBLAS.
         .target(name: "Evaluator", dependencies: ["ModelIR", "FixedPoint", "CBLAS"]),
         // The search and the jobs the CLI runs.
-        .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware"]),
+        .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices"]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [
-                "Tuner", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware",
+                "Tuner", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,9 +45,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "FixedPoint", "ModelIR", "TestSupport"]),
-        .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Tuner", "ModelIR", "TestSupport"]),
+        .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Devices", "Tuner", "ModelIR", "TestSupport"]),
         .testTarget(name: "MemoryPlanningTests", dependencies: ["MemoryPlanning"]),
-        .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "ModelIR", "TestSupport"]),
-        .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "TestSupport"]),
+        .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "Devices", "ModelIR", "TestSupport"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Tuner", "FixedPoint", "Hardware", "Emit", "ModelIR", "TestSupport"]),
+        .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "Devices", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Devices
 import Emit
 import FixedPoint
 import Foundation
@@ -26,16 +27,16 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print each model's arena under every planner (naive, greedy by size, first fit, exact) and the liveness lower bound instead.")
     var memory = false
 
-    @Flag(name: .long, help: "Tune each model for --target (AVR) within --budget-ram, build the pick with avr-gcc, run it on simavr, and set the measured outputs, RAM and cycles beside the predictions instead.")
-    var avr = false
+    @Flag(name: .long, help: "Tune each model for --target within --budget-ram, build the pick with the board's toolchain, run it on the board's simulator, and set the measured outputs, RAM and cycles beside the predictions instead.")
+    var device = false
 
-    @Option(name: .long, help: ArgumentHelp("Target for --strategies and --avr.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies and --device.", valueName: "name"))
     var target = "uno"
 
-    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies and --avr.", valueName: "bytes"))
+    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies and --device.", valueName: "bytes"))
     var budgetRAM = 2048
 
-    @Option(name: .long, help: "Seed for --strategies and --avr.")
+    @Option(name: .long, help: "Seed for --strategies and --device.")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -47,7 +48,7 @@ struct Bench: ParsableCommand {
         let names = models.isEmpty ? resources.bundledModels : models
         if strategies { return try compareStrategies(names, resources: resources) }
         if memory { return try comparePlanners(names) }
-        if avr { return try measureOnAVR(names, resources: resources) }
+        if device { return try measureOnDevice(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {
@@ -55,7 +56,9 @@ struct Bench: ParsableCommand {
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-bench-\(UUID().uuidString.prefix(8))")
             let row = try reporting { () throws -> EvaluationBenchmark.Row in
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                return try EvaluationBenchmark.measure(model: job.model, dataset: job.dataset, config: config,
+                let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
+                let program = try FixedProgram(graph: job.model.graph, config: quant)
+                return try EvaluationBenchmark.measure(program: program, split: try job.dataset.load(split: "val"),
                                                        seconds: seconds, directory: directory)
             }
             func f(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.1f", v) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Devices
 import Evaluator
 import FixedPoint
 import Foundation
@@ -39,7 +40,7 @@ struct Check: ParsableCommand {
             let floatOutputs = try FloatEvaluator(graph: job.model.graph).run(data)
             let floatAccuracy = Accuracy.of(floatOutputs, labels: data.labels, outputsClassIndex: job.model.graph.outputsClassIndex)
             do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw TunerError.cannotWrite(path: directory, reason: error.localizedDescription)
+                throw DeviceError.cannotWrite(path: directory, reason: error.localizedDescription)
             }
             return (try BitExactCheck.run(program: program, split: data, directory: directory), program, floatAccuracy)
         }

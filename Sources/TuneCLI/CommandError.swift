@@ -1,3 +1,4 @@
+import Devices
 import FixedPoint
 import Hardware
 import ModelIR
@@ -10,6 +11,7 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
     init(_ error: ModelError) { description = error.description }
     init(_ error: TunerError) { description = error.description }
+    init(_ error: DeviceError) { description = error.description }
     init(_ error: TargetCatalog.Failure) { description = error.description }
     init(_ error: FixedPointError) { description = error.description }
 }
@@ -20,6 +22,8 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ModelError {
         throw CommandError(error)
     } catch let error as TunerError {
+        throw CommandError(error)
+    } catch let error as DeviceError {
         throw CommandError(error)
     } catch let error as TargetCatalog.Failure {
         throw CommandError(error)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Devices
 import Emit
 import FixedPoint
 import Foundation
@@ -7,14 +8,17 @@ import Tuner
 
 struct Measure: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Build a model and config for an AVR board with avr-gcc, run it on simavr, and compare outputs, cycles, flash and RAM with the predictions.",
+        abstract: "Build a model and config for a board with its toolchain, run it on the board's simulator, and compare outputs, cycles, flash and RAM with the predictions.",
         discussion: """
-            The firmware (the same main.c the tuner writes) runs test samples stored in flash and prints \
-            every output; each must equal the emulator's. RAM is measured as avr-size's static RAM plus \
-            the deepest stack seen on the simulator, and set beside the worst case analysed from \
-            -fstack-usage and the call graph (what the tuner budgets) and the cost model's estimate. \
-            Exits non-zero on any output mismatch. CONFIG is a config file (JSON, e.g. out/config.json) \
-            or a preset: \(Presets.names.joined(separator: ", ")).
+            AVR boards are built with avr-gcc and run on simavr, which counts every cycle; Cortex-M boards \
+            are built with arm-none-eabi-gcc and run on qemu, whose instructions are counted exactly and \
+            timed by the core's technical reference manual ("instruction-timed" cycles). The firmware \
+            (the same main.c the tuner writes) runs test samples stored in flash and prints every output; \
+            each must equal the emulator's. RAM is the size tool's static RAM plus the deepest stack seen \
+            on the simulator, set beside the worst case analysed from -fstack-usage and the call graph \
+            (what the tuner budgets) and the cost model's estimate. Exits non-zero on any output \
+            mismatch. CONFIG is a config file (JSON, e.g. out/config.json) or a preset: \
+            \(Presets.names.joined(separator: ", ")).
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -22,7 +26,7 @@ struct Measure: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A config file or a preset (\(Presets.names.joined(separator: ", "))).", valueName: "config"))
     var config = "datadriven"
 
-    @Option(name: .long, help: ArgumentHelp("AVR board; see 'tune targets'.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Board; see 'tune targets'.", valueName: "name"))
     var target = "uno"
 
     @Option(name: .long, help: "Most test samples to run (as many as fit in flash).")
@@ -38,38 +42,37 @@ struct Measure: ParsableCommand {
     func run() throws {
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let directory = out ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-measure-\(UUID().uuidString.prefix(8))")
-        let (m, program, board) = try reporting { () throws -> (AVRMeasurement, FixedProgram, Target) in
+        let (m, program, device) = try reporting { () throws -> (FirmwareMeasurement, FixedProgram, any Device) in
             let board = try TargetCatalog.load(directory: job.resources.targetsDirectory).target(named: target)
-            guard board.core == .avr else {
-                let avr = try TargetCatalog.load(directory: job.resources.targetsDirectory).targets.filter { $0.core == .avr }.map(\.name)
-                throw CommandError("--target \(target) is a \(board.core.rawValue) board; measure runs AVR boards on simavr: \(avr.joined(separator: ", "))")
-            }
+            let device = try DeviceCatalog(root: job.resources.root).device(for: board)
             let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
             let program = try FixedProgram(graph: job.model.graph, config: quant)
             let test = try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val")
-            let m = try AVRMeasurement.run(program: program, target: board, split: test, maxSamples: samples,
-                                           directory: directory, resources: job.resources)
-            return (m, program, board)
+            let m = try FirmwareMeasurement.run(program: program, device: device, split: test, maxSamples: samples, directory: directory)
+            return (m, program, device)
         }
+        let board = device.target
+        let tools = (try? device.toolchainDescription()).map { "\($0.compiler); \($0.simulator)" } ?? ""
         print("model    \(job.model.graph.name), config \(config) (\(program.config.fingerprint))")
-        print("target   \(board.name): \(board.mcu) at \(Format.hertz(board.clockHz)); avr-gcc -O2, simavr; \(m.build.elf)")
-        print("outputs  bit-exact on the AVR: \(m.values - m.mismatches)/\(m.values) values of \(m.samples) test samples")
+        print("target   \(board.name): \(board.mcu) (\(board.core.rawValue)) at \(Format.hertz(board.clockHz)); \(tools)")
+        print("firmware \(m.build.elf)")
+        print("outputs  bit-exact on \(board.name): \(m.values - m.mismatches)/\(m.values) values of \(m.samples) test samples")
         let mean = m.meanCycles, predicted = m.meanPredictedCycles
-        print("cycles   measured \(Format.count(Int(mean.rounded()))) per inference (\(Format.count(m.cycles.min() ?? 0))-\(Format.count(m.cycles.max() ?? 0)))"
+        print("cycles   measured \(Format.count(Int(mean.rounded()))) per inference, \(m.cycleCount.rawValue) (\(Format.count(m.cycles.min() ?? 0))-\(Format.count(m.cycles.max() ?? 0)))"
               + String(format: ", %.2f ms; cost model %@ (%@)", mean / Double(board.clockHz) * 1000,
                        Format.count(Int(predicted.rounded())), Format.signedPercent(predicted / max(mean, 1) - 1)))
-        let sampleBytes = m.build.samples.flashBytes(inputBits: program.inputFormat.bits)
-        print("flash    \(Format.count(m.build.sizes.flash)) B (avr-size), of which \(Format.count(sampleBytes)) B test samples; "
-              + "cost model \(Format.count(m.prediction.flashBytes)) B for the model")
+        print("flash    \(Format.count(m.firmware.programFlash)) B for the program (size tool: \(Format.count(m.build.sizes.flash)) B with "
+              + "\(Format.count(m.firmware.sampleBytes)) B of test samples); cost model \(Format.count(m.prediction.flashBytes)) B ("
+              + Format.signedPercent(Double(m.prediction.flashBytes) / Double(max(m.firmware.programFlash, 1)) - 1) + ")")
         let s = m.build.sizes
-        print("RAM      static \(Format.count(s.staticRAM)) B (avr-size: .data \(s.data) + .bss \(s.bss)); cost model \(Format.count(m.prediction.staticBytes)) B")
-        print("         stack measured on simavr \(m.run.peakStackBytes) B (\(m.run.ramend - m.run.minSPRegion) B inside inferences); "
+        print("RAM      static \(Format.count(s.staticRAM)) B (size tool: .data \(s.data) + .bss \(s.bss)); cost model \(Format.count(m.prediction.staticBytes)) B")
+        print("         stack measured on the simulator \(m.run.peakStackBytes) B (\(m.run.peakStackInRegionsBytes) B inside inferences); "
               + "analysed worst case \(m.build.stack.bytes) B: \(m.build.stack.path.joined(separator: " > "))")
         print("         total: measured \(Format.count(m.measuredRAM)) B, analysed \(Format.count(m.analysedRAM)) B ("
               + Format.signedPercent(Double(m.analysedRAM) / Double(max(m.measuredRAM, 1)) - 1) + "), cost model \(Format.count(m.prediction.ramBytes)) B ("
               + Format.signedPercent(Double(m.prediction.ramBytes) / Double(max(m.measuredRAM, 1)) - 1) + ")")
         if let first = m.firstMismatch {
-            throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and the AVR; first: \(first)")
+            throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and \(board.name); first: \(first)")
         }
     }
 }

@@ -1,24 +1,26 @@
+import Devices
 import Emit
 import FixedPoint
 import Foundation
 import ModelIR
 import Tuner
 
-/// Writes the pick into --out: model.c/model.h, the Arduino sketch, the bare avr-gcc program, and summary.json.
+/// Writes the pick into --out: model.c/model.h, the Arduino sketch, the board's bare firmware, and summary.json.
 struct OutputWriter {
     let directory: String
     let dataset: Dataset
+    let device: any Device
 
-    static func write(_ text: String, to path: String) throws(TunerError) { try BitExactCheck.write(text, to: path) }
+    static func write(_ text: String, to path: String) throws(DeviceError) { try SourceFile.write(text, to: path) }
 
-    private func makeDirectory(_ path: String) throws(TunerError) {
+    private func makeDirectory(_ path: String) throws(DeviceError) {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: path, reason: error.localizedDescription)
         }
     }
 
     @discardableResult
-    func writeC(program: FixedProgram) throws(TunerError) -> EmittedProgram {
+    func writeC(program: FixedProgram) throws(DeviceError) -> EmittedProgram {
         try makeDirectory(directory)
         var emitter = CEmitter(program: program)
         let emitted = emitter.emit()
@@ -44,13 +46,15 @@ struct OutputWriter {
         try Self.write(ArduinoSketch.ino(recurrent: recurrent, sample: sample, steps: steps, inputSize: features,
                                          inputBits: program.inputFormat.bits, label: test.labels.first ?? 0),
                        to: "\(sketch)/\(ArduinoSketch.sketchName).ino")
-        if result.pickBuild == nil {  // else the build wrote and compiled these already
-            try makeDirectory("\(directory)/firmware")
-            try Self.write(emitted.header, to: "\(directory)/firmware/model.h")
-            try Self.write(emitted.source, to: "\(directory)/firmware/model.c")
-            try Self.write(AVRFirmware.source(recurrent: recurrent, inputBits: program.inputFormat.bits,
-                                              samples: AVRFirmware.Samples(program: program, split: test.prefix(AVRFirmware.bundledSamples))),
-                           to: "\(directory)/firmware/main.c")
+        if result.pickMeasurement == nil {  // else the verification wrote and built these already
+            let firmware = "\(directory)/firmware"
+            try makeDirectory(firmware)
+            try Self.write(emitted.header, to: "\(firmware)/model.h")
+            try Self.write(emitted.source, to: "\(firmware)/model.c")
+            for (name, text) in device.runtimeFiles() { try Self.write(text, to: "\(firmware)/\(name)") }
+            try Self.write(FirmwareMain.source(platform: device.platform, recurrent: recurrent, inputBits: program.inputFormat.bits,
+                                               samples: FirmwareSamples(program: program, split: test.prefix(FirmwareMain.bundledSamples))),
+                           to: "\(firmware)/main.c")
         }
         try program.config.write(to: "\(directory)/config.json")
         let pick = result.pick.flatMap { result.trials[$0].evaluation.objectives }
@@ -63,16 +67,21 @@ struct OutputWriter {
             "pick_cycles": pick?.cycles ?? 0, "pick_ram_bytes": pick?.ramBytes ?? 0, "pick_flash_bytes": pick?.flashBytes ?? 0,
             "arena_bytes": emitted.arena.bytes, "arena_lower_bound": emitted.arena.lowerBound,
         ]
-        if let build = result.pickBuild {
-            summary["built_ram_bytes"] = build.totalRAM
-            summary["built_static_ram_bytes"] = build.sizes.staticRAM
-            summary["built_stack_bytes"] = build.stack.bytes
-            summary["built_flash_bytes"] = build.sizes.flash
-            summary["built_elf"] = build.elf
+        if let m = result.pickMeasurement {
+            summary["measured_cycles"] = m.meanCycles
+            summary["measured_cycle_count"] = m.cycleCount.rawValue
+            summary["measured_ram_bytes"] = m.analysedRAM
+            summary["measured_static_ram_bytes"] = m.build.sizes.staticRAM
+            summary["measured_stack_bytes"] = m.build.stack.bytes
+            summary["measured_peak_stack_bytes"] = m.run.peakStackBytes
+            summary["measured_flash_bytes"] = m.firmware.programFlash
+            summary["measured_samples"] = m.samples
+            summary["bit_exact"] = "\(m.values - m.mismatches)/\(m.values)"
+            summary["firmware_elf"] = m.build.elf
         }
         do {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: "\(directory)/summary.json"))
-        } catch { throw TunerError.cannotWrite(path: "\(directory)/summary.json", reason: error.localizedDescription) }
+        } catch { throw DeviceError.cannotWrite(path: "\(directory)/summary.json", reason: error.localizedDescription) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Devices
 import Emit
 import FixedPoint
 import Foundation
@@ -14,8 +15,12 @@ struct Run: ParsableCommand {
             Searches per-tensor bit widths (8 or 16) and scales, scoring each candidate with the bit-exact \
             emulator on the validation split and the target's cost model. Prints the Pareto front \
             (accuracy, cycles, RAM, flash) and the pick: the best validation accuracy within the budgets, \
-            measured then on the test split. Writes the pick's C, an Arduino sketch, a bare avr-gcc \
-            program, the search log (JSON Lines, docs/search-log.md) and a summary into --out.
+            measured then on the test split. The pick is then built by the board's toolchain (avr-gcc, or \
+            arm-none-eabi-gcc) and run on its simulator (simavr, or qemu) over bundled test samples: a \
+            front point whose built RAM or flash breaks a budget, or whose build fails, gives way to the \
+            next; the summary shows the measured cycles, flash and RAM beside the estimates, and whether \
+            every output equals the emulator's. Writes the pick's C, the board's firmware (built), an \
+            Arduino sketch, the search log (JSON Lines, docs/search-log.md) and a summary into --out.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -49,6 +54,9 @@ struct Run: ParsableCommand {
 
     @Flag(name: .customLong("emit-front"), help: "Also emit the C of every front point (out/front/N).")
     var emitFront = false
+
+    @Flag(name: .customLong("no-verify"), help: "Take the pick on the cost model's estimates alone: do not build it or run it on the board's simulator.")
+    var noVerify = false
 
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
@@ -87,15 +95,13 @@ struct Run: ParsableCommand {
               + (board.cost.calibrated ? "" : "; cost model: estimates, not yet calibrated"))
         print("budgets  RAM \(Format.count(ram)) B" + (reserveRAM > 0 ? " for the model (\(Format.count(reserveRAM)) B reserved)" : "") + ", flash \(Format.count(flash)) B"
               + (maxLoss.map { ", max loss \($0) points" } ?? "") + "; strategy \(strategy), seed \(seed)")
-        // On AVR boards the pick is built with avr-gcc, so its RAM is counted, not estimated.
-        var verification = TuningJob.Verification.estimate
-        if board.core == .avr {
-            if (try? AVRToolchain.locate()) != nil {
-                verification = .avrBuild(directory: "\(out)/firmware")
-            } else {
-                print("note     avr-gcc is not installed, so the pick's RAM is the cost model's estimate; install gcc-avr avr-libc binutils-avr")
-            }
+        // The pick is built and run on the board's simulator, so its cycles, RAM and flash are measured.
+        let device = try reporting { () throws -> any Device in
+            let device = try DeviceCatalog(root: job.resources.root).device(for: board)
+            if !noVerify { try device.checkTools() }
+            return device
         }
+        let verification: TuningJob.Verification = noVerify ? .estimate : .device(device, directory: "\(out)/firmware")
         let settings = TuningJob.Settings(
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
             budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
@@ -112,34 +118,43 @@ struct Run: ParsableCommand {
         print("search   \(result.trials.count) candidates, \(result.front.count) on the front"
               + (result.interrupted ? " (interrupted: best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
         for rejected in result.rejectedAfterBuild {
-            print("build    #\(rejected.index) needs \(Format.count(rejected.ramBytes)) B of RAM once built with avr-gcc (budget \(Format.count(ram)) B): next")
+            print("build    #\(rejected.index) passed over: \(rejected.reason)")
         }
         guard let pick = result.pick, let program = result.pickProgram else {
             if !result.rejectedAfterBuild.isEmpty {
-                throw CommandError("no front point fits \(ram) B of RAM once built with avr-gcc (smallest: \(result.rejectedAfterBuild.map(\.ramBytes).min() ?? 0) B)")
+                throw CommandError("no front point could be built within the budgets (RAM \(ram) B, flash \(flash) B) on \(board.name); see the reasons above and \(out)/log.jsonl")
             }
             throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
         }
         printFront(result, board: board)
         let o = result.trials[pick].evaluation.objectives ?? .init(accuracy: 0, disagreement: 0, cycles: 0, ramBytes: 0, flashBytes: 0)
         print("pick     #\(pick): val \(Format.percent(o.accuracy)), test \(result.pickTestAccuracy.map(Format.percent) ?? "-")"
-              + " (float \(result.floatTestAccuracy.map(Format.percent) ?? "-")), \(Format.count(Int(o.cycles))) cycles"
-              + String(format: " (%.2f ms)", o.cycles / Double(board.clockHz) * 1000)
-              + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B (estimates)")
-        if let build = result.pickBuild {
-            print("built    \(build.elf): RAM \(Format.count(build.totalRAM)) B = static \(Format.count(build.sizes.staticRAM)) B (avr-size)"
-                  + " + worst-case stack \(build.stack.bytes) B (-fstack-usage and call graph); flash \(Format.count(build.sizes.flash)) B"
-                  + " with \(build.samples.count) test samples")
+              + " (float \(result.floatTestAccuracy.map(Format.percent) ?? "-"))")
+        print("         estimated  \(Format.count(Int(o.cycles.rounded()))) cycles" + Format.milliseconds(o.cycles, clockHz: board.clockHz)
+              + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B (cost model"
+              + (board.cost.calibrated ? ", calibrated)" : ", not calibrated)"))
+        if let m = result.pickMeasurement {
+            print("         measured   \(Format.count(Int(m.meanCycles.rounded()))) cycles" + Format.milliseconds(m.meanCycles, clockHz: board.clockHz)
+                  + ", \(m.cycleCount.rawValue); RAM \(Format.count(m.analysedRAM)) B (static \(Format.count(m.build.sizes.staticRAM))"
+                  + " + worst-case stack \(m.build.stack.bytes)), flash \(Format.count(m.firmware.programFlash)) B")
+            print("         \(m.build.elf): bit-exact \(m.values - m.mismatches)/\(m.values) values on \(m.samples) test samples")
+        } else {
+            print("         not built or run (--no-verify)")
         }
-        try reporting { try OutputWriter(directory: out, dataset: job.dataset).write(program: program, result: result, ram: ram, flash: flash) }
+        try reporting {
+            try OutputWriter(directory: out, dataset: job.dataset, device: device).write(program: program, result: result, ram: ram, flash: flash)
+        }
         if emitFront {
             for index in result.front {
                 let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
-                try reporting { try OutputWriter(directory: "\(out)/front/\(index)", dataset: job.dataset).writeC(program: p) }
+                try reporting { try OutputWriter(directory: "\(out)/front/\(index)", dataset: job.dataset, device: device).writeC(program: p) }
             }
         }
-        print("wrote    \(out)/model.c, model.h, sketch/\(ArduinoSketch.sketchName)/, firmware/main.c, log.jsonl, summary.json"
+        print("wrote    \(out)/model.c, model.h, firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/, log.jsonl, summary.json"
               + (emitFront ? ", front/" : ""))
+        if let m = result.pickMeasurement, !m.isBitExact {
+            throw CommandError("the pick's firmware printed \(m.mismatches) of \(m.values) values that differ from the emulator on \(board.name); first: \(m.firstMismatch ?? "")")
+        }
     }
 
     private func writeLog(_ result: TuningJob.Result) throws {

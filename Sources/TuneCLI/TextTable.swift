@@ -51,6 +51,11 @@ enum Format {
         return out
     }
 
+    /// " (1.23 ms)": cycles at the board's clock.
+    static func milliseconds(_ cycles: Double, clockHz: Int) -> String {
+        String(format: " (%.2f ms)", cycles / Double(max(clockHz, 1)) * 1000)
+    }
+
     static func hertz(_ n: Int) -> String { n % 1_000_000 == 0 ? "\(n / 1_000_000) MHz" : String(format: "%.1f MHz", Double(n) / 1e6) }
 }
 

@@ -1,3 +1,4 @@
+import Devices
 import Emit
 import Evaluator
 import FixedPoint
@@ -34,12 +35,12 @@ public struct TuningJob {
     }
 
     /// How the pick is checked before it is taken.
-    public enum Verification: Sendable, Equatable {
+    public enum Verification: Sendable {
         /// The cost model's estimate alone.
         case estimate
-        /// On an AVR board, build each front point in preference order with avr-gcc into
-        /// `directory` and take the first whose static RAM plus analysed worst-case stack fits.
-        case avrBuild(directory: String)
+        /// Build each front point in preference order with the board's toolchain into `directory`,
+        /// take the first whose built RAM and flash fit, and run it on the board's simulator.
+        case device(any Device, directory: String)
     }
 
     public struct Settings: Sendable {
@@ -67,10 +68,10 @@ public struct TuningJob {
         public var pick: Int?
         public var pickProgram: FixedProgram?
         public var pickTestAccuracy: Double?
-        /// The pick's firmware built with avr-gcc, when the settings ask for it.
-        public var pickBuild: AVRFirmwareBuild?
-        /// Front points passed over because their build needed more RAM than the budget: (index, bytes).
-        public var rejectedAfterBuild: [(index: Int, ramBytes: Int)]
+        /// The pick built and run on the board's simulator, when the settings ask for it.
+        public var pickMeasurement: FirmwareMeasurement?
+        /// Front points passed over because their build failed or broke a budget.
+        public var rejectedAfterBuild: [PickRejection]
         public var floatValAccuracy: Double
         public var floatTestAccuracy: Double?
         public var interrupted: Bool
@@ -147,22 +148,21 @@ public struct TuningJob {
         }
         let hasTest = dataset.availableSplits.contains("test")
         let samples = try dataset.load(split: hasTest ? "test" : "val")
-        var pick: Int?, pickProgram: FixedProgram?, pickBuild: AVRFirmwareBuild?
-        var rejected: [(index: Int, ramBytes: Int)] = []
-        for index in preference {
-            let program = try context.evaluator.program(for: trials[index].candidate)
-            if case let .avrBuild(directory) = settings.verification, target.core == .avr {
-                let build = try AVRFirmwareBuild.build(program: program, target: target, split: samples, maxSamples: AVRFirmware.bundledSamples,
-                                                       directory: directory)
-                if build.totalRAM > settings.budgets.ramBytes {
-                    rejected.append((index, build.totalRAM))
-                    continue
-                }
-                pickBuild = build
+        var pick: Int?, pickProgram: FixedProgram?, measurement: FirmwareMeasurement?
+        var rejected: [PickRejection] = []
+        switch settings.verification {
+        case .estimate:
+            if let first = preference.first {
+                pick = first
+                pickProgram = try context.evaluator.program(for: trials[first].candidate)
             }
-            pick = index
-            pickProgram = program
-            break
+        case let .device(device, directory):
+            let verification = PickVerification(device: device, directory: directory, ramBudget: settings.budgets.ramBytes,
+                                                flashBudget: settings.budgets.flashBytes)
+            if let found = try verification.pick(from: preference, program: { try context.evaluator.program(for: trials[$0].candidate) },
+                                                 samples: samples, rejected: &rejected) {
+                (pick, pickProgram, measurement) = (found.index, found.program, found.measurement)
+            }
         }
         var pickTest: Double?, floatTest: Double?
         if hasTest {
@@ -189,10 +189,9 @@ public struct TuningJob {
         }
         log.append(SearchLog.Summary(evaluations: trials.count, interrupted: interrupted, front: front, pick: pick,
                                      pickTestAccuracy: pickTest, floatTestAccuracy: floatTest,
-                                     pickBuiltRAMBytes: pickBuild?.totalRAM, pickBuiltStackBytes: pickBuild?.stack.bytes,
-                                     rejectedAfterBuild: rejected.map { [$0.index, $0.ramBytes] }))
+                                     pickMeasured: measurement.map(MeasuredPick.init), rejectedAfterBuild: rejected))
         return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
-                      pickBuild: pickBuild, rejectedAfterBuild: rejected,
+                      pickMeasurement: measurement, rejectedAfterBuild: rejected,
                       floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, interrupted: interrupted, log: log)
     }
 }

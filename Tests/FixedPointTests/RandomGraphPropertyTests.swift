@@ -1,3 +1,4 @@
+import Devices
 import Evaluator
 import FixedPoint
 import Foundation

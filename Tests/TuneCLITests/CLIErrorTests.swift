@@ -7,8 +7,9 @@ import ModelIR
 /// exit, and no crash (a crash would exit by signal, with no "Error:" line).
 @Suite struct CLIErrorTests {
     /// The first line of stderr, which must say it all.
-    func expectError(_ arguments: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let result = try TuneExecutable.run(arguments)
+    func expectError(_ arguments: [String], _ message: String, environment: [String: String] = [:],
+                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try TuneExecutable.run(arguments, environment: environment)
         #expect(result.status != 0, sourceLocation: sourceLocation)
         #expect(result.status < 128, "exited by signal", sourceLocation: sourceLocation)
         let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
@@ -28,9 +29,15 @@ import ModelIR
         try expectError(["--target", "uno", "--budget-ram", "4096"], "--budget-ram 4096 exceeds the 2048 bytes that target 'uno' has")
     }
 
-    @Test func measureNeedsAnAVRBoard() throws {
-        try expectError(["measure", "--target", "nano33ble"],
-                        "--target nano33ble is a cortex-m4 board; measure runs AVR boards on simavr: uno, mega2560")
+    /// With no toolchain on PATH, the error names the Debian package that provides it.
+    @Test func aMissingToolchainNamesItsPackage() throws {
+        let noTools = ["PATH": makeTemporaryDirectory("empty-path")]
+        try expectError(["measure", "--target", "uno", "--config", "all8", "--model", "mlp-digits"],
+                        "'avr-gcc' is not installed; install it with: apt-get install -y gcc-avr avr-libc (or run scripts/install-system-packages)",
+                        environment: noTools)
+        try expectError(["--target", "uno", "--model", "mlp-digits", "--max-evaluations", "5", "--out", makeTemporaryDirectory("no-tools")],
+                        "'avr-gcc' is not installed; install it with: apt-get install -y gcc-avr avr-libc (or run scripts/install-system-packages)",
+                        environment: noTools)
     }
 
     @Test func reserveLeavingNoRAM() throws {

@@ -40,7 +40,7 @@ import ModelIR
         let out = makeTemporaryDirectory("measure")
         let result = try TuneExecutable.run(["measure", "--model", "mlp-digits", "--config", "all8", "--samples", "3", "--out", out])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("outputs  bit-exact on the AVR: 33/33 values of 3 test samples"), "\(result.stdout)")
+        #expect(result.stdout.contains("outputs  bit-exact on uno: 33/33 values of 3 test samples"), "\(result.stdout)")
         #expect(result.stdout.contains("analysed worst case") && result.stdout.contains("total: measured"))
         #expect(FileManager.default.fileExists(atPath: "\(out)/firmware.elf"))
     }
@@ -50,9 +50,11 @@ import ModelIR
         let result = try TuneExecutable.run(["--model", "mlp-digits", "--out", out, "--max-evaluations", "30", "--reserve-ram", "180"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("budgets  RAM 1,868 B for the model (180 B reserved)"))
-        #expect(result.stdout.contains("built    \(out)/firmware/firmware.elf: RAM "), "\(result.stdout)")
+        #expect(result.stdout.contains("         measured   "), "\(result.stdout)")
+        #expect(result.stdout.contains("\(out)/firmware/firmware.elf: bit-exact 88/88 values on 8 test samples"), "\(result.stdout)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
-        let built = try #require(summary?["built_ram_bytes"] as? Int)
+        let built = try #require(summary?["measured_ram_bytes"] as? Int)
         #expect(built > 0 && built <= 1868)
+        #expect(summary?["bit_exact"] as? String == "88/88")
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Tuner
 import Hardware
+import Devices
 import ModelIR
 
 /// The RAM the tuner budgets for its pick, checked on the simulator: for every reference model on
@@ -25,16 +26,16 @@ import ModelIR
         let directory = makeTemporaryDirectory()
         let job = TuningJob(model: model, dataset: dataset, target: uno, settings: .init(
             strategy: .genetic, seed: 0, budgets: .init(ramBytes: Self.budget, flashBytes: uno.flashBytes, maxLoss: nil),
-            maxEvaluations: 200, verification: .avrBuild(directory: "\(directory)/pick")))
+            maxEvaluations: 200, verification: .device(try DeviceCatalog(root: Repository.root).device(for: uno), directory: "\(directory)/pick")))
         let result = try job.run()
-        guard let program = result.pickProgram, let build = result.pickBuild else {
+        guard let program = result.pickProgram, let build = result.pickMeasurement?.build else {
             Issue.record("\(name): no pick within \(Self.budget) B")
             return
         }
         let counted = build.totalRAM
         let test = try dataset.load(split: "test")
-        let measured = try AVRMeasurement.run(program: program, target: uno, split: test, maxSamples: 4,
-                                              directory: "\(directory)/measure", resources: BundledResources(root: Repository.root))
+        let measured = try FirmwareMeasurement.run(program: program, device: try DeviceCatalog(root: Repository.root).device(for: uno),
+                                                   split: test, maxSamples: 4, directory: "\(directory)/measure")
         #expect(measured.isBitExact, "\(name): \(measured.firstMismatch ?? "")")
         #expect(measured.samples >= 1 && measured.values > 0)
         #expect(counted <= Self.budget && measured.measuredRAM <= Self.budget)

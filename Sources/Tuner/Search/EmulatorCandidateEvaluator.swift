@@ -1,5 +1,6 @@
 import Evaluator
 import FixedPoint
+import Hardware
 import ModelIR
 
 /// Scores a candidate for real: builds its fixed-point program, runs the validation split through the

@@ -48,16 +48,15 @@ public struct SearchLog {
         public var pick: Int?
         public var pickTestAccuracy: Double?
         public var floatTestAccuracy: Double?
-        /// On AVR boards: the pick's static RAM (avr-size) plus analysed worst-case stack, and that stack.
-        public var pickBuiltRAMBytes: Int?
-        public var pickBuiltStackBytes: Int?
-        /// Front points whose build needed more RAM than the budget, as [index, bytes], in the order tried.
-        public var rejectedAfterBuild: [[Int]] = []
+        /// The pick built by the board's toolchain and run on its simulator (absent with --no-verify).
+        public var pickMeasured: MeasuredPick?
+        /// Front points passed over, in the order tried, because their build failed or broke a budget.
+        public var rejectedAfterBuild: [PickRejection] = []
 
         enum CodingKeys: String, CodingKey {
             case type, evaluations, interrupted, front, pick
             case pickTestAccuracy = "pick_test_accuracy", floatTestAccuracy = "float_test_accuracy"
-            case pickBuiltRAMBytes = "pick_built_ram_bytes", pickBuiltStackBytes = "pick_built_stack_bytes"
+            case pickMeasured = "pick_measured"
             case rejectedAfterBuild = "rejected_after_build"
         }
     }

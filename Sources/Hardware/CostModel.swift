@@ -1,6 +1,5 @@
 import Emit
 import FixedPoint
-import Hardware
 import ModelIR
 
 /// What a fixed-point program costs on a target: cycles per inference, peak RAM and flash.

@@ -31,29 +31,26 @@ public struct EvaluationBenchmark {
         return Double(runs) / elapsed
     }
 
-    public static func measure(model: LoadedModel, dataset: Dataset, config: String, seconds: Double,
-                               directory: String) throws -> Row {
-        let quant = try ConfigSource.resolve(config, model: model, dataset: dataset)
-        let program = try FixedProgram(graph: model.graph, config: quant)
-        let split = try dataset.load(split: "val")
+    /// Scores `program` on `split` each way; `directory` holds the host program.
+    public static func measure(program: FixedProgram, split: DatasetSplit, seconds: Double, directory: String) throws -> Row {
         let emulator = FixedEmulator(program: program)
         let blas = rate(seconds: seconds) { _ = emulator.run(split, path: .blas) }
         let scalar = rate(seconds: seconds) { _ = emulator.run(split, path: .scalar) }
 
         try BitExactCheck.writeHostProgram(program, split: split, directory: directory)
-        guard let cc = ProcessRunner.find("cc") else { throw TunerError.toolMissing(tool: "cc", package: "gcc") }
+        guard let cc = ProcessRunner.find("cc") else { throw DeviceError.toolMissing(tool: "cc", package: "gcc") }
         func build() throws {
             let result = try ProcessRunner.run(cc, ["-std=c99", "-O2", "model.c", "harness.c", "-o", "harness"], in: directory)
-            guard result.status == 0 else { throw TunerError.toolFailed(tool: "cc", output: result.stderr) }
+            guard result.status == 0 else { throw DeviceError.toolFailed(tool: "cc", output: result.stderr) }
         }
         func runHarness() throws {
             let result = try ProcessRunner.run("\(directory)/harness", ["input.bin", "output.bin"], in: directory)
-            guard result.status == 0 else { throw TunerError.toolFailed(tool: "harness", output: result.stderr) }
+            guard result.status == 0 else { throw DeviceError.toolFailed(tool: "harness", output: result.stderr) }
         }
         try build()
         let cRun = try rate(seconds: seconds) { try runHarness() }
         let cBuild = try rate(seconds: seconds) { try build(); try runHarness() }
-        return Row(model: model.graph.name, samples: split.count, blasPerSecond: blas, scalarPerSecond: scalar,
+        return Row(model: program.graph.name, samples: split.count, blasPerSecond: blas, scalarPerSecond: scalar,
                    cRunPerSecond: cRun, cBuildAndRunPerSecond: cBuild)
     }
 }

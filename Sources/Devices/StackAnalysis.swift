@@ -1,16 +1,43 @@
-/// Worst-case stack of an AVR program, from the compiler's per-function frames (`-fstack-usage`)
-/// and the call graph read from the disassembly.
+/// The functions of a firmware and who calls whom, read from its disassembly by the core's reader
+/// (`AVRDisassembly`, `ARMDisassembly`): what the stack analysis needs and nothing else.
+public struct CallGraph: Sendable {
+    public struct Function: Sendable {
+        public var name: String
+        /// Functions it calls (with a return address on the stack, or in a link register).
+        public var calls: Set<String> = []
+        /// Functions it jumps to at its end, after its own frame is gone.
+        public var tailJumps: Set<String> = []
+        /// It calls or jumps through a pointer.
+        public var indirect = false
+        /// Its frame as read from the code, for routines the compiler gave no `-fstack-usage` entry
+        /// (libgcc, libc); nil when the code moves the stack pointer in a way that cannot be bounded.
+        public var codeFrame: Int?
+
+        public init(name: String) { self.name = name }
+    }
+
+    public var functions: [String: Function]
+    /// Handlers that may interrupt at the deepest point (their depth comes on top).
+    public var interruptHandlers: [String]
+
+    public init(functions: [String: Function], interruptHandlers: [String]) {
+        self.functions = functions
+        self.interruptHandlers = interruptHandlers
+    }
+}
+
+/// Worst-case stack of a firmware, from the compiler's per-function frames (`-fstack-usage`) and
+/// the call graph read from the disassembly.
 ///
-/// The depth of a function is its frame (pushed registers, locals and, in avr-gcc's `.su` figures,
-/// its own return address) plus the deepest function it calls; a tail jump (`jmp`/`rjmp` to another
-/// function) reuses the caller's return address after its frame is gone, so it adds the callee's
-/// depth alone. Library routines compiled without `.su` (libgcc's multiply and divide) get their
-/// return address plus one byte per `push`. Interrupt handlers (`__vector_N`) may fire at the
-/// deepest point, so the deepest of them is added. Recursion and indirect calls make the stack
-/// unbounded here, and are reported as errors rather than guessed.
+/// The depth of a function is its frame (pushed registers, locals and, on AVR, its own return
+/// address, as the `.su` figures count them) plus the deepest function it calls; a tail jump reuses
+/// the caller's return address after its frame is gone, so it adds the callee's depth alone.
+/// Library routines compiled without `.su` get the frame their code shows (`CallGraph.Function.codeFrame`).
+/// Interrupt handlers may fire at the deepest point, so the deepest of them is added. Recursion and
+/// indirect calls make the stack unbounded here, and are reported as errors rather than guessed.
 public struct StackAnalysis: Sendable {
     public struct Result: Sendable, Equatable {
-        /// Bytes below the initial stack pointer at the deepest point, counting `main`'s return address.
+        /// Bytes below the initial stack pointer at the deepest point, counting `main`'s own frame.
         public var bytes: Int
         /// The deepest call chain from `main`, with each function's own frame.
         public var path: [String]
@@ -33,37 +60,26 @@ public struct StackAnalysis: Sendable {
         }
     }
 
-    struct Function {
-        var name: String
-        var pushes = 0
-        var setsStackPointer = false
-        var calls: Set<String> = []
-        var tailJumps: Set<String> = []
-        var indirect = false
-    }
-
-    let functions: [String: Function]
+    let graph: CallGraph
     /// Frame bytes per function name as written in the `.su` files (without `.N` clone suffixes).
     let frames: [String: Int]
-    let returnAddressBytes: Int
 
-    public init(disassembly: String, stackUsage: [String], returnAddressBytes: Int) {
-        self.functions = Self.parseDisassembly(disassembly)
+    public init(graph: CallGraph, stackUsage: [String]) {
+        self.graph = graph
         self.frames = Self.parseStackUsage(stackUsage)
-        self.returnAddressBytes = returnAddressBytes
     }
 
     public func worstCase(from entry: String = "main") throws(Failure) -> Result {
         var memo: [String: (Int, [String])] = [:]
         let main = try depth(of: entry, memo: &memo, active: [])
         var interrupt = 0
-        for name in functions.keys.sorted() where name.hasPrefix("__vector_") {
+        for name in graph.interruptHandlers.sorted() {
             interrupt = max(interrupt, try depth(of: name, memo: &memo, active: []).0)
         }
         return Result(bytes: main.0 + interrupt, path: main.1, interruptBytes: interrupt)
     }
 
-    private func frame(of function: Function) throws(Failure) -> Int {
+    private func frame(of function: CallGraph.Function) throws(Failure) -> Int {
         // gcc names clones `f.constprop.0` in the ELF and `f.constprop` in the .su file.
         var key = function.name
         while frames[key] == nil, let dot = key.lastIndex(of: "."), key[key.index(after: dot)...].allSatisfy(\.isNumber) {
@@ -73,13 +89,13 @@ public struct StackAnalysis: Sendable {
             if frame < 0 { throw .unknownFrame(function: function.name) }
             return frame
         }
-        if function.setsStackPointer { throw .unknownFrame(function: function.name) }
-        return returnAddressBytes + function.pushes
+        guard let frame = function.codeFrame else { throw .unknownFrame(function: function.name) }
+        return frame
     }
 
     private func depth(of name: String, memo: inout [String: (Int, [String])], active: [String]) throws(Failure) -> (Int, [String]) {
         if let known = memo[name] { return known }
-        guard let function = functions[name] else { throw .noFunction(name) }
+        guard let function = graph.functions[name] else { throw .noFunction(name) }
         if active.contains(name) { throw .recursion(active + [name]) }
         if function.indirect { throw .indirectCall(function: name) }
         let own = try frame(of: function)
@@ -94,36 +110,6 @@ public struct StackAnalysis: Sendable {
         }
         memo[name] = best
         return best
-    }
-
-    /// Pushes, stack-pointer writes and calls of each function of the disassembly.
-    static func parseDisassembly(_ text: String) -> [String: Function] {
-        let disassembly = AVRDisassembly(text)
-        let starts = Dictionary(disassembly.functions.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
-        var functions: [String: Function] = [:]
-        for listed in disassembly.functions {
-            var function = Function(name: listed.name)
-            for instruction in listed.instructions {
-                switch instruction.mnemonic {
-                case "push": function.pushes += 1
-                case "out" where instruction.operands.hasPrefix("0x3d") || instruction.operands.hasPrefix("0x3e"):
-                    function.setsStackPointer = true
-                case "icall", "eicall": function.indirect = true
-                case "call", "rcall", "jmp", "rjmp":
-                    // Only branches to the start of a function are calls; the rest stay inside one
-                    // (loops, `rcall .+0`, which reserves two bytes of frame).
-                    guard let target = instruction.target, let callee = starts[target] else { continue }
-                    if instruction.mnemonic.hasSuffix("call") {
-                        function.calls.insert(callee)
-                    } else if callee != listed.name {
-                        function.tailJumps.insert(callee)
-                    }
-                default: break
-                }
-            }
-            functions[listed.name] = function
-        }
-        return functions
     }
 
     /// `model.c:308:6:model_step\t20\tstatic` rows; `dynamic,bounded` frames count with their

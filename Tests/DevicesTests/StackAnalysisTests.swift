@@ -1,5 +1,5 @@
 import Testing
-@testable import Tuner
+@testable import Devices
 
 /// The worst-case stack from `.su` frames and the call graph of a disassembly, on small hand-written
 /// listings in avr-objdump's format (the real programs are checked against simavr elsewhere).
@@ -27,7 +27,7 @@ import Testing
             ("__mulsi3", 0x500, ["push\tr24", "push\tr25", "ret"]),
         ])
         let su = "main.c:5:5:main\t3\tstatic\nmodel.c:9:6:model_step\t20\tstatic\nmodel.c:2:16:mcu_lookup.constprop\t6\tstatic\n"
-        let result = try StackAnalysis(disassembly: text, stackUsage: [su], returnAddressBytes: 2).worstCase()
+        let result = try StackAnalysis(graph: ObjdumpListing(text).avrCallGraph(returnAddressBytes: 2), stackUsage: [su]).worstCase()
         // main 3 + model_step 20 + lookup 6 + __mulsi3 (2 return + 2 pushes) = 33; the divide path is 3 + 4 = 7.
         #expect(result.bytes == 33)
         #expect(result.path.first == "main (3 B)" && result.path.last == "__mulsi3 (4 B)")
@@ -39,8 +39,7 @@ import Testing
             ("f", 0x200, ["push\tr28", "pop\tr28", "jmp\t0x300\t; 0x300 <g>"]),
             ("g", 0x300, ["push\tr16", "push\tr17", "push\tr28", "ret"]),
         ])
-        let result = try StackAnalysis(disassembly: text, stackUsage: ["m.c:1:1:main\t2\tstatic\nm.c:2:1:f\t3\tstatic\n"],
-                                       returnAddressBytes: 2).worstCase()
+        let result = try StackAnalysis(graph: ObjdumpListing(text).avrCallGraph(returnAddressBytes: 2), stackUsage: ["m.c:1:1:main\t2\tstatic\nm.c:2:1:f\t3\tstatic\n"]).worstCase()
         #expect(result.bytes == 2 + 5)  // main, then g's 3 pushes on f's return address
     }
 
@@ -49,22 +48,22 @@ import Testing
             ("main", 0x100, ["ret"]),
             ("__vector_18", 0x200, ["push\tr1", "push\tr0", "reti"]),
         ])
-        let result = try StackAnalysis(disassembly: text, stackUsage: ["m.c:1:1:main\t4\tstatic\n"], returnAddressBytes: 2).worstCase()
+        let result = try StackAnalysis(graph: ObjdumpListing(text).avrCallGraph(returnAddressBytes: 2), stackUsage: ["m.c:1:1:main\t4\tstatic\n"]).worstCase()
         #expect(result.bytes == 4 + 4 && result.interruptBytes == 4)
     }
 
     @Test func recursionIndirectCallsAndDynamicFramesAreErrors() {
         let recursive = Self.listing([("main", 0x100, ["call\t0x200\t; 0x200 <f>"]), ("f", 0x200, ["rcall\t.-4      \t; 0x200 <f>"])])
         #expect(throws: StackAnalysis.Failure.recursion(["main", "f", "f"])) {
-            try StackAnalysis(disassembly: recursive, stackUsage: [], returnAddressBytes: 2).worstCase()
+            try StackAnalysis(graph: ObjdumpListing(recursive).avrCallGraph(returnAddressBytes: 2), stackUsage: []).worstCase()
         }
         let indirect = Self.listing([("main", 0x100, ["icall", "ret"])])
         #expect(throws: StackAnalysis.Failure.indirectCall(function: "main")) {
-            try StackAnalysis(disassembly: indirect, stackUsage: [], returnAddressBytes: 2).worstCase()
+            try StackAnalysis(graph: ObjdumpListing(indirect).avrCallGraph(returnAddressBytes: 2), stackUsage: []).worstCase()
         }
         let dynamic = Self.listing([("main", 0x100, ["ret"])])
         #expect(throws: StackAnalysis.Failure.unknownFrame(function: "main")) {
-            try StackAnalysis(disassembly: dynamic, stackUsage: ["m.c:1:1:main\t8\tdynamic\n"], returnAddressBytes: 2).worstCase()
+            try StackAnalysis(graph: ObjdumpListing(dynamic).avrCallGraph(returnAddressBytes: 2), stackUsage: ["m.c:1:1:main\t8\tdynamic\n"]).worstCase()
         }
     }
 
@@ -76,7 +75,7 @@ import Testing
     }
 
     @Test func avrSizeSectionsAddUp() {
-        let sizes = AVRToolchain.parseSizes("firmware.elf  :\nsection   size      addr\n.data        6   8388864\n.text     3456         0\n.bss       112   8388870\n.comment    17         0\nTotal     3591\n")
+        let sizes = FirmwareSizes.parse("firmware.elf  :\nsection   size      addr\n.data        6   8388864\n.text     3456         0\n.bss       112   8388870\n.comment    17         0\nTotal     3591\n")
         #expect(sizes == .init(text: 3456, data: 6, bss: 112, noinit: 0))
         #expect(sizes.flash == 3462 && sizes.staticRAM == 118)
     }

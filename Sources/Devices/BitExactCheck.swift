@@ -28,7 +28,7 @@ public struct BitExactCheck {
                                        "-fno-sanitize-recover=undefined"]
 
     /// Writes `model.h`, `model.c` and `harness.c` into `directory`, builds and runs them on `split`.
-    public static func run(program: FixedProgram, split: DatasetSplit, directory: String) throws(TunerError) -> Report {
+    public static func run(program: FixedProgram, split: DatasetSplit, directory: String) throws(DeviceError) -> Report {
         let emulator = FixedEmulator(program: program)
         let expected = emulator.run(split)
         let emitted = try writeHostProgram(program, split: split, directory: directory)
@@ -59,24 +59,18 @@ public struct BitExactCheck {
 
     /// `model.h`, `model.c`, `harness.c` and the quantized samples of `split` (`input.bin`), ready to build.
     @discardableResult
-    static func writeHostProgram(_ program: FixedProgram, split: DatasetSplit, directory: String) throws(TunerError) -> EmittedProgram {
+    static func writeHostProgram(_ program: FixedProgram, split: DatasetSplit, directory: String) throws(DeviceError) -> EmittedProgram {
         var emitter = CEmitter(program: program)
         let emitted = emitter.emit()
-        try write(emitted.header, to: "\(directory)/model.h")
-        try write(emitted.source, to: "\(directory)/model.c")
-        try write(HostHarness.source(recurrent: program.graph.input.isSequence), to: "\(directory)/harness.c")
+        try SourceFile.write(emitted.header, to: "\(directory)/model.h")
+        try SourceFile.write(emitted.source, to: "\(directory)/model.c")
+        try SourceFile.write(HostHarness.source(recurrent: program.graph.input.isSequence), to: "\(directory)/harness.c")
         try writeSamples(FixedEmulator(program: program).quantizedInputs(split), split: split,
                          outputs: program.graph.outputShape.elementCount, to: "\(directory)/input.bin")
         return emitted
     }
 
-    public static func write(_ text: String, to path: String) throws(TunerError) {
-        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw .cannotWrite(path: path, reason: error.localizedDescription)
-        }
-    }
-
-    static func writeSamples(_ inputs: [Double], split: DatasetSplit, outputs: Int, to path: String) throws(TunerError) {
+    static func writeSamples(_ inputs: [Double], split: DatasetSplit, outputs: Int, to path: String) throws(DeviceError) {
         let features = split.sampleShape.elementCount
         var words: [Int32] = [Int32(split.count), Int32(split.maxSteps), Int32(features), Int32(outputs)]
         var data = Data()

@@ -1,4 +1,3 @@
-import FixedPoint
 import Foundation
 import Hardware
 
@@ -40,52 +39,35 @@ public struct SimAVR: Sendable {
 
     public let host: String
 
-    /// Builds the host program once per version of its source (cached under `.build/`).
-    public static func prepare(resources: BundledResources) throws(TunerError) -> SimAVR {
-        let source = (resources.root as NSString).appendingPathComponent("tools/simavr/run-firmware.c")
-        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
-            throw .toolFailed(tool: "simavr host", output: "cannot read \(source)")
-        }
+    /// The host program, built once per version of its source.
+    public static func prepare(tools: ToolCache) throws(DeviceError) -> SimAVR {
         guard let pkgConfig = ProcessRunner.find("pkg-config") else { throw .toolMissing(tool: "pkg-config", package: "pkg-config") }
-        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
-        let hash = FNV1a.hash(text.utf8)
-        let cacheDirectory = (resources.root as NSString).appendingPathComponent(".build/mcutune-tools")
-        let host = "\(cacheDirectory)/run-firmware-\(String(hash, radix: 16))"
-        if FileManager.default.isExecutableFile(atPath: host) { return SimAVR(host: host) }
-        do { try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true) } catch {
-            throw .cannotWrite(path: cacheDirectory, reason: error.localizedDescription)
-        }
         let flags = try ProcessRunner.run(pkgConfig, ["--cflags", "--libs", "simavr"])
         guard flags.status == 0 else { throw .toolMissing(tool: "libsimavr", package: "simavr libsimavr-dev libelf-dev") }
-        // Build under a name of its own and rename, so a concurrent build (another process, or
-        // another test in this one) never sees half a binary.
-        let partial = "\(host).\(UUID().uuidString).partial"
-        let arguments = ["-O2", "-w", source, "-o", partial] + flags.stdout.split(whereSeparator: \.isWhitespace).map(String.init) + ["-lelf"]
-        let build = try ProcessRunner.run(cc, arguments)
-        guard build.status == 0 else { throw .toolFailed(tool: "cc \(source)", output: build.stderr) }
-        do { try FileManager.default.moveItem(atPath: partial, toPath: host) } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            // A concurrent build got there first: its binary is the same.
-            guard FileManager.default.isExecutableFile(atPath: host) else {
-                throw .cannotWrite(path: host, reason: error.localizedDescription)
-            }
-        }
-        return SimAVR(host: host)
+        let words = flags.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
+        return SimAVR(host: try tools.binary(for: "tools/simavr/run-firmware.c", flags: ["-O2", "-w"], libraries: words + ["-lelf"]))
+    }
+
+    /// libsimavr's version, as pkg-config knows it.
+    public static func version() -> String {
+        guard let pkgConfig = ProcessRunner.find("pkg-config"),
+              let result = try? ProcessRunner.run(pkgConfig, ["--modversion", "simavr"]), result.status == 0 else { return "(unknown version)" }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs `elf` on the target's MCU until it sleeps with interrupts off (or `maxCycles` pass).
-    public func run(elf: String, target: Target, maxCycles: Int = 4_000_000_000) throws(TunerError) -> Run {
+    public func run(elf: String, target: Target, maxCycles: Int = 4_000_000_000) throws(DeviceError) -> Run {
         guard let device = target.avrDeviceName else {
-            throw .toolFailed(tool: "simavr", output: "target '\(target.name)' is not an AVR board")
+            throw .unsupported(target: target.name, reason: "simavr runs AVR boards only")
         }
         let result = try ProcessRunner.run(host, [device, "\(target.clockHz)", elf, "\(maxCycles)"])
         // simavr prints "Loaded ..." lines of its own on stdout; the report is the last line.
         guard result.status == 0, let last = result.stdout.split(separator: "\n").last,
               let run = try? JSONDecoder().decode(Run.self, from: Data(last.utf8)) else {
-            throw .toolFailed(tool: "simavr (\(elf))", output: result.stderr + result.stdout)
+            throw .simulationFailed(simulator: "simavr", elf: elf, reason: "no report\n" + result.stderr + result.stdout)
         }
         guard run.state == "done" else {
-            throw .toolFailed(tool: "simavr (\(elf))", output: "the firmware \(run.state == "timeout" ? "did not finish within \(maxCycles) cycles" : "crashed") after \(run.cycles) cycles")
+            throw .simulationFailed(simulator: "simavr", elf: elf, reason: "the firmware \(run.state == "timeout" ? "did not finish within \(maxCycles) cycles" : "crashed") after \(run.cycles) cycles")
         }
         return run
     }
@@ -97,7 +79,7 @@ public struct SimAVR: Sendable {
     public static func decodingHazards(in disassembly: String) -> [String] {
         let skips: Set<String> = ["cpse", "sbrc", "sbrs", "sbic", "sbis"]
         var hazards: [String] = []
-        for function in AVRDisassembly(disassembly).functions {
+        for function in ObjdumpListing(disassembly).functions {
             for (skip, next) in zip(function.instructions, function.instructions.dropFirst())
             where skips.contains(skip.mnemonic) && (next.mnemonic == "adiw" || next.mnemonic == "sbiw") {
                 let constant = next.operands.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""

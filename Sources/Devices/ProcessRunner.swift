@@ -15,7 +15,7 @@ public enum ProcessRunner {
         return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws(TunerError) -> Result {
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws(DeviceError) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

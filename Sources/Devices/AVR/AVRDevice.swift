@@ -1,0 +1,57 @@
+import Emit
+import Foundation
+import Hardware
+
+/// AVR boards: avr-gcc and avr-libc build the firmware, simavr runs it and counts every cycle.
+public struct AVRDevice: Device {
+    public let target: Target
+    let tools: ToolCache
+
+    public init(target: Target, tools: ToolCache) {
+        self.target = target
+        self.tools = tools
+    }
+
+    public var cycleCount: CycleCount { .exact }
+    public var platform: FirmwarePlatform { .avr }
+    /// Kept for a bootloader (Optiboot takes 512 B on the Uno).
+    public var reservedFlashBytes: Int { 512 }
+
+    public func runtimeFiles() -> [String: String] { [:] }
+
+    public func build(in directory: String) throws(DeviceError) -> FirmwareBuild {
+        let toolchain = try AVRToolchain.locate()
+        let (elf, stackUsage) = try toolchain.build(in: directory, for: target)
+        let sizes = try toolchain.binutils.sizes(of: elf)
+        let disassembly = try toolchain.binutils.disassembly(of: elf)
+        let graph = ObjdumpListing(disassembly).avrCallGraph(returnAddressBytes: target.returnAddressBytes)
+        let stack: StackAnalysis.Result
+        do { stack = try StackAnalysis(graph: graph, stackUsage: stackUsage).worstCase() } catch {
+            throw .unboundedStack(elf: elf, reason: error.description)
+        }
+        return FirmwareBuild(directory: directory, elf: elf, sizes: sizes, stack: stack, disassembly: disassembly,
+                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf))
+    }
+
+    public func run(_ build: FirmwareBuild) throws(DeviceError) -> DeviceRun {
+        let hazards = SimAVR.decodingHazards(in: build.disassembly)
+        guard hazards.isEmpty else { throw .untrustedSimulation(elf: build.elf, hazards: hazards) }
+        let run = try SimAVR.prepare(tools: tools).run(elf: build.elf, target: target)
+        return DeviceRun(output: run.uart,
+                         regionCycles: run.regionCycles(start: FirmwarePlatform.regionStart, end: FirmwarePlatform.regionEnd),
+                         regionInstructions: nil, peakStackBytes: run.peakStackBytes,
+                         peakStackInRegionsBytes: max(0, run.ramend - run.minSPRegion))
+    }
+
+    public func checkTools() throws(DeviceError) {
+        _ = try AVRToolchain.locate()
+        _ = try SimAVR.prepare(tools: tools)
+    }
+
+    public func toolchainDescription() throws(DeviceError) -> ToolchainDescription {
+        let toolchain = try AVRToolchain.locate()
+        return ToolchainDescription(compiler: toolchain.version(),
+                                    flags: AVRToolchain.flags + ["-mmcu=\(target.avrDeviceName ?? target.mcu)"],
+                                    simulator: "simavr \(SimAVR.version())", cycles: cycleCount)
+    }
+}

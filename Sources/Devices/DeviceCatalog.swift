@@ -1,0 +1,18 @@
+import Hardware
+
+/// The backend of each core: the one place that names them.
+public struct DeviceCatalog: Sendable {
+    let tools: ToolCache
+
+    /// `root` is the checkout, which holds the sources of the host tools (`tools/`).
+    public init(root: String) { self.tools = ToolCache(root: root) }
+
+    public func device(for target: Target) throws(DeviceError) -> any Device {
+        switch target.core {
+        case .avr:
+            return AVRDevice(target: target, tools: tools)
+        case .cortexM0Plus, .cortexM3, .cortexM4, .cortexM7:
+            throw .unsupported(target: target.name, reason: "Cortex-M boards are not built here yet")
+        }
+    }
+}

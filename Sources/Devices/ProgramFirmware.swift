@@ -1,0 +1,84 @@
+import Emit
+import Evaluator
+import FixedPoint
+import Foundation
+import Hardware
+import ModelIR
+
+/// The firmware of a fixed-point program for a board: `model.c`, `model.h`, the firmware's
+/// `main.c` with as many test samples as the flash holds, and the core's runtime files, built by
+/// the board's toolchain. Its RAM (static plus the analysed worst-case stack) is what the tuner
+/// compares with `--budget-ram`.
+public struct ProgramFirmware: Sendable {
+    public var build: FirmwareBuild
+    public var samples: FirmwareSamples
+    public var inputBits: Int
+
+    /// Flash of the samples the firmware carries (they are test data, not part of the program).
+    public var sampleBytes: Int { (build.symbolBytes["samples"] ?? 0) + (build.symbolBytes["sample_steps"] ?? 0) }
+    /// Flash of the program itself: the firmware without its samples.
+    public var programFlash: Int { build.sizes.flash - sampleBytes }
+
+    /// Writes the sources into `directory` and builds them, with up to `maxSamples` samples of `split`.
+    public static func build(program: FixedProgram, device: any Device, split: DatasetSplit, maxSamples: Int,
+                             directory: String) throws(DeviceError) -> ProgramFirmware {
+        try write(program: program, device: device, directory: directory)
+        let all = FirmwareSamples(program: program, split: split.prefix(max(1, maxSamples)))
+        let bits = program.inputFormat.bits
+        // Build with one sample to learn the program's flash, then with as many as the rest holds.
+        var samples = all.prefix(1)
+        var build = try compile(program, samples: samples, device: device, directory: directory)
+        if all.count > 1 {
+            let room = device.target.flashBytes - device.reservedFlashBytes - build.sizes.flash
+            samples = all.prefix(all.fitting(bytes: room, inputBits: bits))
+            if samples.count > 1 { build = try compile(program, samples: samples, device: device, directory: directory) }
+        }
+        return ProgramFirmware(build: build, samples: samples, inputBits: bits)
+    }
+
+    /// `model.c`, `model.h` and the core's runtime files.
+    static func write(program: FixedProgram, device: any Device, directory: String) throws(DeviceError) {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .cannotWrite(path: directory, reason: error.localizedDescription)
+        }
+        var emitter = CEmitter(program: program)
+        let emitted = emitter.emit()
+        try SourceFile.write(emitted.header, to: "\(directory)/model.h")
+        try SourceFile.write(emitted.source, to: "\(directory)/model.c")
+        for (name, text) in device.runtimeFiles() { try SourceFile.write(text, to: "\(directory)/\(name)") }
+    }
+
+    private static func compile(_ program: FixedProgram, samples: FirmwareSamples, device: any Device,
+                                directory: String) throws(DeviceError) -> FirmwareBuild {
+        let main = FirmwareMain.source(platform: device.platform, recurrent: program.graph.input.isSequence,
+                                       inputBits: program.inputFormat.bits, samples: samples)
+        try SourceFile.write(main, to: "\(directory)/main.c")
+        return try device.build(in: directory)
+    }
+}
+
+extension FirmwareSamples {
+    /// The quantized inputs of every sample of `split`, as the program's input format holds them.
+    public init(program: FixedProgram, split: DatasetSplit) {
+        let quantized = FixedEmulator(program: program).quantizedInputs(split)
+        let features = split.sampleShape.elementCount
+        let perSample = split.maxSteps * features
+        var inputs: [[Int64]] = [], steps: [Int] = []
+        for s in 0..<split.count {
+            let length = program.graph.input.isSequence ? (split.lengths?[s] ?? split.maxSteps) : 1
+            let count = program.graph.input.isSequence ? length * features : perSample
+            inputs.append(quantized[(s * perSample)..<(s * perSample + count)].map { Int64($0) })
+            steps.append(length)
+        }
+        self.init(inputs: inputs, steps: steps, labels: split.labels)
+    }
+}
+
+/// Writes generated sources.
+public enum SourceFile {
+    public static func write(_ text: String, to path: String) throws(DeviceError) {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw .cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
