@@ -31,31 +31,32 @@ public struct Binutils: Sendable {
         try symbols(of: elf).mapValues(\.size)
     }
 
-    /// Every sized symbol: name -> (address, bytes).
+    /// Every symbol: name -> (address, bytes); linker symbols have no size (0).
     public func symbols(of elf: String) throws(DeviceError) -> [String: (address: Int, size: Int)] {
         let result = try ProcessRunner.run(nm, ["-S", elf])
         guard result.status == 0 else { throw .toolFailed(tool: "\(nm) -S \(elf)", output: result.stderr) }
         var symbols: [String: (address: Int, size: Int)] = [:]
         for line in result.stdout.split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count == 4, let address = Int(fields[0], radix: 16), let bytes = Int(fields[1], radix: 16) else { continue }
-            symbols[String(fields[3])] = (address, bytes)
+            guard fields.count >= 3, let address = Int(fields[0], radix: 16) else { continue }
+            let bytes = fields.count == 4 ? Int(fields[1], radix: 16) ?? 0 : 0
+            symbols[String(fields[fields.count - 1])] = (address, bytes)
         }
         return symbols
     }
 
-    /// The C files of a firmware directory, sorted (so builds are repeatable).
+    /// The C and assembly files of a firmware directory, sorted (so builds are repeatable).
     static func cSources(in directory: String) throws(DeviceError) -> [String] {
         let files: [String]
         do { files = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw .toolFailed(tool: "build", output: "cannot list \(directory): \(error.localizedDescription)")
         }
-        return files.filter { $0.hasSuffix(".c") }.sorted()
+        return files.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }.sorted()
     }
 
     /// The `-fstack-usage` files of the sources (one per translation unit).
     static func stackUsageFiles(for sources: [String], in directory: String) -> [String] {
-        sources.map { "\(directory)/" + ($0 as NSString).deletingPathExtension + ".su" }
+        sources.filter { $0.hasSuffix(".c") }.map { "\(directory)/" + ($0 as NSString).deletingPathExtension + ".su" }
             .compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
     }
 

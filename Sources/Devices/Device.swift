@@ -16,7 +16,7 @@ public protocol Device: Sendable {
 
     /// Files besides `main.c`, `model.c` and `model.h` that the firmware needs (startup code, a
     /// linker script), by file name.
-    func runtimeFiles() -> [String: String]
+    func runtimeFiles() throws(DeviceError) -> [String: String]
     /// Compiles and links the C files of `directory` into `firmware.elf` and analyses it.
     func build(in directory: String) throws(DeviceError) -> FirmwareBuild
     /// Runs a firmware on the simulator until it ends.
@@ -97,13 +97,34 @@ public struct FirmwareBuild: Sendable {
 
 /// What one simulator run reported.
 public struct DeviceRun: Sendable {
+    /// One write of a mark (`FirmwareMark`), with the running cycle (and instruction) count.
+    public struct Mark: Sendable, Equatable {
+        public var id: Int
+        public var cycle: Int
+        public var instructions: Int?
+        public init(id: Int, cycle: Int, instructions: Int? = nil) {
+            self.id = id
+            self.cycle = cycle
+            self.instructions = instructions
+        }
+    }
+
     /// What the firmware printed.
     public var output: String
-    /// Cycles of each marked region, in order.
-    public var regionCycles: [Int]
-    /// Instructions of each marked region, where the simulator counts them.
-    public var regionInstructions: [Int]?
+    /// Every mark, in order.
+    public var marks: [Mark]
     /// Deepest stack over the whole run, and inside marked regions.
     public var peakStackBytes: Int
     public var peakStackInRegionsBytes: Int
+
+    /// Cycles of each region between a `start` mark and the next `end` mark (other marks in between
+    /// are ignored), in order.
+    public func regionCycles(start: FirmwareMark = .regionStart, end: FirmwareMark = .regionEnd) -> [Int] {
+        var result: [Int] = [], opened: Int?
+        for mark in marks {
+            if mark.id == start.rawValue { opened = mark.cycle }
+            if mark.id == end.rawValue, let begin = opened { result.append(mark.cycle - begin); opened = nil }
+        }
+        return result
+    }
 }

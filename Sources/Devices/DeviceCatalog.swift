@@ -12,7 +12,10 @@ public struct DeviceCatalog: Sendable {
         case .avr:
             return AVRDevice(target: target, tools: tools)
         case .cortexM0Plus, .cortexM3, .cortexM4, .cortexM7:
-            throw .unsupported(target: target.name, reason: "Cortex-M boards are not built here yet")
+            guard let machine = QemuMachine.forTarget(target) else {
+                throw .unsupported(target: target.name, reason: "no qemu machine has its \(target.flashBytes) B of flash and \(target.ramBytes) B of RAM")
+            }
+            return CortexMDevice(target: target, machine: machine, tools: tools)
         }
     }
 }

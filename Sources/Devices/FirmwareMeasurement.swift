@@ -51,7 +51,7 @@ public struct FirmwareMeasurement: Sendable {
         }
         let comparison = OutputComparison(expected: expected, expectedClasses: classes, rows: rows, device: device.target.name)
         let recurrent = program.graph.input.isSequence
-        let cycles = try perSample(run.regionCycles, regions: firmware.samples.regions(recurrent: recurrent), elf: firmware.build.elf)
+        let cycles = try perSample(run.regionCycles(), regions: firmware.samples.regions(recurrent: recurrent), elf: firmware.build.elf)
         // A sequence's cycles grow with its steps.
         let predicted = firmware.samples.steps.map { CostModel(target: device.target, meanSteps: Double($0)).cycles(program) }
         return FirmwareMeasurement(firmware: firmware, run: run, cycleCount: device.cycleCount,

@@ -6,6 +6,7 @@ public enum ProcessRunner {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        public var timedOut = false
     }
 
     /// Looks `tool` up on PATH (or takes it as a path).
@@ -15,7 +16,9 @@ public enum ProcessRunner {
         return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws(DeviceError) -> Result {
+    /// Runs `executable` to its end; after `timeout` seconds it is terminated (and `timedOut` set).
+    public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                           timeout: Double? = nil) throws(DeviceError) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -24,6 +27,11 @@ public enum ProcessRunner {
         process.standardOutput = out
         process.standardError = err
         do { try process.run() } catch { throw .toolFailed(tool: executable, output: error.localizedDescription) }
+        let timer = timeout.map { seconds -> DispatchWorkItem in
+            let item = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+            return item
+        }
         // Drain both pipes concurrently so neither can fill and block the child.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
@@ -35,7 +43,9 @@ public enum ProcessRunner {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
+        timer?.cancel()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self),
+                      timedOut: process.terminationReason == .uncaughtSignal && timeout != nil)
     }
 }

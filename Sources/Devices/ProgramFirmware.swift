@@ -45,7 +45,7 @@ public struct ProgramFirmware: Sendable {
         let emitted = emitter.emit()
         try SourceFile.write(emitted.header, to: "\(directory)/model.h")
         try SourceFile.write(emitted.source, to: "\(directory)/model.c")
-        for (name, text) in device.runtimeFiles() { try SourceFile.write(text, to: "\(directory)/\(name)") }
+        for (name, text) in try device.runtimeFiles() { try SourceFile.write(text, to: "\(directory)/\(name)") }
     }
 
     private static func compile(_ program: FixedProgram, samples: FirmwareSamples, device: any Device,

@@ -51,7 +51,7 @@ struct OutputWriter {
             try makeDirectory(firmware)
             try Self.write(emitted.header, to: "\(firmware)/model.h")
             try Self.write(emitted.source, to: "\(firmware)/model.c")
-            for (name, text) in device.runtimeFiles() { try Self.write(text, to: "\(firmware)/\(name)") }
+            for (name, text) in try device.runtimeFiles() { try Self.write(text, to: "\(firmware)/\(name)") }
             try Self.write(FirmwareMain.source(platform: device.platform, recurrent: recurrent, inputBits: program.inputFormat.bits,
                                                samples: FirmwareSamples(program: program, split: test.prefix(FirmwareMain.bundledSamples))),
                            to: "\(firmware)/main.c")

@@ -9,8 +9,8 @@
  *
  * Use (QEMU 7.2 accepts plugin arguments directly as key=value after the
  * file name; the older "arg=key=value" form is deprecated):
- *     qemu-system-arm ... -plugin ./insn-timer.so,table=app.tbl,start=0x1a0,\
- *         end=0x1a4,stack_lo=0x20000100,stack_hi=0x20004000,out=result.json
+ *     qemu-system-arm ... -plugin ./insn-timer.so,table=app.tbl,\
+ *         marks=0x1a0:0x1a4,stack_lo=0x20000100,stack_hi=0x20004000,out=result.json
  * (QemuOpts syntax: values may not contain ',' unless doubled as ',,').
  *
  * Arguments (all optional; hex values may have a 0x prefix):
@@ -18,8 +18,10 @@
  *                    VADDR_HEX SIZE BASE TAKEN_EXTRA AFTER_LOAD FLAGS
  *                  '#' starts a comment; blank lines are ignored.
  *                  FLAGS bit 0 = IS_LOAD.  AFTER_LOAD = -1 means "no change".
- *   start=HEX      address of mcu_region_start (Thumb bit 0 is ignored)
- *   end=HEX        address of mcu_region_end
+ *   marks=HEX:HEX:...  addresses of marker functions (Thumb bit 0 is
+ *                  ignored); marker i (1-based) records an event each time
+ *                  execution reaches it.  Markers 1 and 2 also open and close
+ *                  the region of min_store_region.
  *   stack_lo=HEX   lowest stack address (inclusive), e.g. end of .bss
  *   stack_hi=HEX   highest stack address (exclusive), e.g. _estack
  *   out=PATH       JSON result file (default: stderr)
@@ -39,13 +41,11 @@
  *   whose condition failed performs no access and is not treated as a load).
  *   Instructions not in the table cost 1 cycle and are counted as unknown.
  *
- * Regions: when execution reaches `start` (before that instruction is
- * counted) a region opens; when it reaches `end` (before that instruction is
- * counted, but after the taken-branch extra of the call into it) the region
- * closes and [cycles, instructions] is appended.  So a region contains the
- * whole body of mcu_region_start plus everything up to and including the
- * call instruction to mcu_region_end.  A second start while a region is open
- * restarts it; an end with no open region is ignored.
+ * Marks: when execution reaches marker i (before that instruction is
+ * counted, but after the taken-branch extra of the call into it), the event
+ * [i, cycles, instructions] is appended with the running totals.  The
+ * difference between two events is what ran in between: from a start
+ * marker's first instruction up to and including the call to the end marker.
  *
  * Stack: every store (qemu memory callback) whose address a satisfies
  * stack_lo <= a < stack_hi updates min_store, and min_store_region if a
@@ -53,7 +53,7 @@
  *
  * Output (at exit, atexit callback), one JSON object:
  *   {"instructions": N, "cycles": C, "unknown": U,
- *    "regions": [[c, i], ...], "min_store": A, "min_store_region": A}
+ *    "marks": [[id, c, i], ...], "min_store": A, "min_store_region": A}
  * addresses are decimal; null when no store was seen in the range.
  *
  * Exactness and limits:
@@ -172,6 +172,7 @@ struct ent {
     uint32_t flags;
     uint32_t size;        /* from the table; 0 = take QEMU's */
     bool known;           /* present in the table */
+    uint32_t marker;      /* 1-based marker number, 0 if none */
     bool size_warned;
     char *disas;          /* for profile=, from qemu_plugin_insn_disas */
 };
@@ -315,11 +316,12 @@ static struct ent *prev;
 static bool load_seen;            /* a memory read happened since last insn */
 static bool load_needs_access = true;
 
-static uint64_t start_addr = UINT64_MAX, end_addr = UINT64_MAX;
+#define MAX_MARKERS 8
+static uint64_t marker_addr[MAX_MARKERS];
+static size_t n_markers;
 static bool region_open;
-static uint64_t reg_c0, reg_i0;
-static uint64_t (*regions)[2];
-static size_t n_regions, cap_regions;
+static uint64_t (*events)[3];
+static size_t n_events, cap_events;
 
 static bool track_stack;
 static uint64_t stack_lo, stack_hi;
@@ -344,24 +346,24 @@ static void on_exec(unsigned int vcpu, void *udata)
     }
     load_seen = false;
 
-    if (e->vaddr == end_addr && region_open) {
-        if (n_regions == cap_regions) {
-            cap_regions = cap_regions ? cap_regions * 2 : 16;
-            regions = realloc(regions, cap_regions * sizeof(*regions));
-            if (!regions) {
+    if (e->marker) {
+        if (n_events == cap_events) {
+            cap_events = cap_events ? cap_events * 2 : 64;
+            events = realloc(events, cap_events * sizeof(*events));
+            if (!events) {
                 fprintf(stderr, "insn-timer: out of memory\n");
                 exit(1);
             }
         }
-        regions[n_regions][0] = n_cycles - reg_c0;
-        regions[n_regions][1] = n_insns - reg_i0;
-        n_regions++;
-        region_open = false;
-    }
-    if (e->vaddr == start_addr) {
-        region_open = true;
-        reg_c0 = n_cycles;
-        reg_i0 = n_insns;
+        events[n_events][0] = e->marker;
+        events[n_events][1] = n_cycles;
+        events[n_events][2] = n_insns;
+        n_events++;
+        if (e->marker == 1) {
+            region_open = true;
+        } else if (e->marker == 2) {
+            region_open = false;
+        }
     }
 
     int32_t c = (after_load && e->after_load >= 0) ? e->after_load : e->base;
@@ -412,6 +414,11 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                     (unsigned long long)va, sz);
             e->size_warned = true;
             e->size = sz;
+        }
+        for (size_t m = 0; m < n_markers; m++) {
+            if (marker_addr[m] == va) {
+                e->marker = (uint32_t)(m + 1);
+            }
         }
         if (profile_path && !e->disas) {
             e->disas = qemu_plugin_insn_disas(insn); /* may be NULL */
@@ -493,12 +500,13 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
         }
     }
     fprintf(f, "{\"instructions\": %llu, \"cycles\": %llu, \"unknown\": %llu, "
-            "\"regions\": [", (unsigned long long)n_insns,
+            "\"marks\": [", (unsigned long long)n_insns,
             (unsigned long long)n_cycles, (unsigned long long)n_unknown);
-    for (size_t i = 0; i < n_regions; i++) {
-        fprintf(f, "%s[%llu, %llu]", i ? ", " : "",
-                (unsigned long long)regions[i][0],
-                (unsigned long long)regions[i][1]);
+    for (size_t i = 0; i < n_events; i++) {
+        fprintf(f, "%s[%llu, %llu, %llu]", i ? ", " : "",
+                (unsigned long long)events[i][0],
+                (unsigned long long)events[i][1],
+                (unsigned long long)events[i][2]);
     }
     fputs("], \"min_store\": ", f);
     put_addr(f, min_store);
@@ -525,6 +533,25 @@ static bool parse_hex(const char *v, uint64_t *out)
     return *q == 0;
 }
 
+/* "HEX:HEX:..." -> marker_addr[] */
+static bool parse_marks(const char *v)
+{
+    n_markers = 0;
+    while (*v) {
+        char *q;
+        if (n_markers == MAX_MARKERS) {
+            return false;
+        }
+        uint64_t a = strtoull(v, &q, 16);
+        if (q == v || (*q != ':' && *q != 0)) {
+            return false;
+        }
+        marker_addr[n_markers++] = a & ~1ULL;
+        v = *q == ':' ? q + 1 : q;
+    }
+    return n_markers > 0;
+}
+
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                int argc, char **argv)
 {
@@ -549,12 +576,8 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 #define KEY(s) (kl == sizeof(s) - 1 && strncmp(argv[i], s, kl) == 0)
         if (KEY("table")) {
             table = v;
-        } else if (KEY("start")) {
-            ok = parse_hex(v, &start_addr);
-            start_addr &= ~1ULL;
-        } else if (KEY("end")) {
-            ok = parse_hex(v, &end_addr);
-            end_addr &= ~1ULL;
+        } else if (KEY("marks")) {
+            ok = parse_marks(v);
         } else if (KEY("stack_lo")) {
             ok = have_lo = parse_hex(v, &stack_lo);
         } else if (KEY("stack_hi")) {

@@ -12,3 +12,15 @@ void mcu_region_end(void)
 {
     __asm__ volatile("nop" ::: "memory");  /* nop; bx lr */
 }
+
+__attribute__((noipa, used, externally_visible))
+void mcu_node_begin(void)
+{
+    __asm__ volatile("nop\n\tnop" ::: "memory");  /* nop; nop; bx lr */
+}
+
+__attribute__((noipa, used, externally_visible))
+void mcu_node_end(void)
+{
+    __asm__ volatile("nop\n\tnop\n\tnop" ::: "memory");  /* nop; nop; nop; bx lr */
+}

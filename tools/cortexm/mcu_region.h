@@ -19,5 +19,8 @@
 
 void mcu_region_start(void);
 void mcu_region_end(void);
+/* Calibration builds also mark each node of the model inside a region. */
+void mcu_node_begin(void);
+void mcu_node_end(void);
 
 #endif

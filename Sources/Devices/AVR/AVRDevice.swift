@@ -17,7 +17,7 @@ public struct AVRDevice: Device {
     /// Kept for a bootloader (Optiboot takes 512 B on the Uno).
     public var reservedFlashBytes: Int { 512 }
 
-    public func runtimeFiles() -> [String: String] { [:] }
+    public func runtimeFiles() throws(DeviceError) -> [String: String] { [:] }
 
     public func build(in directory: String) throws(DeviceError) -> FirmwareBuild {
         let toolchain = try AVRToolchain.locate()
@@ -37,10 +37,8 @@ public struct AVRDevice: Device {
         let hazards = SimAVR.decodingHazards(in: build.disassembly)
         guard hazards.isEmpty else { throw .untrustedSimulation(elf: build.elf, hazards: hazards) }
         let run = try SimAVR.prepare(tools: tools).run(elf: build.elf, target: target)
-        return DeviceRun(output: run.uart,
-                         regionCycles: run.regionCycles(start: FirmwarePlatform.regionStart, end: FirmwarePlatform.regionEnd),
-                         regionInstructions: nil, peakStackBytes: run.peakStackBytes,
-                         peakStackInRegionsBytes: max(0, run.ramend - run.minSPRegion))
+        return DeviceRun(output: run.uart, marks: run.marks.compactMap { $0.count == 2 ? DeviceRun.Mark(id: $0[0], cycle: $0[1]) : nil },
+                         peakStackBytes: run.peakStackBytes, peakStackInRegionsBytes: max(0, run.ramend - run.minSPRegion))
     }
 
     public func checkTools() throws(DeviceError) {

@@ -25,16 +25,6 @@ public struct SimAVR: Sendable {
         /// Bytes of stack at the deepest point: the stack pointer starts at RAMEND and points at
         /// the next free byte.
         public var peakStackBytes: Int { max(0, ramend - minSP) }
-
-        /// Cycles of each region between a start mark and the next end mark.
-        public func regionCycles(start: Int, end: Int) -> [Int] {
-            var result: [Int] = [], opened: Int?
-            for mark in marks where mark.count == 2 {
-                if mark[0] == start { opened = mark[1] }
-                if mark[0] == end, let begin = opened { result.append(mark[1] - begin); opened = nil }
-            }
-            return result
-        }
     }
 
     public let host: String

@@ -86,21 +86,24 @@ public enum FirmwarePlatform: Sendable, Equatable {
     var name: String { self == .avr ? "avr-libc" : "Cortex-M" }
     var outputChannel: String { self == .avr ? "over UART0 (115200 baud)" : "through semihosting" }
     var markDescription: String {
-        self == .avr ? "GPIOR1 = \(Self.regionStart) before, \(Self.regionEnd) after" : "mcu_region_start() before, mcu_region_end() after"
+        self == .avr ? "GPIOR1 = \(FirmwareMark.regionStart.rawValue) before, \(FirmwareMark.regionEnd.rawValue) after"
+            : "mcu_region_start() before, mcu_region_end() after"
     }
     /// Index type of the sample array (AVR reaches the first 64 KB of flash with near reads).
     var indexType: String { self == .avr ? "uint16_t" : "uint32_t" }
     var includes: [String] {
-        self == .avr ? ["<avr/io.h>", "<avr/interrupt.h>", "<avr/pgmspace.h>", "<avr/sleep.h>"] : ["\"board.h\""]
+        self == .avr ? ["<avr/io.h>", "<avr/interrupt.h>", "<avr/pgmspace.h>", "<avr/sleep.h>"] : ["\"semihost.h\"", "\"mcu_region.h\""]
     }
     var flashAttribute: String { self == .avr ? "PROGMEM" : "" }
 
-    /// Values of GPIOR1 that open and close a measured region on AVR.
-    public static let regionStart = 1
-    public static let regionEnd = 2
+    /// The C statement that writes `mark`: a GPIOR1 value on AVR, a call of a marker function on
+    /// Cortex-M (whose entry the qemu plugin watches).
+    public func statement(_ mark: FirmwareMark) -> String {
+        self == .avr ? "GPIOR1 = \(mark.rawValue);" : "\(mark.function)();"
+    }
 
-    var markStart: String { self == .avr ? "GPIOR1 = \(Self.regionStart);" : "mcu_region_start();" }
-    var markEnd: String { self == .avr ? "GPIOR1 = \(Self.regionEnd);" : "mcu_region_end();" }
+    var markStart: String { statement(.regionStart) }
+    var markEnd: String { statement(.regionEnd) }
 
     func read(bits: Int, array: String, index: String, unsigned: Bool = false) -> String {
         let type = "\(unsigned ? "u" : "")int\(bits)_t"
@@ -116,7 +119,10 @@ public enum FirmwarePlatform: Sendable, Equatable {
                 c.line("UDR0 = (uint8_t)c;")
             }
         case .cortexM:
-            c.block("static void put_char(char c)") { c in c.line("mcu_putc(c);") }
+            c.block("static void put_char(char c)") { c in
+                c.line("const char s[2] = {c, 0};")
+                c.line("sh_write(s);")
+            }
         }
     }
 
@@ -132,6 +138,22 @@ public enum FirmwarePlatform: Sendable, Equatable {
         case .avr: ["/* Sleeping with interrupts off ends the program (and the simulation). */",
                     "cli();", "sleep_enable();", "sleep_cpu();", "for (;;) {}"]
         case .cortexM: ["/* Returning ends the program: the startup code exits through semihosting. */", "return 0;"]
+        }
+    }
+}
+
+/// What a firmware marks for the simulator: each call into the model (the region), and, in
+/// calibration builds, each node inside it.
+public enum FirmwareMark: Int, Sendable, CaseIterable {
+    case regionStart = 1, regionEnd = 2, nodeBegin = 3, nodeEnd = 4
+
+    /// The marker function of the Cortex-M runtime (`tools/cortexm/mcu_region.c`).
+    public var function: String {
+        switch self {
+        case .regionStart: "mcu_region_start"
+        case .regionEnd: "mcu_region_end"
+        case .nodeBegin: "mcu_node_begin"
+        case .nodeEnd: "mcu_node_end"
         }
     }
 }
