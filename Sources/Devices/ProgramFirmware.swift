@@ -20,9 +20,10 @@ public struct ProgramFirmware: Sendable {
     public var programFlash: Int { build.sizes.flash - sampleBytes }
 
     /// Writes the sources into `directory` and builds them, with up to `maxSamples` samples of `split`.
+    /// `marksPieces` builds the calibration variant, which marks every node (`CEmitter`).
     public static func build(program: FixedProgram, device: any Device, split: DatasetSplit, maxSamples: Int,
-                             directory: String) throws(DeviceError) -> ProgramFirmware {
-        try write(program: program, device: device, directory: directory)
+                             directory: String, marksPieces: Bool = false) throws(DeviceError) -> ProgramFirmware {
+        try write(program: program, device: device, directory: directory, marksPieces: marksPieces)
         let all = FirmwareSamples(program: program, split: split.prefix(max(1, maxSamples)))
         let bits = program.inputFormat.bits
         // Build with one sample to learn the program's flash, then with as many as the rest holds.
@@ -37,11 +38,11 @@ public struct ProgramFirmware: Sendable {
     }
 
     /// `model.c`, `model.h` and the core's runtime files.
-    static func write(program: FixedProgram, device: any Device, directory: String) throws(DeviceError) {
+    static func write(program: FixedProgram, device: any Device, directory: String, marksPieces: Bool) throws(DeviceError) {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: directory, reason: error.localizedDescription)
         }
-        var emitter = CEmitter(program: program)
+        var emitter = CEmitter(program: program, marksPieces: marksPieces)
         let emitted = emitter.emit()
         try SourceFile.write(emitted.header, to: "\(directory)/model.h")
         try SourceFile.write(emitted.source, to: "\(directory)/model.c")

@@ -9,6 +9,9 @@ public struct CEmitter {
     public static let toolVersion = "0.1.0"
 
     let program: FixedProgram
+    /// Calibration builds mark every node and every piece of API glue for the simulator (and one
+    /// empty pair first in each API call, which measures the marks themselves).
+    let marksPieces: Bool
     let arena: ArenaPlan
     var ids = CIdentifiers(prefix: "mcu")
     var runtime = CRuntime()
@@ -17,8 +20,9 @@ public struct CEmitter {
     /// View outputs -> the tensor whose buffer they share.
     let views: [String: String]
 
-    public init(program: FixedProgram) {
+    public init(program: FixedProgram, marksPieces: Bool = false) {
         self.program = program
+        self.marksPieces = marksPieces
         var functions = CIdentifiers(prefix: "mcu_node")
         self.functionNames = Dictionary(uniqueKeysWithValues: program.allSteps.map { ($0.node.name, functions.name($0.node.name)) })
         self.views = Dictionary(uniqueKeysWithValues: program.allSteps.compactMap { step in
@@ -64,6 +68,21 @@ public struct CEmitter {
         c.line()
         c.line("typedef \(indexType) mcu_index_t;")
         c.line()
+        if marksPieces {
+            c.line("/* Calibration build: every node and piece of glue is marked for the simulator. */")
+            c.line("#if defined(__AVR__)")
+            c.line("#include <avr/io.h>")
+            c.line("/* The memory clobbers keep the compiler from moving a node's loads and stores across a mark. */")
+            c.line("#define MCU_PIECE_BEGIN() do { __asm__ __volatile__(\"\" ::: \"memory\"); GPIOR1 = 3; __asm__ __volatile__(\"\" ::: \"memory\"); } while (0)")
+            c.line("#define MCU_PIECE_END() do { __asm__ __volatile__(\"\" ::: \"memory\"); GPIOR1 = 4; __asm__ __volatile__(\"\" ::: \"memory\"); } while (0)")
+            c.line("#else")
+            c.line("void mcu_node_begin(void);")
+            c.line("void mcu_node_end(void);")
+            c.line("#define MCU_PIECE_BEGIN() mcu_node_begin()")
+            c.line("#define MCU_PIECE_END() mcu_node_end()")
+            c.line("#endif")
+            c.line()
+        }
         runtime.emit(into: &c)
         c.line()
         let constantBytes = emitConstants(into: &c)
@@ -200,7 +219,7 @@ public struct CEmitter {
     private mutating func emitAPI(into c: inout CWriter) {
         let output = program.graph.output
         let count = max(program.graph.outputShape.elementCount, 1)
-        let classLine = program.graph.outputsClassIndex ? "return (int16_t)y[0];" : "return mcu_argmax(y);"
+        let classValue = program.graph.outputsClassIndex ? "(int16_t)y[0]" : "mcu_argmax(y)"
         if !program.graph.outputsClassIndex {
             c.line("/* The lowest index of the maximum output. */")
             c.block("static int16_t mcu_argmax(const model_output_t *y)") { c in
@@ -211,35 +230,44 @@ public struct CEmitter {
             c.line()
         }
         let outPointer = pointer(output)
+        let marks = marksPieces
+        /// `lines` as one piece: marked in calibration builds.
+        func piece(_ lines: [String], into c: inout CWriter) {
+            if marks { c.line("MCU_PIECE_BEGIN();") }
+            for line in lines { c.line(line) }
+            if marks { c.line("MCU_PIECE_END();") }
+        }
+        func measureMarks(into c: inout CWriter) { if marks { c.line("MCU_PIECE_BEGIN(); MCU_PIECE_END();") } }
+        let copyOut = ["for (mcu_index_t i = 0; i < \(count); i++) y[i] = \(outPointer)[i];", "int16_t cls = \(classValue);"]
         if isRecurrent {
             guard let loopStep = program.steps.first(where: { if case .loop = $0.kernel { true } else { false } }),
                   case let .loop(plan) = loopStep.kernel else { return }
             c.block("void model_reset(void)") { c in
-                for state in plan.states {
-                    c.line("for (mcu_index_t i = 0; i < \(state.shape.elementCount); i++) \(pointer(state.name))[i] = 0;")
-                }
+                measureMarks(into: &c)
+                piece(plan.states.map { "for (mcu_index_t i = 0; i < \($0.shape.elementCount); i++) \(pointer($0.name))[i] = 0;" }, into: &c)
             }
             c.line()
             c.block("void model_step(const model_input_t *x)") { c in
                 c.line("mcu_in = x;")
-                for inner in plan.body { c.line("\(functionName(inner.node))();") }
+                measureMarks(into: &c)
+                for inner in plan.body { piece(["\(functionName(inner.node))();"], into: &c) }
                 c.line("/* The new state replaces the old. */")
-                for state in plan.states {
-                    c.line("for (mcu_index_t i = 0; i < \(state.shape.elementCount); i++) \(pointer(state.name))[i] = \(pointer(state.next))[i];")
-                }
+                piece(plan.states.map { "for (mcu_index_t i = 0; i < \($0.shape.elementCount); i++) \(pointer($0.name))[i] = \(pointer($0.next))[i];" }, into: &c)
             }
             c.line()
             c.block("int16_t model_result(model_output_t *y)") { c in
-                for step in program.steps where step.node.name != loopStep.node.name { c.line("\(functionName(step.node))();") }
-                c.line("for (mcu_index_t i = 0; i < \(count); i++) y[i] = \(outPointer)[i];")
-                c.line(classLine)
+                measureMarks(into: &c)
+                for step in program.steps where step.node.name != loopStep.node.name { piece(["\(functionName(step.node))();"], into: &c) }
+                piece(copyOut, into: &c)
+                c.line("return cls;")
             }
         } else {
             c.block("int16_t model_predict(const model_input_t *x, model_output_t *y)") { c in
                 c.line("mcu_in = x;")
-                for step in program.steps { c.line("\(functionName(step.node))();") }
-                c.line("for (mcu_index_t i = 0; i < \(count); i++) y[i] = \(outPointer)[i];")
-                c.line(classLine)
+                measureMarks(into: &c)
+                for step in program.steps { piece(["\(functionName(step.node))();"], into: &c) }
+                piece(copyOut, into: &c)
+                c.line("return cls;")
             }
         }
     }

@@ -1,39 +1,99 @@
-/// Per-kernel costs of a target, for the hardware cost model. Until they are calibrated on a
-/// simulator they are estimates from the instruction-set manuals, and say so (`calibrated`).
+import Foundation
+
+/// What each unit of work costs on a target: cycles per count of `CostFeatures`, code bytes per
+/// count of `CostFeatures.code`, and the stack and platform RAM the search assumes. Written by
+/// `tune calibrate` from micro-benchmarks run on the board's simulator (`calibrated`, with the
+/// provenance of the fit); a hand-written file may give a few coefficients and say `calibrated: false`.
 public struct CostCoefficients: Codable, Sendable, Equatable {
-    /// Where the numbers come from.
+    /// How a calibration was made, and how well it fits.
+    public struct Provenance: Codable, Sendable, Equatable {
+        public var date: String
+        public var toolVersion: String
+        public var compiler: String
+        public var flags: [String]
+        public var simulator: String
+        /// "cycle-accurate" (simavr) or "instruction-timed" (qemu with the core's TRM timings).
+        public var cycleCount: String
+        public var seed: UInt64
+        public var programs: Int
+        public var measuredPieces: Int
+        /// Relative errors of the fit on what it was fitted to: each marked piece (node or glue),
+        /// each whole program (API calls), and each program's flash.
+        public var residuals: [String: Double]
+
+        public init(date: String, toolVersion: String, compiler: String, flags: [String], simulator: String, cycleCount: String,
+                    seed: UInt64, programs: Int, measuredPieces: Int, residuals: [String: Double]) {
+            self.date = date
+            self.toolVersion = toolVersion
+            self.compiler = compiler
+            self.flags = flags
+            self.simulator = simulator
+            self.cycleCount = cycleCount
+            self.seed = seed
+            self.programs = programs
+            self.measuredPieces = measuredPieces
+            self.residuals = residuals
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case date, compiler, flags, simulator, seed, programs, residuals
+            case toolVersion = "tool_version", cycleCount = "cycle_count", measuredPieces = "measured_pieces"
+        }
+    }
+
+    /// Where the numbers come from, in words.
     public var source: String
     public var calibrated: Bool
-    /// Cycles per multiply-accumulate, by accumulator bits ("16", "32", "64") and then by the wider
-    /// operand's bits ("8", "16").
-    public var macCycles: [String: [String: Double]]
-    /// Cycles to requantize one output (round, shift, saturate), by accumulator bits.
-    public var requantCycles: [String: Double]
-    /// Cycles per element of an add, multiply, clamp or copy, by accumulator bits.
-    public var elementwiseCycles: [String: Double]
-    /// Cycles per element of a sigmoid or tanh (table lookup and interpolation), and of an exp.
-    public var lookupCycles: Double
-    public var expCycles: Double
-    /// Cycles per node call (loop setup, pointers).
-    public var nodeOverheadCycles: Double
-    /// Flash of the code: a fixed part (API, helpers) and an estimate per node function.
-    public var codeBaseBytes: Int
-    public var codeBytesPerNode: Int
-    /// Worst-case stack of the library's calls, and what the platform itself takes (serial buffers...).
+    public var cycles: [String: Double]
+    public var codeBytes: [String: Double]
+    /// The search's estimate of the worst-case stack of the library's calls.
     public var stackBytes: Int
+    /// What the platform itself takes (0 for the bare firmware the tool writes).
     public var platformRAMBytes: Int
+    public var provenance: Provenance?
+
+    public init(source: String, calibrated: Bool, cycles: [String: Double], codeBytes: [String: Double], stackBytes: Int,
+                platformRAMBytes: Int, provenance: Provenance?) {
+        self.source = source
+        self.calibrated = calibrated
+        self.cycles = cycles
+        self.codeBytes = codeBytes
+        self.stackBytes = stackBytes
+        self.platformRAMBytes = platformRAMBytes
+        self.provenance = provenance
+    }
 
     enum CodingKeys: String, CodingKey {
-        case source, calibrated
-        case macCycles = "mac_cycles", requantCycles = "requant_cycles", elementwiseCycles = "elementwise_cycles"
-        case lookupCycles = "lookup_cycles", expCycles = "exp_cycles", nodeOverheadCycles = "node_overhead_cycles"
-        case codeBaseBytes = "code_base_bytes", codeBytesPerNode = "code_bytes_per_node"
-        case stackBytes = "stack_bytes", platformRAMBytes = "platform_ram_bytes"
+        case source, calibrated, cycles, provenance
+        case codeBytes = "code_bytes", stackBytes = "stack_bytes", platformRAMBytes = "platform_ram_bytes"
     }
 
-    public func mac(accBits: Int, operandBits: Int) -> Double {
-        macCycles["\(accBits)"]?["\(operandBits)"] ?? macCycles["\(accBits)"]?.values.max() ?? 100
+    /// Σ coefficient × count; a count without a coefficient of its own is priced like its nearest
+    /// relative (`CoefficientTable.nearest`).
+    public func price(_ counts: [String: Double], in table: KeyPath<CostCoefficients, [String: Double]>) -> Double {
+        let coefficients = self[keyPath: table]
+        var total = 0.0
+        for (key, count) in counts where count != 0 {
+            total += count * (coefficients[key] ?? CoefficientTable.nearest(key, in: coefficients) ?? 0)
+        }
+        return total
     }
-    public func requant(accBits: Int) -> Double { requantCycles["\(accBits)"] ?? requantCycles.values.max() ?? 50 }
-    public func elementwise(accBits: Int) -> Double { elementwiseCycles["\(accBits)"] ?? elementwiseCycles.values.max() ?? 20 }
+}
+
+/// Lookup of a coefficient the calibration did not produce (a kernel variant none of its
+/// benchmarks had): the coefficient of the same kind and unit whose name shares the most parts,
+/// e.g. `dense.w16.x8.a64.mac` takes `dense.w16.x8.a32.mac`'s.
+public enum CoefficientTable {
+    public static func nearest(_ key: String, in coefficients: [String: Double]) -> Double? {
+        let parts = key.split(separator: ".")
+        guard let kind = parts.first, let unit = parts.last else { return nil }
+        var best: (score: Int, key: String)?
+        for candidate in coefficients.keys {
+            let other = candidate.split(separator: ".")
+            guard other.count == parts.count, other.first == kind, other.last == unit else { continue }
+            let score = zip(parts, other).filter { $0 == $1 }.count
+            if best == nil || score > best!.score || score == best!.score && candidate < best!.key { best = (score, candidate) }
+        }
+        return best.flatMap { coefficients[$0.key] }
+    }
 }

@@ -4,14 +4,14 @@ import ModelIR
 
 /// What a fixed-point program costs on a target: cycles per inference, peak RAM and flash.
 ///
-/// Cycles sum each kernel's multiply-accumulates, requantizations and elementwise work at the
-/// target's coefficients (recurrent bodies times the mean sequence length of the calibration split).
-/// RAM is what the firmware the tuner writes (`AVRFirmware`) holds: the planned arena, the library's
+/// Cycles price the program's work (`CostFeatures`: per kernel, its calls, rows, taps,
+/// multiply-accumulates and requantization shifts by width; recurrent bodies times the mean
+/// sequence length) with the target's coefficients, fitted by `tune calibrate` on the board's
+/// simulator. RAM is what the firmware the tuner writes holds: the planned arena, the library's
 /// statics and the caller's input and output buffers (all exact, `StaticMemory`), plus the target's
-/// worst-case stack estimate and what the platform itself takes. For the pick on an AVR board the
-/// tuner replaces the stack estimate with the compiled program's analysed worst case
-/// (`AVRFirmwareBuild`). Flash is the weights and tables plus an estimate of the code.
-/// Coefficients are estimates until the simulator calibration lands (`Target.cost.calibrated`).
+/// worst-case stack estimate and what the platform itself takes; for the pick, the tuner replaces
+/// the estimate with the built program's analysed stack. Flash is the weights and tables (exact)
+/// plus the code, priced per kernel the same way.
 public struct CostModel: Sendable {
     public struct Estimate: Sendable, Equatable, Codable {
         public var cycles: Double
@@ -37,77 +37,42 @@ public struct CostModel: Sendable {
     public func estimate(_ program: FixedProgram) -> Estimate {
         let arena = ArenaPlan(program: program, exactSeconds: 0.02)
         let c = target.cost
-        let (cycles, nodes, tables) = walk(program)
-        let constants = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
-            .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
-        let tableBytes = tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
-        let statics = StaticMemory(program: program, arena: arena, pointerBytes: target.pointerBytes).total
-        return Estimate(cycles: cycles,
+        let constants = Self.constantBytes(program)
+        let statics = Self.staticBytes(program, arena: arena, target: target)
+        let code = Int(c.price(CostFeatures.code(program), in: \.codeBytes).rounded())
+        return Estimate(cycles: cycles(program),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
-                        flashBytes: constants + tableBytes + c.codeBaseBytes + c.codeBytesPerNode * nodes,
-                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants + tableBytes,
+                        flashBytes: constants + code,
+                        arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants,
                         staticBytes: statics, stackBytes: c.stackBytes)
     }
 
     /// Cycles per inference alone (no arena plan).
-    public func cycles(_ program: FixedProgram) -> Double { walk(program).cycles }
-
-    /// Cycles, node functions and activation tables of the program.
-    private func walk(_ program: FixedProgram) -> (cycles: Double, nodes: Int, tables: Set<String>) {
-        let c = target.cost
-        var cycles = 0.0, nodes = 0
-        var tables = Set<String>()
-        for step in program.steps {
-            if case let .loop(plan) = step.kernel {
-                let body = plan.body.reduce(0.0) { $0 + kernelCycles($1, program: program, tables: &tables) }
-                let copies = plan.states.reduce(0.0) { $0 + Double($1.shape.elementCount) * c.elementwise(accBits: 16) }
-                cycles += (body + copies) * meanSteps
-                nodes += plan.body.count
-            } else {
-                cycles += kernelCycles(step, program: program, tables: &tables)
-                nodes += 1
-            }
-        }
-        return (cycles, nodes, tables)
+    public func cycles(_ program: FixedProgram) -> Double {
+        target.cost.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles)
     }
 
-    private func kernelCycles(_ step: FixedStep, program: FixedProgram, tables: inout Set<String>) -> Double {
-        let c = target.cost
-        let outputs = Double(program.graph.shapes[step.node.output]?.elementCount ?? 0)
-        let operandBits = max(step.inputs.map(\.bits).max() ?? 8,
-                              step.node.weights.values.compactMap { program.constants[$0]?.format.bits }.max() ?? 8)
-        var cycles = c.nodeOverheadCycles
-        switch step.kernel {
-        case let .linear(plan):
-            let macs = Double(program.graph.macs(of: step.node))
-            cycles += macs * c.mac(accBits: plan.accBits, operandBits: operandBits) + outputs * c.requant(accBits: plan.accBits)
-        case let .add(plan):
-            cycles += outputs * (c.elementwise(accBits: plan.accBits) + c.requant(accBits: plan.accBits))
-        case let .mul(plan):
-            cycles += outputs * (c.mac(accBits: plan.accBits, operandBits: operandBits) + c.requant(accBits: plan.accBits))
-        case let .scale(_, _, accBits):
-            cycles += outputs * (c.mac(accBits: accBits, operandBits: 16) + c.requant(accBits: accBits))
-        case .clamp, .argMax, .zero:
-            cycles += outputs * c.elementwise(accBits: 32)
-        case let .maxPool(window, _, _):
-            cycles += outputs * (Double(window.kernelHeight * window.kernelWidth) * c.elementwise(accBits: 32) + c.requant(accBits: 32))
-        case let .avgPool(window, _, _, _, accBits):
-            cycles += outputs * (Double(window.kernelHeight * window.kernelWidth) * c.elementwise(accBits: accBits) + c.requant(accBits: accBits))
-        case .sigmoid:
-            tables.insert("sigmoid")
-            cycles += outputs * c.lookupCycles
-        case .tanh:
-            tables.insert("tanh")
-            cycles += outputs * c.lookupCycles
-        case .exp:
-            tables.insert("exp")
-            cycles += outputs * c.expCycles
-        case let .squaredDistance(_, _, _, _, accBits):
-            cycles += Double(program.graph.macs(of: step.node)) * c.mac(accBits: accBits, operandBits: operandBits)
-                + outputs * c.requant(accBits: accBits)
-        case .alias, .loop:
-            cycles = 0
+    /// Weights, biases and activation tables in flash, as the emitter writes them.
+    public static func constantBytes(_ program: FixedProgram) -> Int {
+        var tables = Set<String>()
+        for step in program.allSteps {
+            switch step.kernel {
+            case .sigmoid: tables.insert("sigmoid")
+            case .tanh: tables.insert("tanh")
+            case .exp: tables.insert("exp")
+            default: break
+            }
         }
-        return cycles
+        let arrays = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
+            .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
+        return arrays + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
+    }
+
+    /// Static RAM of the firmware: exact, with the end of .bss aligned as the target's linker script
+    /// aligns it (8 bytes for the Cortex-M runtime).
+    public static func staticBytes(_ program: FixedProgram, arena: ArenaPlan, target: Target) -> Int {
+        let total = StaticMemory(program: program, arena: arena, pointerBytes: target.pointerBytes).total
+        let alignment = target.core == .avr ? 1 : 8
+        return (total + alignment - 1) / alignment * alignment
     }
 }

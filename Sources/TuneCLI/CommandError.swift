@@ -14,6 +14,7 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ error: DeviceError) { description = error.description }
     init(_ error: TargetCatalog.Failure) { description = error.description }
     init(_ error: FixedPointError) { description = error.description }
+    init(_ error: TargetFile.Failure) { description = error.description }
 }
 
 /// Runs `body`, turning the typed errors of the modules into `CommandError`s.
@@ -28,6 +29,8 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     } catch let error as TargetCatalog.Failure {
         throw CommandError(error)
     } catch let error as FixedPointError {
+        throw CommandError(error)
+    } catch let error as TargetFile.Failure {
         throw CommandError(error)
     }
 }

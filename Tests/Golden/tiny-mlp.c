@@ -103,5 +103,6 @@ int16_t model_predict(const model_input_t *x, model_output_t *y) {
     mcu_node_act();
     mcu_node_fc2();
     for (mcu_index_t i = 0; i < 2; i++) y[i] = MCU_Y[i];
-    return mcu_argmax(y);
+    int16_t cls = mcu_argmax(y);
+    return cls;
 }

@@ -1,3 +1,4 @@
+import FixedPoint
 /// NSGA-II (Deb et al., IEEE TEC 2002): non-dominated sorting, crowding distance and constraint
 /// domination over (accuracy, cycles, RAM, flash).
 ///

@@ -1,3 +1,4 @@
+import FixedPoint
 /// Shiftry's staged greedy search (Jain et al., "Shiftry", OOPSLA 2020, section 5), extended to scales:
 ///
 /// 1. Start from the data-driven config at 16 bits.

@@ -1,3 +1,4 @@
+import FixedPoint
 /// Uniform random candidates: the baseline every other strategy must beat.
 public struct RandomSearch: SearchStrategy {
     public let name = "random"

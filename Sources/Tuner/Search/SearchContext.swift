@@ -1,3 +1,4 @@
+import FixedPoint
 
 /// What strategies evaluate through: memoizes candidates, records every new evaluation in order
 /// (the log), and tells strategies when to stop (an evaluation limit, or Ctrl-C).

@@ -1,0 +1,96 @@
+import Evaluator
+import FixedPoint
+import Foundation
+import ModelIR
+
+/// The programs a calibration measures: small models of every family the tool runs (MLPs, CNNs
+/// with plain and depthwise convolutions and pooling, FastGRNN, GRU and LSTM cells, ProtoNN, and
+/// chains of elementwise ops), with shapes spread over the sizes microcontroller models have and
+/// random per-tensor formats around the data-driven ones, so every kernel is seen at every operand
+/// and accumulator width and over a range of shifts. Deterministic in its seed. None of the
+/// reference models is among them: the cost model is checked on those afterwards.
+public enum BenchmarkSuite {
+    public struct Program: Sendable {
+        public var name: String
+        public var program: FixedProgram
+        /// Inputs to run (random, roughly unit variance, as normalised sensor data is).
+        public var split: DatasetSplit
+    }
+
+    public enum Family: String, CaseIterable, Sendable {
+        case mlp, cnn, recurrent, protonn, elementwise
+    }
+
+    /// `count` programs, families in turn, each accepted by `fits`; candidates whose accumulators
+    /// would need more than 64 bits, or that do not fit, are drawn again.
+    public static func programs(count: Int, seed: UInt64, fits: (FixedProgram) -> Bool = { _ in true }) -> [Program] {
+        var generator = SeededGenerator(seed: seed)
+        var programs: [Program] = []
+        var attempts = 0
+        while programs.count < count && attempts < count * 20 {
+            attempts += 1
+            let family = Family.allCases[programs.count % Family.allCases.count]
+            var builder = BenchmarkGraphBuilder(generator: generator)
+            guard let graph = try? builder.graph(family) else { generator = builder.generator; continue }
+            generator = builder.generator
+            let split = randomSplit(for: graph, generator: &generator)
+            guard let config = try? randomConfig(for: graph, split: split, generator: &generator),
+                  let program = try? FixedProgram(graph: graph, config: config), fits(program) else { continue }
+            programs.append(Program(name: "\(family.rawValue)-\(programs.count)", program: program, split: split))
+        }
+        return programs
+    }
+
+    /// Two samples (sequences of 3-10 steps), each value the mean of three uniforms in [-2, 2].
+    static func randomSplit(for graph: Graph, generator: inout SeededGenerator) -> DatasetSplit {
+        let count = 2
+        let features = graph.input.shape.elementCount
+        let steps = graph.input.isSequence ? generator.int(3...10) : 1
+        var inputs: [Double] = []
+        for _ in 0..<(count * steps * features) {
+            inputs.append((generator.double(-2, 2) + generator.double(-2, 2) + generator.double(-2, 2)) / 1.5)
+        }
+        return DatasetSplit(name: "calibration", inputs: inputs, labels: Array(repeating: 0, count: count),
+                            lengths: graph.input.isSequence ? Array(repeating: steps, count: count) : nil,
+                            sampleShape: graph.input.shape, maxSteps: steps)
+    }
+
+    /// Every tensor at 8 or 16 bits (the share of 16-bit tensors drawn per program) and its
+    /// data-driven fractional bits, mostly unchanged, sometimes a few bits off either way, rarely far
+    /// off (which makes wide accumulators and long shifts).
+    static func randomConfig(for graph: Graph, split: DatasetSplit, generator: inout SeededGenerator) throws -> QuantConfig {
+        let lowered = try Lowering.lower(graph)
+        let profile = try Calibration.profile(graph, on: split)
+        let share16 = generator.pick([0.0, 0.3, 0.5, 0.7, 1.0])
+        let farRate = generator.pick([0.0, 0.0, 0.05, 0.15])
+        var formats: [String: TensorFormat] = [:]
+        for tensor in FixedPointGraph.tensors(of: lowered) {
+            let bits = generator.chance(share16) ? 16 : 8
+            let fit = TensorFormat.fitting(maxAbs: profile.maxAbs[tensor] ?? 0, bits: bits).fracBits
+            var offset = generator.chance(0.6) ? 0 : generator.int(-2...1)
+            if generator.chance(farRate) { offset = generator.chance(0.5) ? generator.int(4...10) : -generator.int(4...10) }
+            let range = FixedPointGraph.fracBitsRange
+            formats[tensor] = TensorFormat(bits: bits, fracBits: min(max(fit + offset, range.lowerBound), range.upperBound))
+        }
+        return QuantConfig(formats: formats)
+    }
+}
+
+extension SeededGenerator {
+    /// Uniform in `range` (the modulo bias is negligible for these small ranges); unlike the
+    /// standard library's `random(in:using:)`, the same on every Swift version.
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    mutating func double(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
+    mutating func chance(_ p: Double) -> Bool { unit() < p }
+    mutating func pick<T>(_ options: [T]) -> T { options[int(0...(options.count - 1))] }
+    /// Log-uniform in `range`: small and large sizes equally likely.
+    mutating func size(_ range: ClosedRange<Int>) -> Int {
+        let lo = log(Double(range.lowerBound)), hi = log(Double(range.upperBound) + 0.999)
+        return min(range.upperBound, Int(exp(double(lo, hi))))
+    }
+}

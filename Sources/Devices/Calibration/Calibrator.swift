@@ -1,0 +1,106 @@
+import Dispatch
+import Emit
+import FixedPoint
+import Foundation
+import Hardware
+
+/// `tune calibrate`: the benchmark suite measured on a board's simulator, in parallel, and fitted.
+public enum Calibrator {
+    public struct Outcome: Sendable {
+        public var coefficients: CostCoefficients
+        public var measurements: [ProgramMeasurement]
+        /// Programs that could not be measured, with the reason (they are left out of the fit).
+        public var failures: [(name: String, reason: String)]
+    }
+
+    /// Measures `count` benchmark programs that fit the board (static data well within its RAM) and
+    /// fits the target's coefficients; `progress` is called after each program with (done, total).
+    public static func calibrate(device: any Device, count: Int, seed: UInt64, jobs: Int, directory: String,
+                                 progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(DeviceError) -> Outcome {
+        try device.checkTools()
+        let target = device.target
+        let programs = BenchmarkSuite.programs(count: count, seed: seed) { program in
+            let arena = ArenaPlan(program: program, exactSeconds: 0.02)
+            return CostModel.staticBytes(program, arena: arena, target: target) + 300 <= target.ramBytes
+                && CostModel.constantBytes(program) + 8192 <= target.flashBytes
+        }
+        let results = Results(count: programs.count)
+        let next = Results.Counter()
+        let workers = max(1, min(jobs, programs.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = next.take(below: programs.count) {
+                let benchmark = programs[i]
+                let outcome = Result { () throws(DeviceError) -> ProgramMeasurement in
+                    try ProgramMeasurement.measure(benchmark, device: device, directory: "\(directory)/\(benchmark.name)")
+                }
+                results.set(i, outcome)
+                progress(results.done, programs.count)
+            }
+        }
+        var measurements: [ProgramMeasurement] = [], failures: [(String, String)] = []
+        for (i, outcome) in results.all.enumerated() {
+            switch outcome {
+            case let .success(m)?: measurements.append(m)
+            case let .failure(error)?:
+                // Without the tools nothing can be measured: say so rather than fit nothing.
+                if case .toolMissing = error { throw error }
+                failures.append((programs[i].name, error.description.split(separator: "\n").first.map(String.init) ?? ""))
+            case nil: failures.append((programs[i].name, "not run"))
+            }
+        }
+        guard !measurements.isEmpty else {
+            throw .simulationFailed(simulator: "calibration", elf: directory, reason: "no benchmark program could be measured: \(failures.first?.1 ?? "")")
+        }
+        let fit = CalibrationFit(measurements)
+        let tools = try device.toolchainDescription()
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let provenance = CostCoefficients.Provenance(
+            date: formatter.string(from: Date()), toolVersion: CEmitter.toolVersion, compiler: tools.compiler, flags: tools.flags,
+            simulator: tools.simulator, cycleCount: tools.cycles.rawValue, seed: seed, programs: measurements.count,
+            measuredPieces: measurements.reduce(0) { $0 + $1.pieces.count }, residuals: fit.residuals)
+        let source = "calibrated by `tune calibrate --target \(target.name) --programs \(count) --seed \(seed)`: \(measurements.count) benchmark "
+            + "programs built with \(tools.compiler) and run on \(tools.simulator) (\(tools.cycles.rawValue) cycles); "
+            + "stack_bytes is the deepest analysed worst-case stack among them; platform_ram_bytes is 0 for the bare firmware "
+            + "(reserve your own with --reserve-ram)"
+        let coefficients = CostCoefficients(source: source, calibrated: true, cycles: fit.cycles, codeBytes: fit.codeBytes,
+                                            stackBytes: fit.stackBytes, platformRAMBytes: 0, provenance: provenance)
+        return Outcome(coefficients: coefficients, measurements: measurements, failures: failures)
+    }
+
+    /// Results filled in from several threads.
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Result<ProgramMeasurement, DeviceError>?]
+        private(set) var done = 0
+
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+
+        func set(_ i: Int, _ value: Result<ProgramMeasurement, DeviceError>) {
+            lock.lock()
+            values[i] = value
+            done += 1
+            lock.unlock()
+        }
+
+        var all: [Result<ProgramMeasurement, DeviceError>?] {
+            lock.lock()
+            defer { lock.unlock() }
+            return values
+        }
+
+        final class Counter: @unchecked Sendable {
+            private let lock = NSLock()
+            private var next = 0
+
+            func take(below limit: Int) -> Int? {
+                lock.lock()
+                defer { lock.unlock() }
+                guard next < limit else { return nil }
+                next += 1
+                return next - 1
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+import Emit
+import FixedPoint
+import ModelIR
+
+/// The work a fixed-point program does, as named counts that the cost model prices with a
+/// target's calibrated coefficients: cycles = Σ coefficient × count.
+///
+/// Each count mirrors a loop or a statement of the emitted C (`KernelEmitter`): a dense layer
+/// counts its calls, rows and multiply-accumulates by operand and accumulator width; a
+/// requantization counts the bits it shifts (an AVR shifts one bit per instruction, a Cortex-M any
+/// number at once: the fit decides what each costs on each core). Names read
+/// `<kind>.<variant>.<unit>`, e.g. `dense.w8.x16.a32.mac`, `rq.a32.r.bits`.
+public enum CostFeatures {
+    public typealias Vector = [String: Double]
+
+    /// A piece of the program a calibration build marks on its own: one node, or the glue the API
+    /// functions run between nodes.
+    public enum Piece: Hashable, Sendable {
+        case node(String)
+        /// `model_predict` / `model_result`: copy the outputs to the caller and take their argmax.
+        case outputCopy
+        /// `model_reset`: zero the states.
+        case resetStates
+        /// `model_step`: the new states replace the old.
+        case stateCopy
+    }
+
+    /// The API functions a firmware calls, each one marked region.
+    public enum Call: String, Sendable, CaseIterable {
+        case predict, reset, step, result
+    }
+
+    /// The pieces each API call runs, in order.
+    public static func pieces(of call: Call, in program: FixedProgram) -> [Piece] {
+        let loop = program.steps.first { if case .loop = $0.kernel { true } else { false } }
+        switch call {
+        case .predict: return program.steps.map { .node($0.node.name) } + [.outputCopy]
+        case .reset: return [.resetStates]
+        case .step:
+            guard case let .loop(plan)? = loop?.kernel else { return [] }
+            return plan.body.map { .node($0.node.name) } + [.stateCopy]
+        case .result:
+            return program.steps.filter { $0.node.name != loop?.node.name }.map { .node($0.node.name) } + [.outputCopy]
+        }
+    }
+
+    /// Counts of one API call: its own overhead and its pieces.
+    public static func call(_ call: Call, in program: FixedProgram) -> Vector {
+        var v: Vector = ["api.\(call.rawValue)": 1]
+        for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program)) }
+        return v
+    }
+
+    /// Counts of one inference: a feed-forward call, or a sequence of `steps` timesteps.
+    public static func inference(_ program: FixedProgram, steps: Double) -> Vector {
+        guard program.graph.input.isSequence else { return call(.predict, in: program) }
+        var v = call(.reset, in: program)
+        v.add(call(.step, in: program), times: steps)
+        v.add(call(.result, in: program))
+        return v
+    }
+
+    public static func features(of piece: Piece, in program: FixedProgram) -> Vector {
+        switch piece {
+        case let .node(name):
+            guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
+            return node(step, in: program)
+        case .outputCopy:
+            let count = Double(max(program.graph.outputShape.elementCount, 1))
+            let bits = program.outputFormat.bits
+            var v: Vector = ["glue.out": 1, "glue.out.o\(bits).elem": count]
+            if !program.graph.outputsClassIndex { v["glue.argmax.o\(bits).elem"] = count }
+            return v
+        case .resetStates, .stateCopy:
+            guard case let .loop(plan)? = program.steps.first(where: { if case .loop = $0.kernel { true } else { false } })?.kernel else { return [:] }
+            let name = piece == .resetStates ? "glue.reset" : "glue.state"
+            var v: Vector = [name: 1]
+            for state in plan.states { v["\(name).b\(program.format(state.name).bits).elem", default: 0] += Double(state.shape.elementCount) }
+            return v
+        }
+    }
+
+    // MARK: Nodes
+
+    /// Counts of one node's kernel.
+    public static func node(_ step: FixedStep, in program: FixedProgram) -> Vector {
+        let shapes = program.graph.shapes
+        let count = Double(shapes[step.node.output]?.elementCount ?? 0)
+        let out = step.output.bits
+        let x = step.inputs.first?.bits ?? 16
+        var v: Vector = [:]
+        switch step.kernel {
+        case let .linear(plan):
+            linear(plan, step: step, program: program, into: &v)
+        case let .add(plan):
+            let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
+            let a = plan.accBits
+            v["add.a\(a).call"] = 1
+            v["add.\(kind).x\(x).b\(b).a\(a).elem"] = count
+            v.leftShift(plan.shiftA, count: count, accBits: a)
+            if kind != "s" { v.leftShift(plan.shiftB, count: count, accBits: a) }
+            v.requant(count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
+        case let .mul(plan):
+            let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
+            v["mul.a\(plan.accBits).call"] = 1
+            v["mul.\(kind).x\(x).b\(b).a\(plan.accBits).elem"] = count
+            v.requant(count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
+        case let .scale(_, shift, accBits):
+            v["scale.a\(accBits).call"] = 1
+            v["scale.x\(x).a\(accBits).elem"] = count
+            v.requant(count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+        case let .clamp(_, _, shift):
+            v["clamp.call"] = 1
+            v["clamp.x\(x).elem"] = count
+            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
+        case let .maxPool(window, input, shift):
+            let o = pooledOutputs(window, input)
+            v["maxpool.call"] = 1
+            v["maxpool.x\(x).out"] = o
+            v["maxpool.x\(x).ky"] = o * Double(window.kernelHeight)
+            v["maxpool.x\(x).elem"] = o * Double(window.kernelHeight * window.kernelWidth)
+            v.requant(count: o, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
+        case let .avgPool(window, input, _, shift, accBits):
+            let o = pooledOutputs(window, input)
+            v["avgpool.a\(accBits).call"] = 1
+            v["avgpool.a\(accBits).out"] = o
+            v["avgpool.x\(x).a\(accBits).ky"] = o * Double(window.kernelHeight)
+            v["avgpool.x\(x).a\(accBits).elem"] = o * Double(window.kernelHeight * window.kernelWidth)
+            v.requant(count: o, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+        case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
+            let isSigmoid: Bool
+            if case .sigmoid = step.kernel { isSigmoid = true } else { isSigmoid = false }
+            let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
+            let name = isSigmoid ? "sigmoid" : "tanh"
+            v["act.call"] = 1
+            v["act.\(name).x\(x).\(g <= 0 ? "direct" : "interp").elem"] = count
+            if g > 0 { v["act.interp.bits"] = count * Double(min(g, 8)) }
+            v.activationRequant(count: count, outBits: out, shift: shift)
+        case let .exp(fracBits):
+            v["exp.call"] = 1
+            v["exp.x\(x).o\(out).elem"] = count
+            v["exp.frac.bits"] = count * Double(min(abs(fracBits + 14), 31))
+        case .argMax:
+            v["argmax.call"] = 1
+            v["argmax.x\(x).elem"] = Double(shapes[step.node.inputs.first ?? ""]?.elementCount ?? 1)
+        case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
+            let dims = program.constants[name]?.shape.dims ?? [0, 0]
+            let p = program.constants[name]?.format.bits ?? 16
+            let elements = Double(dims[0] * dims[1])
+            v["sqd.a\(accBits).call"] = 1
+            v["sqd.a\(accBits).row"] = Double(dims[0])
+            v["sqd.x\(x).p\(p).a\(accBits).elem"] = elements
+            v.leftShift(shiftX, count: elements, accBits: accBits)
+            v.leftShift(shiftP, count: elements, accBits: accBits)
+            v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+        case .zero:
+            v["zero.call"] = 1
+            v["zero.o\(out).elem"] = count
+        case .alias, .loop:
+            break
+        }
+        return v
+    }
+
+    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, into v: inout Vector) {
+        let a = plan.accBits, out = step.output.bits
+        let w = program.constants[plan.weights]?.format.bits ?? 16
+        let x = step.inputs.first?.bits ?? 16
+        let wDims = program.constants[plan.weights]?.shape.dims ?? []
+        let outputs: Double
+        switch plan.shape {
+        case .dense:
+            let (n, k) = (Double(wDims[0]), Double(wDims[1]))
+            outputs = n
+            v["dense.a\(a).call"] = 1
+            v["dense.a\(a).row"] = n
+            v["dense.w\(w).x\(x).a\(a).mac"] = n * k
+        case let .conv2D(window, input), let .depthwiseConv2D(window, input):
+            let depthwise: Bool
+            if case .depthwiseConv2D = plan.shape { depthwise = true } else { depthwise = false }
+            let kind = depthwise ? "dw" : "conv"
+            let channels = input.dims[2]
+            let filters = Double(depthwise ? channels : wDims[0])
+            let g = WindowCounts(window, input: input)
+            let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
+            outputs = g.positions * filters
+            v["\(kind).a\(a).call"] = 1
+            v["\(kind).a\(a).out"] = outputs
+            v["\(kind).a\(a).ky"] = outputs * Double(window.kernelHeight)
+            v["\(kind).a\(a).kx"] = g.rowsInside * filters * Double(window.kernelWidth)
+            if padded {
+                v["\(kind).a\(a).check"] = outputs * Double(window.kernelHeight) + g.rowsInside * filters * Double(window.kernelWidth)
+            }
+            if depthwise {
+                v["dw.w\(w).x\(x).a\(a).mac"] = g.tapsInside * filters
+            } else {
+                v["conv.a\(a).tap"] = g.tapsInside * filters
+                v["conv.w\(w).x\(x).a\(a).mac"] = g.tapsInside * filters * Double(channels)
+            }
+        }
+        if plan.bias != nil {
+            v["bias.a\(a)"] = outputs
+            v.leftShift(plan.biasShift, count: outputs, accBits: a)
+        }
+        v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
+    }
+
+    /// How the second operand of Add, Sub or Mul is read: `t` a tensor, `s` a scalar literal, `c` a
+    /// constant array in flash; and its bits.
+    private static func secondOperand(_ step: FixedStep, constant: String?, program: FixedProgram) -> (String, Int) {
+        if step.inputs.count == 2 { return ("t", step.inputs[1].bits) }
+        guard let q = program.constants[constant ?? ""] else { return ("s", 16) }
+        return (q.values.count == 1 ? "s" : "c", q.format.bits)
+    }
+
+    private static func pooledOutputs(_ window: Window, _ input: Shape) -> Double {
+        let size = window.outputSize(height: input.dims[0], width: input.dims[1]) ?? (0, 0)
+        return Double(size.height * size.width * input.dims[2])
+    }
+
+    // MARK: Flash
+
+    /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
+    /// requantization kind, the runtime helpers it uses and the API around it.
+    public static func code(_ program: FixedProgram) -> Vector {
+        var v: Vector = ["code.base": 1, program.graph.input.isSequence ? "code.api.sequence" : "code.api.predict": 1]
+        if !program.graph.outputsClassIndex { v["code.argmax"] = 1 }
+        var lookup = false, exp = false
+        for step in program.allSteps {
+            let kernel = node(step, in: program)
+            // A kernel's code is its loops (one per `.call`) and, per requantization kind, its inline code.
+            for key in kernel.keys where key.hasSuffix(".call") { v["code." + key.dropLast(5), default: 0] += 1 }
+            for key in kernel.keys where key.hasPrefix("rq.") && !key.hasSuffix(".bits") && !key.hasSuffix(".long") {
+                v["code." + key, default: 0] += 1
+            }
+            switch step.kernel {
+            case .sigmoid, .tanh: lookup = true
+            case .exp: lookup = true; exp = true
+            case let .loop(plan): v["code.state", default: 0] += Double(plan.states.count)
+            default: break
+            }
+        }
+        if lookup { v["code.lookup"] = 1 }
+        if exp { v["code.exp"] = 1 }
+        v["code.arrays"] = Double(CEmitter.flashConstants(of: program).count)
+        return v
+    }
+}
+
+/// Iterations of a convolution's window loops, counting the padding the emitted C skips.
+struct WindowCounts {
+    /// Output pixels.
+    let positions: Double
+    /// (output pixel, kernel row) pairs whose row lies inside the input.
+    let rowsInside: Double
+    /// (output pixel, kernel row, kernel column) taps inside the input.
+    let tapsInside: Double
+
+    init(_ window: Window, input: Shape) {
+        let (h, w) = (input.dims[0], input.dims[1])
+        let size = window.outputSize(height: h, width: w) ?? (0, 0)
+        func inside(_ o: Int, stride: Int, pad: Int, kernel: Int, extent: Int) -> Int {
+            (0..<kernel).filter { let i = o * stride + $0 - pad; return i >= 0 && i < extent }.count
+        }
+        let rows = (0..<size.height).map { inside($0, stride: window.strideHeight, pad: window.padTop, kernel: window.kernelHeight, extent: h) }
+        let columns = (0..<size.width).map { inside($0, stride: window.strideWidth, pad: window.padLeft, kernel: window.kernelWidth, extent: w) }
+        positions = Double(size.height * size.width)
+        rowsInside = Double(rows.reduce(0, +) * size.width)
+        tapsInside = Double(rows.reduce(0, +) * columns.reduce(0, +))
+    }
+}
+
+extension Dictionary where Key == String, Value == Double {
+    mutating func add(_ other: [String: Double], times factor: Double = 1) {
+        for (key, value) in other { self[key, default: 0] += value * factor }
+    }
+
+    /// `count` values multiplied by 2^shift (a shift left by a constant).
+    mutating func leftShift(_ shift: Int, count: Double, accBits: Int) {
+        guard shift > 0 else { return }
+        shiftTerms("lshift.a\(accBits)", shift, count: count)
+    }
+
+    /// A constant shift by `k` of `count` values, in the terms its code takes: a shift by whole bytes
+    /// is register moves; any other is one step per bit, looped when it is long (so on an AVR, which
+    /// shifts one bit per instruction, the cost grows with k, and on a Cortex-M it does not).
+    mutating func shiftTerms(_ name: String, _ k: Int, count: Double) {
+        if k % 8 == 0 {
+            self["\(name).moves", default: 0] += count
+        } else {
+            self["\(name).bits", default: 0] += count * Double(k)
+            if k > 8 { self["\(name).long", default: 0] += count * Double(k) }
+        }
+    }
+
+    /// `count` requantizations as `KernelEmitter.requant` writes them.
+    mutating func requant(count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double) {
+        if shift > 0 {
+            if shift >= 63 || bound < Double(sign: .plus, exponent: shift - 1, significand: 1) { return }
+            self["rq.a\(a).r", default: 0] += count
+            shiftTerms("rq.a\(a).r", shift, count: count)
+            if o < a { self["rq.a\(a).o\(o).sat", default: 0] += count }
+        } else if shift == 0 {
+            if o < a { self["rq.a\(a).o\(o).sat", default: 0] += count }
+        } else if -shift >= o {
+            self["rq.a\(a).o\(o).sign", default: 0] += count
+        } else {
+            self["rq.a\(a).o\(o).l", default: 0] += count
+            shiftTerms("rq.a\(a).l", -shift, count: count)
+        }
+    }
+
+    /// `mcu_requant_q15(t, shift, bits)` of a sigmoid or tanh: a Q15 value to the output format.
+    mutating func activationRequant(count: Double, outBits o: Int, shift: Int) {
+        let kind = shift > 0 ? "r" : shift < 0 ? "l" : "z"
+        self["act.rq.o\(o).\(kind)", default: 0] += count
+        self["act.rq.bits", default: 0] += count * Double(abs(shift))
+    }
+}
