@@ -27,7 +27,7 @@ struct CRuntime {
                 w.line("return x > \(CType.literal(hi, bits: acc)) ? \(hi) : x < \(CType.literal(-hi - 1, bits: acc)) ? \(CType.literal(-hi - 1, bits: out)) : (\(CType.int(out)))x;")
             }
         }
-        if sigmoid || tanh || exp { emitLookup(into: &w) }
+        if exp { emitLookup(into: &w) }
         if sigmoid { emitTable("mcu_sigmoid_q15", ActivationTables.sigmoid, type: "int16_t", comment: "sigmoid(k/8) in Q15, k = 0..128", into: &w) }
         if tanh { emitTable("mcu_tanh_q15", ActivationTables.tanh, type: "int16_t", comment: "tanh(k/16) in Q15, k = 0..128", into: &w) }
         if exp {

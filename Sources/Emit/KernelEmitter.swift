@@ -139,11 +139,13 @@ extension CEmitter {
             if case .sigmoid = step.kernel { isSigmoid = true; runtime.sigmoid = true } else { isSigmoid = false; runtime.tanh = true }
             let table = isSigmoid ? "mcu_sigmoid_q15" : "mcu_tanh_q15"
             let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
+            let rq = requant("t", accBits: 32, shift: shift, outBits: outBits, bound: 32768)
             c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("int32_t v = \(x)[i];")
-                c.line("int32_t t = mcu_lookup(\(table), \(ActivationTables.gridEntries - 1), v < 0 ? -v : v, \(g));")
+                c.line("int16_t v = \(x)[i];")
+                c.line("uint16_t p = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
+                lookup(table: table, g: g, into: &c)
                 c.line(isSigmoid ? "if (v < 0) t = 32768 - t;" : "if (v < 0) t = -t;")
-                c.line("\(y)[i] = (\(elementType(node.output)))mcu_requant_q15(t, \(shift), \(outBits));")
+                c.line("\(y)[i] = \(rq);")
             }
         case let .exp(fracBits):
             runtime.exp = true
@@ -222,6 +224,44 @@ extension CEmitter {
                     }
                 }
             }
+        }
+    }
+
+    /// `int32_t t` = the table at position `p` (non-negative, below 2^16) with `g` fractional bits
+    /// below the grid, as `ActivationTables.lookup` defines it, with every shift and mask a constant
+    /// of this node (no shift by a variable, which an AVR would loop over bit by bit).
+    private func lookup(table: String, g: Int, into c: inout CWriter) {
+        let last = ActivationTables.gridEntries - 1
+        let read = { (index: String) in "(int32_t)MCU_R16(&\(table)[\(index)])" }
+        if g <= 0 {
+            let k = -g
+            if k >= 8 {
+                c.line("int32_t t = p == 0 ? \(read("0")) : \(read("\(last)"));")
+            } else {
+                // p << k reaches the last entry once p >= ceil(last / 2^k).
+                c.line("int32_t t = p >= \((last + (1 << k) - 1) >> k)u ? \(read("\(last)")) : \(read("(uint16_t)(p << \(k))"));")
+            }
+            return
+        }
+        if g >= 16 {
+            // Every position lies in the first grid step.
+            c.line("uint16_t fraction = p;")
+        } else {
+            c.line("uint16_t index = (uint16_t)(p >> \(g));")
+            c.line("if (index >= \(last)u) index = \(last);")
+            c.line("uint16_t fraction = (uint16_t)(p & \((1 << g) - 1)u);")
+        }
+        let used = min(g, ActivationTables.interpolationBits)
+        if g > ActivationTables.interpolationBits {
+            let narrow = g - ActivationTables.interpolationBits
+            c.line(narrow >= 16 ? "fraction = 0;" : "fraction = (uint16_t)(fraction >> \(narrow));")
+        }
+        let index = g >= 16 ? "0" : "index"
+        c.line("int32_t lo = \(read(index));")
+        if g < 16 {
+            c.line("int32_t t = index == \(last)u ? lo : lo + (((\(read("\(index) + 1")) - lo) * (int32_t)fraction + INT32_C(\(1 << (used - 1)))) >> \(used));")
+        } else {
+            c.line("int32_t t = lo + (((\(read("1")) - lo) * (int32_t)fraction + INT32_C(\(1 << (used - 1)))) >> \(used));")
         }
     }
 

@@ -15,7 +15,7 @@ public enum CostFeatures {
 
     /// A piece of the program a calibration build marks on its own: one node, or the glue the API
     /// functions run between nodes.
-    public enum Piece: Hashable, Sendable {
+    public enum Piece: Hashable, Sendable, CustomStringConvertible {
         case node(String)
         /// `model_predict` / `model_result`: copy the outputs to the caller and take their argmax.
         case outputCopy
@@ -23,6 +23,15 @@ public enum CostFeatures {
         case resetStates
         /// `model_step`: the new states replace the old.
         case stateCopy
+
+        public var description: String {
+            switch self {
+            case let .node(name): name
+            case .outputCopy: "(output copy and argmax)"
+            case .resetStates: "(state reset)"
+            case .stateCopy: "(state update)"
+            }
+        }
     }
 
     /// The API functions a firmware calls, each one marked region.
@@ -66,16 +75,20 @@ public enum CostFeatures {
             guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
             return node(step, in: program)
         case .outputCopy:
-            let count = Double(max(program.graph.outputShape.elementCount, 1))
+            let count = max(program.graph.outputShape.elementCount, 1)
             let bits = program.outputFormat.bits
-            var v: Vector = ["glue.out": 1, "glue.out.o\(bits).elem": count]
-            if !program.graph.outputsClassIndex { v["glue.argmax.o\(bits).elem"] = count }
+            var v: Vector = ["glue.out": 1]
+            v.loop("glue.out.o\(bits)", count: count, bytes: bits / 8)
+            if !program.graph.outputsClassIndex { v.loop("glue.argmax.o\(bits)", count: count, bytes: bits / 8) }
             return v
         case .resetStates, .stateCopy:
             guard case let .loop(plan)? = program.steps.first(where: { if case .loop = $0.kernel { true } else { false } })?.kernel else { return [:] }
             let name = piece == .resetStates ? "glue.reset" : "glue.state"
             var v: Vector = [name: 1]
-            for state in plan.states { v["\(name).b\(program.format(state.name).bits).elem", default: 0] += Double(state.shape.elementCount) }
+            for state in plan.states {
+                let bits = program.format(state.name).bits
+                v.loop("\(name).b\(bits)", count: state.shape.elementCount, bytes: bits / 8)
+            }
             return v
         }
     }
@@ -95,23 +108,24 @@ public enum CostFeatures {
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
-            v["add.a\(a).call"] = 1
-            v["add.\(kind).x\(x).b\(b).a\(a).elem"] = count
+            v["add.call"] = 1
+            v.elementwise("add", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
             v.leftShift(plan.shiftA, count: count, accBits: a)
             if kind != "s" { v.leftShift(plan.shiftB, count: count, accBits: a) }
             v.requant(count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
         case let .mul(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
-            v["mul.a\(plan.accBits).call"] = 1
-            v["mul.\(kind).x\(x).b\(b).a\(plan.accBits).elem"] = count
+            v["mul.call"] = 1
+            v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
+                                  plan.accBits > 16 ? "a\(plan.accBits)" : nil], count: count)
             v.requant(count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
         case let .scale(_, shift, accBits):
-            v["scale.a\(accBits).call"] = 1
-            v["scale.x\(x).a\(accBits).elem"] = count
+            v["scale.call"] = 1
+            v.elementwise("scale", [x == 16 ? "x16" : nil, accBits > 16 ? "a\(accBits)" : nil], count: count)
             v.requant(count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case let .clamp(_, _, shift):
             v["clamp.call"] = 1
-            v["clamp.x\(x).elem"] = count
+            v.elementwise("clamp", [x == 16 ? "x16" : nil], count: count)
             v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
         case let .maxPool(window, input, shift):
             let o = pooledOutputs(window, input)
@@ -131,18 +145,25 @@ public enum CostFeatures {
             let isSigmoid: Bool
             if case .sigmoid = step.kernel { isSigmoid = true } else { isSigmoid = false }
             let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
-            let name = isSigmoid ? "sigmoid" : "tanh"
             v["act.call"] = 1
-            v["act.\(name).x\(x).\(g <= 0 ? "direct" : "interp").elem"] = count
-            if g > 0 { v["act.interp.bits"] = count * Double(min(g, 8)) }
-            v.activationRequant(count: count, outBits: out, shift: shift)
+            v.elementwise("act", [g > 0 ? "interp" : nil, x == 16 ? "x16" : nil, out == 16 ? "o16" : nil], count: count)
+            // The node's own lookup (`KernelEmitter.lookup`): the position shifted by g and the
+            // fraction narrowed to 8 bits (16-bit shifts), the interpolation shifted back (32-bit).
+            if g > 0 {
+                let narrow = max(0, min(g, 24) - ActivationTables.interpolationBits)
+                v["act.shift16.bits"] = count * Double(min(g, 16) + min(narrow, 16))
+                v["act.shift32.bits"] = count * Double(min(g, ActivationTables.interpolationBits))
+            } else if -g < 8 {
+                v["act.shift16.bits"] = count * Double(-g)
+            }
+            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: 32768)
         case let .exp(fracBits):
             v["exp.call"] = 1
-            v["exp.x\(x).o\(out).elem"] = count
+            v.elementwise("exp", [x == 16 ? "x16" : nil, out == 16 ? "o16" : nil], count: count)
             v["exp.frac.bits"] = count * Double(min(abs(fracBits + 14), 31))
         case .argMax:
             v["argmax.call"] = 1
-            v["argmax.x\(x).elem"] = Double(shapes[step.node.inputs.first ?? ""]?.elementCount ?? 1)
+            v.elementwise("argmax", [x == 16 ? "x16" : nil], count: Double(shapes[step.node.inputs.first ?? ""]?.elementCount ?? 1))
         case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
             let dims = program.constants[name]?.shape.dims ?? [0, 0]
             let p = program.constants[name]?.format.bits ?? 16
@@ -155,7 +176,7 @@ public enum CostFeatures {
             v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case .zero:
             v["zero.call"] = 1
-            v["zero.o\(out).elem"] = count
+            v.elementwise("zero", [out == 16 ? "o16" : nil], count: count)
         case .alias, .loop:
             break
         }
@@ -310,10 +331,18 @@ extension Dictionary where Key == String, Value == Double {
         }
     }
 
-    /// `mcu_requant_q15(t, shift, bits)` of a sigmoid or tanh: a Q15 value to the output format.
-    mutating func activationRequant(count: Double, outBits o: Int, shift: Int) {
-        let kind = shift > 0 ? "r" : shift < 0 ? "l" : "z"
-        self["act.rq.o\(o).\(kind)", default: 0] += count
-        self["act.rq.bits", default: 0] += count * Double(abs(shift))
+    /// `count` elements of an elementwise kernel: a cost every element has (`NAME.elem`) and one
+    /// for each way this kernel is wider or reads differently than the narrowest
+    /// (`NAME.x16.elem`, `NAME.a32.elem`, ...). Additive parts are better determined by a fit than
+    /// one coefficient per combination of widths, most of which few programs have.
+    mutating func elementwise(_ name: String, _ parts: [String?], count: Double) {
+        self["\(name).elem", default: 0] += count
+        for part in parts.compactMap({ $0 }) { self["\(name).\(part).elem", default: 0] += count }
+    }
+
+    /// A loop over `count` elements of `bytes` each: the compiler unrolls the shortest completely
+    /// (at most 8 bytes moved), so those count apart.
+    mutating func loop(_ name: String, count: Int, bytes: Int) {
+        self["\(name).\(count * bytes <= 8 ? "short" : "elem")", default: 0] += Double(count)
     }
 }

@@ -30,7 +30,16 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Tune each model for --target within --budget-ram, build the pick with the board's toolchain, run it on the board's simulator, and set the measured outputs, RAM and cycles beside the predictions instead.")
     var device = false
 
-    @Option(name: .long, help: ArgumentHelp("Target for --strategies and --device.", valueName: "name"))
+    @Flag(name: .customLong("cost-model"), help: "Check the cost model against --target's simulator instead: for each model, the tuner's front and random other candidates from its log (--candidates in all) are built and run, and the predicted cycles and flash set beside the measured ones (median and worst error, Spearman rank correlation).")
+    var costModel = false
+
+    @Option(name: .long, help: "Candidates per model for --cost-model.")
+    var candidates = 30
+
+    @Option(name: .long, help: "Builds run at once for --cost-model.")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies, --device and --cost-model.", valueName: "name"))
     var target = "uno"
 
     @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies and --device.", valueName: "bytes"))
@@ -49,6 +58,7 @@ struct Bench: ParsableCommand {
         if strategies { return try compareStrategies(names, resources: resources) }
         if memory { return try comparePlanners(names) }
         if device { return try measureOnDevice(names, resources: resources) }
+        if costModel { return try validateCostModel(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {

@@ -4,6 +4,7 @@ import Emit
 import FixedPoint
 import Foundation
 import Hardware
+import ModelIR
 import Tuner
 
 struct Measure: ParsableCommand {
@@ -35,6 +36,9 @@ struct Measure: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the sources and firmware.elf (default: a new temporary one).", valueName: "dir"))
     var out: String?
 
+    @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes).")
+    var perNode = false
+
     func validate() throws {
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
     }
@@ -42,14 +46,14 @@ struct Measure: ParsableCommand {
     func run() throws {
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let directory = out ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-measure-\(UUID().uuidString.prefix(8))")
-        let (m, program, device) = try reporting { () throws -> (FirmwareMeasurement, FixedProgram, any Device) in
+        let (m, program, device, test) = try reporting { () throws -> (FirmwareMeasurement, FixedProgram, any Device, DatasetSplit) in
             let board = try TargetCatalog.load(directory: job.resources.targetsDirectory).target(named: target)
             let device = try DeviceCatalog(root: job.resources.root).device(for: board)
             let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
             let program = try FixedProgram(graph: job.model.graph, config: quant)
             let test = try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val")
             let m = try FirmwareMeasurement.run(program: program, device: device, split: test, maxSamples: samples, directory: directory)
-            return (m, program, device)
+            return (m, program, device, test)
         }
         let board = device.target
         let tools = (try? device.toolchainDescription()).map { "\($0.compiler); \($0.simulator)" } ?? ""
@@ -71,8 +75,24 @@ struct Measure: ParsableCommand {
         print("         total: measured \(Format.count(m.measuredRAM)) B, analysed \(Format.count(m.analysedRAM)) B ("
               + Format.signedPercent(Double(m.analysedRAM) / Double(max(m.measuredRAM, 1)) - 1) + "), cost model \(Format.count(m.prediction.ramBytes)) B ("
               + Format.signedPercent(Double(m.prediction.ramBytes) / Double(max(m.measuredRAM, 1)) - 1) + ")")
+        if perNode { try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory) }
         if let first = m.firstMismatch {
             throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and \(board.name); first: \(first)")
         }
+    }
+
+    /// Each node and piece of API glue, measured in a build that marks them, beside the cost model.
+    private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String) throws {
+        let pieces = try reporting { try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/per-node") }
+        let total = pieces.reduce(0) { $0 + $1.cycles }
+        var table = TextTable(["piece", "work", "measured", "cost model", "error", "share"], numeric: [2, 3, 4, 5])
+        for piece in pieces {
+            let predicted = device.target.cost.price(piece.features, in: \.cycles)
+            let work = piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
+            table.add([piece.label, work, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
+                       Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1))])
+        }
+        print("per node (a build that marks every node, \(split.count) samples; cycles per execution, marks taken off):")
+        print(table.render())
     }
 }

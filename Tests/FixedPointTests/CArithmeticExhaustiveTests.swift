@@ -98,40 +98,55 @@ import Tuner
 
     static let activationFormats = [-24, -14, -13, -5, 0, 3, 4, 8, 11, 12, 15, 16, 17, 20, 28]
 
-    @Test func sigmoidTanhAndExpOfEveryInt16() throws {
+    /// Exp through the runtime helper `mcu_exp`, for every int16 input.
+    @Test func expOfEveryInt16() throws {
         var runtime = CRuntime()
-        runtime.sigmoid = true
-        runtime.tanh = true
         runtime.exp = true
         let outputs = [(16, 15), (16, 12), (8, 7), (16, 2), (8, -2)]
         var body = "int main(void) {\n    FILE *f = fopen(\"out.bin\", \"wb\");\n    if (!f) return 1;\n"
         for fx in Self.activationFormats {
             for (bits, fy) in outputs {
                 body += "    for (int32_t x = -32768; x < 32768; x++) {\n"
-                body += "        int32_t t = mcu_lookup(mcu_sigmoid_q15, 128, x < 0 ? -x : x, \(fx - 3));\n        if (x < 0) t = 32768 - t;\n"
-                body += "        int32_t s = mcu_requant_q15(t, \(15 - fy), \(bits));\n"
-                body += "        int32_t u = mcu_lookup(mcu_tanh_q15, 128, x < 0 ? -x : x, \(fx - 4));\n        if (x < 0) u = -u;\n"
-                body += "        int32_t h = mcu_requant_q15(u, \(15 - fy), \(bits));\n"
-                body += "        int32_t e = mcu_exp(x, \(fx), \(fy), \(bits));\n"
-                body += "        fwrite(&s, sizeof s, 1, f); fwrite(&h, sizeof h, 1, f); fwrite(&e, sizeof e, 1, f);\n    }\n"
+                body += "        int32_t e = mcu_exp(x, \(fx), \(fy), \(bits));\n        fwrite(&e, sizeof e, 1, f);\n    }\n"
             }
         }
         body += "    return fclose(f);\n}\n"
         let values = try compileAndRun(runtime: runtime, main: body)
         var expected: [Int32] = []
-        expected.reserveCapacity(values.count)
         for fx in Self.activationFormats {
             for (bits, fy) in outputs {
                 let format = TensorFormat(bits: bits, fracBits: fy)
-                for x in Int64(-32768)...32767 {
-                    expected.append(Int32(IntegerArithmetic.requantized(ActivationTables.sigmoidQ15(x, fracBits: fx), shift: 15 - fy, bits: bits)))
-                    expected.append(Int32(IntegerArithmetic.requantized(ActivationTables.tanhQ15(x, fracBits: fx), shift: 15 - fy, bits: bits)))
-                    expected.append(Int32(ActivationTables.exp(x, fracBits: fx, output: format)))
-                }
+                for x in Int64(-32768)...32767 { expected.append(Int32(ActivationTables.exp(x, fracBits: fx, output: format))) }
             }
         }
         #expect(values.count == expected.count)
         let firstMismatch = zip(values, expected).enumerated().first { $0.element.0 != $0.element.1 }
         #expect(firstMismatch == nil, "first mismatch at \(firstMismatch.map { "\($0.offset): C \($0.element.0), Swift \($0.element.1)" } ?? "")")
+    }
+
+    /// Sigmoid and tanh as the emitter writes each node (every shift and mask a constant of the
+    /// node), over every int16 input, for input formats from far too coarse to far too fine and
+    /// 8- and 16-bit outputs: each a one-node program, compiled and compared value by value.
+    @Test(arguments: [Op.sigmoid, Op.tanh])
+    func sigmoidAndTanhKernelsOfEveryInt16(op: Op) throws {
+        // Two samples of 32,768 values (the class index is an int16).
+        let count = 32768
+        let values = (0..<(2 * count)).map { Double($0 - 32768) }
+        let cases = Self.activationFormats.flatMap { fx in [(16, 15), (8, 7), (16, 2), (8, -2)].map { (fx, $0.0, $0.1) } }
+        let results = ParallelJobs.map(cases.count, jobs: 2) { i throws -> BitExactCheck.Report in
+            let (fx, bits, fy) = cases[i]
+            let graph = try Graph.checked(name: "act", input: .init(name: "x", shape: Shape([count]), isSequence: false), output: "y",
+                                          constants: [:], nodes: [Node(name: "f", op: op, inputs: ["x"], output: "y")])
+            let config = QuantConfig(formats: ["x": TensorFormat(bits: 16, fracBits: fx), "y": TensorFormat(bits: bits, fracBits: fy)])
+            let program = try FixedProgram(graph: graph, config: config)
+            // Input x / 2^fx quantizes back to x exactly.
+            let split = DatasetSplit(name: "all", inputs: values.map { $0 / Foundation.pow(2, Double(fx)) }, labels: [0, 0],
+                                     lengths: nil, sampleShape: Shape([count]), maxSteps: 1)
+            return try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("act-\(fx)-\(bits)-\(fy)"))
+        }
+        for (i, result) in results.enumerated() {
+            let report = try result.get()
+            #expect(report.isBitExact, "\(op.name) input Q\(cases[i].0), output \(cases[i].1)-bit Q\(cases[i].2): \(report.firstMismatch ?? "")")
+        }
     }
 }

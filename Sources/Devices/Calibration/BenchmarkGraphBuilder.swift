@@ -10,9 +10,14 @@ struct BenchmarkGraphBuilder {
     private var nodes: [Node] = []
     private var shapes: [String: Shape] = [:]
 
+    /// Weights of some programs are smaller than unit gain, as trained weights often are, which
+    /// makes narrow (16-bit) accumulators provable.
+    private var weightScale = 1.0
+
     init(generator: SeededGenerator) { self.generator = generator }
 
     mutating func graph(_ family: BenchmarkSuite.Family) throws(ModelError) -> Graph {
+        weightScale = generator.pick([1.0, 1.0, 0.4, 0.15])
         let input: Graph.Input
         var x: String
         switch family {
@@ -29,6 +34,8 @@ struct BenchmarkGraphBuilder {
             x = start(input)
             for _ in 0..<generator.int(1...3) {
                 x = convolution(x)
+                // A depthwise-separable block: the depthwise convolution, then a pointwise one.
+                if case .depthwiseConv2D? = nodes.last?.op, generator.chance(0.6) { x = pointwise(x) }
                 if generator.chance(0.7) { x = emit(generator.pick([Op.relu, .relu, .relu6]), [x], shape: shape(x)) }
                 let dims = shape(x).dims
                 if dims[0] >= 4, dims[1] >= 4, generator.chance(0.5) {
@@ -74,9 +81,10 @@ struct BenchmarkGraphBuilder {
 
     private func shape(_ t: String) -> Shape { shapes[t] ?? Shape([]) }
 
-    /// Uniform in ±`scale`.
+    /// Uniform in ±`scale` (times the program's weight scale).
     private mutating func values(_ count: Int, scale: Double) -> [Double] {
-        (0..<count).map { _ in generator.double(-scale, scale) }
+        let s = scale * weightScale
+        return (0..<count).map { _ in generator.double(-s, s) }
     }
 
     /// Appends a node; `weights` gives each role its dims and scale.
@@ -115,7 +123,7 @@ struct BenchmarkGraphBuilder {
     private mutating func convolution(_ x: String) -> String {
         let dims = shape(x).dims
         let (h, w, c) = (dims[0], dims[1], dims[2])
-        let depthwise = c > 1 && generator.chance(0.4)
+        let depthwise = c > 1 && generator.chance(0.5)
         let k = depthwise ? 3 : generator.pick([1, 3, 3, 5])
         let stride = generator.pick([1, 1, 2])
         let pad = generator.chance(0.6) ? k / 2 : 0
@@ -130,6 +138,14 @@ struct BenchmarkGraphBuilder {
         let o = generator.size(2...16)
         return emit(.conv2D(window), [x], weights: [("W", [o, k, k, c], Self.gain(k * k * c))] + (bias ? [("b", [o], 0.2)] : []),
                     shape: Shape([size.height, size.width, o]))
+    }
+
+    private mutating func pointwise(_ x: String) -> String {
+        let dims = shape(x).dims
+        let o = generator.size(2...16)
+        return emit(.conv2D(Window(kernelHeight: 1, kernelWidth: 1)), [x],
+                    weights: [("W", [o, 1, 1, dims[2]], Self.gain(dims[2]))] + (generator.chance(0.7) ? [("b", [o], 0.2)] : []),
+                    shape: Shape([dims[0], dims[1], o]))
     }
 
     private mutating func elementwise(_ x: String, earlier: [String]) -> String {

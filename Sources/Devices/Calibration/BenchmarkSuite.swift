@@ -1,6 +1,7 @@
 import Evaluator
 import FixedPoint
 import Foundation
+import Hardware
 import ModelIR
 
 /// The programs a calibration measures: small models of every family the tool runs (MLPs, CNNs
@@ -21,24 +22,45 @@ public enum BenchmarkSuite {
         case mlp, cnn, recurrent, protonn, elementwise
     }
 
-    /// `count` programs, families in turn, each accepted by `fits`; candidates whose accumulators
-    /// would need more than 64 bits, or that do not fit, are drawn again.
+    /// `count` programs that cover the kernel variants evenly: a pool of random programs of every
+    /// family (each accepted by `fits`; those whose accumulators would need more than 64 bits are
+    /// drawn again) from which programs are taken one by one, each time the one whose kernel
+    /// variants (kind, operand and accumulator widths) have been seen least so far.
     public static func programs(count: Int, seed: UInt64, fits: (FixedProgram) -> Bool = { _ in true }) -> [Program] {
         var generator = SeededGenerator(seed: seed)
-        var programs: [Program] = []
+        var pool: [(program: Program, variants: Set<String>)] = []
         var attempts = 0
-        while programs.count < count && attempts < count * 20 {
+        while pool.count < count * 4 && attempts < count * 40 {
             attempts += 1
-            let family = Family.allCases[programs.count % Family.allCases.count]
+            let family = Family.allCases[attempts % Family.allCases.count]
             var builder = BenchmarkGraphBuilder(generator: generator)
             guard let graph = try? builder.graph(family) else { generator = builder.generator; continue }
             generator = builder.generator
             let split = randomSplit(for: graph, generator: &generator)
             guard let config = try? randomConfig(for: graph, split: split, generator: &generator),
                   let program = try? FixedProgram(graph: graph, config: config), fits(program) else { continue }
-            programs.append(Program(name: "\(family.rawValue)-\(programs.count)", program: program, split: split))
+            pool.append((Program(name: "\(family.rawValue)-\(attempts)", program: program, split: split), variants(of: program)))
         }
-        return programs
+        var seen: [String: Int] = [:], chosen: [Program] = []
+        while chosen.count < count, !pool.isEmpty {
+            func score(_ variants: Set<String>) -> Double { variants.reduce(0) { $0 + 1 / Double(1 + (seen[$1] ?? 0)) } }
+            guard let best = pool.indices.max(by: { (score(pool[$0].variants), $1) < (score(pool[$1].variants), $0) }) else { break }
+            let taken = pool.remove(at: best)
+            for variant in taken.variants { seen[variant, default: 0] += 1 }
+            chosen.append(taken.program)
+        }
+        return chosen
+    }
+
+    /// The kernel variants a program runs: every count of its nodes' work but the shift terms.
+    static func variants(of program: FixedProgram) -> Set<String> {
+        var keys = Set<String>()
+        for step in program.allSteps {
+            for key in CostFeatures.node(step, in: program).keys where !key.hasSuffix(".bits") && !key.hasSuffix(".long") {
+                keys.insert(key)
+            }
+        }
+        return keys
     }
 
     /// Two samples (sequences of 3-10 steps), each value the mean of three uniforms in [-2, 2].

@@ -24,28 +24,17 @@ public enum Calibrator {
             return CostModel.staticBytes(program, arena: arena, target: target) + 300 <= target.ramBytes
                 && CostModel.constantBytes(program) + 8192 <= target.flashBytes
         }
-        let results = Results(count: programs.count)
-        let next = Results.Counter()
-        let workers = max(1, min(jobs, programs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let i = next.take(below: programs.count) {
-                let benchmark = programs[i]
-                let outcome = Result { () throws(DeviceError) -> ProgramMeasurement in
-                    try ProgramMeasurement.measure(benchmark, device: device, directory: "\(directory)/\(benchmark.name)")
-                }
-                results.set(i, outcome)
-                progress(results.done, programs.count)
-            }
+        let results = ParallelJobs.map(programs.count, jobs: jobs, progress: { progress($0, programs.count) }) { i in
+            try ProgramMeasurement.measure(programs[i], device: device, directory: "\(directory)/\(programs[i].name)")
         }
         var measurements: [ProgramMeasurement] = [], failures: [(String, String)] = []
-        for (i, outcome) in results.all.enumerated() {
+        for (i, outcome) in results.enumerated() {
             switch outcome {
-            case let .success(m)?: measurements.append(m)
-            case let .failure(error)?:
+            case let .success(m): measurements.append(m)
+            case let .failure(error):
                 // Without the tools nothing can be measured: say so rather than fit nothing.
-                if case .toolMissing = error { throw error }
-                failures.append((programs[i].name, error.description.split(separator: "\n").first.map(String.init) ?? ""))
-            case nil: failures.append((programs[i].name, "not run"))
+                if let error = error as? DeviceError, case .toolMissing = error { throw error }
+                failures.append((programs[i].name, String(describing: error).split(separator: "\n").first.map(String.init) ?? ""))
             }
         }
         guard !measurements.isEmpty else {
@@ -67,40 +56,5 @@ public enum Calibrator {
         let coefficients = CostCoefficients(source: source, calibrated: true, cycles: fit.cycles, codeBytes: fit.codeBytes,
                                             stackBytes: fit.stackBytes, platformRAMBytes: 0, provenance: provenance)
         return Outcome(coefficients: coefficients, measurements: measurements, failures: failures)
-    }
-
-    /// Results filled in from several threads.
-    final class Results: @unchecked Sendable {
-        private let lock = NSLock()
-        private var values: [Result<ProgramMeasurement, DeviceError>?]
-        private(set) var done = 0
-
-        init(count: Int) { values = Array(repeating: nil, count: count) }
-
-        func set(_ i: Int, _ value: Result<ProgramMeasurement, DeviceError>) {
-            lock.lock()
-            values[i] = value
-            done += 1
-            lock.unlock()
-        }
-
-        var all: [Result<ProgramMeasurement, DeviceError>?] {
-            lock.lock()
-            defer { lock.unlock() }
-            return values
-        }
-
-        final class Counter: @unchecked Sendable {
-            private let lock = NSLock()
-            private var next = 0
-
-            func take(below limit: Int) -> Int? {
-                lock.lock()
-                defer { lock.unlock() }
-                guard next < limit else { return nil }
-                next += 1
-                return next - 1
-            }
-        }
     }
 }

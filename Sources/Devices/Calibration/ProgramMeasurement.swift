@@ -28,23 +28,24 @@ public struct ProgramMeasurement: Sendable {
     public var predictedStaticRAM: Int
     public var isBitExact: Bool
 
-    /// Builds `benchmark` twice in `directory` (marked and plain) and runs both on `device`.
-    public static func measure(_ benchmark: BenchmarkSuite.Program, device: any Device,
-                               directory: String) throws(DeviceError) -> ProgramMeasurement {
-        let program = benchmark.program
-        let recurrent = program.graph.input.isSequence
-        // The calls the firmware makes, in order.
-        func callSequence(_ samples: FirmwareSamples) -> [CostFeatures.Call] {
-            samples.steps.flatMap { recurrent ? [.reset] + Array(repeating: .step, count: $0) + [.result] : [CostFeatures.Call.predict] }
-        }
+    /// The calls the firmware makes for its samples, in order.
+    static func callSequence(_ samples: FirmwareSamples, recurrent: Bool) -> [CostFeatures.Call] {
+        samples.steps.flatMap { recurrent ? [.reset] + Array(repeating: .step, count: $0) + [.result] : [CostFeatures.Call.predict] }
+    }
 
-        let marked = try ProgramFirmware.build(program: program, device: device, split: benchmark.split, maxSamples: benchmark.split.count,
-                                               directory: "\(directory)/marked", marksPieces: true)
-        let markedRun = try device.run(marked.build)
-        let regions = markedRun.regionCycles(start: .nodeBegin, end: .nodeEnd)
+    /// Mean cycles of every piece of `program` (each node, each piece of API glue), from a build
+    /// that marks them all, run over `split` on `device`; the marks' own cost is taken off.
+    public static func measurePieces(_ program: FixedProgram, split: DatasetSplit, device: any Device,
+                                     directory: String) throws(DeviceError) -> [Sample] {
+        let marked = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
+                                               directory: directory, marksPieces: true)
+        let run = try device.run(marked.build)
+        let regions = run.regionCycles(start: .nodeBegin, end: .nodeEnd)
         // Each call opens with an empty pair of marks, then marks each of its pieces.
         var labels: [CostFeatures.Piece?] = []
-        for call in callSequence(marked.samples) { labels += [nil] + CostFeatures.pieces(of: call, in: program).map(Optional.some) }
+        for call in callSequence(marked.samples, recurrent: program.graph.input.isSequence) {
+            labels += [nil] + CostFeatures.pieces(of: call, in: program).map(Optional.some)
+        }
         guard labels.count == regions.count else {
             throw .simulationFailed(simulator: "calibration", elf: marked.build.elf,
                                     reason: "it marked \(regions.count) pieces, expected \(labels.count)")
@@ -52,21 +53,30 @@ public struct ProgramMeasurement: Sendable {
         let empty = zip(labels, regions).filter { $0.0 == nil }.map { Double($0.1) }
         let markCost = empty.reduce(0, +) / Double(max(empty.count, 1))
         var totals: [CostFeatures.Piece: (sum: Double, count: Double)] = [:]
+        var order: [CostFeatures.Piece] = []
         for (label, cycles) in zip(labels, regions) {
             guard let label else { continue }
+            if totals[label] == nil { order.append(label) }
             totals[label, default: (0, 0)].sum += Double(cycles) - markCost
             totals[label, default: (0, 0)].count += 1
         }
-        let pieces = totals.keys.sorted { "\($0)" < "\($1)" }.compactMap { piece -> Sample? in
+        return order.compactMap { piece -> Sample? in
             guard let total = totals[piece] else { return nil }
-            return Sample(features: CostFeatures.features(of: piece, in: program), cycles: total.sum / total.count, label: "\(piece)")
+            return Sample(features: CostFeatures.features(of: piece, in: program), cycles: total.sum / total.count, label: piece.description)
         }
+    }
 
+    /// Builds `benchmark` twice in `directory` (marked and plain) and runs both on `device`.
+    public static func measure(_ benchmark: BenchmarkSuite.Program, device: any Device,
+                               directory: String) throws(DeviceError) -> ProgramMeasurement {
+        let program = benchmark.program
+        let recurrent = program.graph.input.isSequence
+        let pieces = try measurePieces(program, split: benchmark.split, device: device, directory: "\(directory)/marked")
         let plain = try ProgramFirmware.build(program: program, device: device, split: benchmark.split, maxSamples: benchmark.split.count,
                                               directory: "\(directory)/plain")
         let plainMeasurement = try FirmwareMeasurement.measure(plain, program: program, device: device, split: benchmark.split)
         let callCycles = plainMeasurement.run.regionCycles()
-        let sequence = callSequence(plain.samples)
+        let sequence = callSequence(plain.samples, recurrent: recurrent)
         guard callCycles.count == sequence.count else {
             throw .simulationFailed(simulator: "calibration", elf: plain.build.elf,
                                     reason: "it marked \(callCycles.count) calls, expected \(sequence.count)")

@@ -1,0 +1,41 @@
+import Devices
+import Foundation
+import Hardware
+import Tuner
+
+extension Bench {
+    /// `tune bench --cost-model`: the cost model against the simulator on each model's tuner candidates.
+    func validateCostModel(_ names: [String], resources: BundledResources) throws {
+        let (board, device) = try reporting { () throws -> (Target, any Device) in
+            let board = try TargetCatalog.load(directory: resources.targetsDirectory).target(named: target)
+            let device = try DeviceCatalog(root: resources.root).device(for: board)
+            try device.checkTools()
+            return (board, device)
+        }
+        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-cost-model-\(UUID().uuidString.prefix(8))")
+        var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact"],
+                              numeric: Set(1...8))
+        var all: [CostModelValidation.Row] = []
+        for name in names {
+            let job = try LoadedJob.load(model: name, data: nil)
+            let summary = try reporting {
+                try CostModelValidation.run(model: job.model, dataset: job.dataset, device: device, seed: seed, count: candidates,
+                                            samples: 4, jobs: jobs, directory: directory)
+            }
+            all += summary.rows
+            table.add([summary.model, "\(summary.rows.count)", "\(summary.rows.filter(\.onFront).count)",
+                       Format.percent(summary.medianCycleError), Format.percent(summary.worstCycleError), String(format: "%.3f", summary.spearman),
+                       Format.percent(summary.medianFlashError), Format.percent(summary.worstFlashError),
+                       "\(summary.rows.filter(\.isBitExact).count)/\(summary.rows.count)"])
+            for failure in summary.failures { FileHandle.standardError.write(Data("\(summary.model) \(failure)\n".utf8)) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        let overall = CostModelValidation.Summary(model: "all", rows: all, failures: [])
+        table.add(["all", "\(all.count)", "\(all.filter(\.onFront).count)", Format.percent(overall.medianCycleError),
+                   Format.percent(overall.worstCycleError), "-", Format.percent(overall.medianFlashError),
+                   Format.percent(overall.worstFlashError), "\(all.filter(\.isBitExact).count)/\(all.count)"])
+        print("target \(board.name) (\(device.cycleCount.rawValue) cycles), seed \(seed): each model's tuner front and random other candidates from its log,")
+        print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
+        print(table.render())
+    }
+}

@@ -1,0 +1,107 @@
+import Devices
+import Dispatch
+import FixedPoint
+import Foundation
+import Hardware
+import ModelIR
+
+/// The cost model against the board's simulator on candidates the tuner itself evaluates: every
+/// point of its front and random others from its log, each built and run on the simulator; the
+/// model's cycles and flash are set beside the measured ones. The question it answers is the one
+/// the search asks: does the cost model rank and size candidates as the board does?
+public enum CostModelValidation {
+    public struct Row: Sendable {
+        public var candidate: Int
+        public var onFront: Bool
+        public var predictedCycles: Double
+        public var measuredCycles: Double
+        public var predictedFlash: Int
+        public var measuredFlash: Int
+        public var isBitExact: Bool
+
+        public var cycleError: Double { predictedCycles / max(measuredCycles, 1) - 1 }
+        public var flashError: Double { Double(predictedFlash) / Double(max(measuredFlash, 1)) - 1 }
+    }
+
+    public struct Summary: Sendable {
+        public var model: String
+        public var rows: [Row]
+        public var failures: [String]
+
+        public init(model: String, rows: [Row], failures: [String]) {
+            self.model = model
+            self.rows = rows
+            self.failures = failures
+        }
+
+        public var medianCycleError: Double { median(rows.map { abs($0.cycleError) }) }
+        public var worstCycleError: Double { rows.map { abs($0.cycleError) }.max() ?? 0 }
+        public var spearman: Double { CostModelValidation.spearman(rows.map(\.predictedCycles), rows.map(\.measuredCycles)) }
+        public var medianFlashError: Double { median(rows.map { abs($0.flashError) }) }
+        public var worstFlashError: Double { rows.map { abs($0.flashError) }.max() ?? 0 }
+    }
+
+    /// Tunes `model` (genetic, `seed`, within the board's memory), takes the front and random other
+    /// evaluated candidates up to `count` distinct ones, and measures each on `device` over `samples`
+    /// test samples (`jobs` at a time).
+    public static func run(model: LoadedModel, dataset: Dataset, device: any Device, seed: UInt64, count: Int, samples: Int,
+                           jobs: Int, directory: String) throws -> Summary {
+        let target = device.target
+        let budgets = EmulatorCandidateEvaluator.Budgets(ramBytes: target.ramBytes, flashBytes: target.flashBytes, maxLoss: nil)
+        let result = try TuningJob(model: model, dataset: dataset, target: target,
+                                   settings: .init(strategy: .genetic, seed: seed, budgets: budgets)).run()
+        var chosen = result.front
+        var generator = SeededGenerator(seed: seed &+ 1)
+        let others = result.trials.indices.filter { result.trials[$0].evaluation.objectives != nil && !chosen.contains($0) }
+            .sorted { result.trials[$0].evaluation.outcome == .ok && result.trials[$1].evaluation.outcome != .ok || $0 < $1 }
+        var pool = others
+        while chosen.count < count, !pool.isEmpty {
+            chosen.append(pool.remove(at: Int(generator.next() % UInt64(pool.count))))
+        }
+        let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
+        let programs = try chosen.map { try FixedProgram(graph: model.graph, config: result.space.config(for: result.trials[$0].candidate)) }
+        let front = Set(result.front), picked = chosen
+        let outcomes = ParallelJobs.map(picked.count, jobs: jobs) { i in
+            let m = try FirmwareMeasurement.run(program: programs[i], device: device, split: test, maxSamples: samples,
+                                               directory: "\(directory)/\(model.graph.name)-\(picked[i])")
+            return Row(candidate: picked[i], onFront: front.contains(picked[i]), predictedCycles: m.meanPredictedCycles,
+                       measuredCycles: m.meanCycles, predictedFlash: m.prediction.flashBytes,
+                       measuredFlash: m.firmware.programFlash, isBitExact: m.isBitExact)
+        }
+        var rows: [Row] = [], failures: [String] = []
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case let .success(row): rows.append(row)
+            case let .failure(error): failures.append("#\(picked[i]): \(String(describing: error).split(separator: "\n").first ?? "")")
+            }
+        }
+        return Summary(model: model.graph.name, rows: rows, failures: failures)
+    }
+
+    /// Spearman's rank correlation (ties take their mean rank).
+    public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
+        guard a.count == b.count, a.count > 1 else { return 1 }
+        func ranks(_ v: [Double]) -> [Double] {
+            let order = v.indices.sorted { v[$0] < v[$1] }
+            var r = [Double](repeating: 0, count: v.count), i = 0
+            while i < order.count {
+                var j = i
+                while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+                for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
+                i = j + 1
+            }
+            return r
+        }
+        let (x, y) = (ranks(a), ranks(b))
+        let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+        let cov = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+        let vx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }, vy = y.reduce(0) { $0 + ($1 - my) * ($1 - my) }
+        return vx > 0 && vy > 0 ? cov / (vx * vy).squareRoot() : 1
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
