@@ -95,8 +95,21 @@ public enum CostFeatures {
 
     // MARK: Nodes
 
-    /// Counts of one node's kernel.
+    /// Counts of one node's kernel. Requantizations and shifts are named after the kernel that does
+    /// them (`dense.rq.a32.r`): the compiler schedules the same statement differently in a
+    /// multiply-accumulate loop and in an elementwise one, and a fit per kind of kernel is closer.
     public static func node(_ step: FixedStep, in program: FixedProgram) -> Vector {
+        let v = kernel(step, in: program)
+        guard let kind = v.keys.first(where: { $0.hasSuffix(".call") })?.split(separator: ".").first else { return v }
+        var named: Vector = [:]
+        for (key, value) in v {
+            let shared = key.hasPrefix("rq.") || key.hasPrefix("lshift.") || key.hasPrefix("bias.")
+            named[shared ? "\(kind).\(key)" : key] = value
+        }
+        return named
+    }
+
+    private static func kernel(_ step: FixedStep, in program: FixedProgram) -> Vector {
         let shapes = program.graph.shapes
         let count = Double(shapes[step.node.output]?.elementCount ?? 0)
         let out = step.output.bits
@@ -109,24 +122,33 @@ public enum CostFeatures {
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
             v["add.call"] = 1
+            let xs = scaled(typeRange(x), plan.shiftA)
+            let bs = scaled(operandRange(step, constant: plan.constant, program: program), plan.shiftB)
+            let range = plan.subtract ? (xs.lo - bs.hi, xs.hi - bs.lo) : (xs.lo + bs.lo, xs.hi + bs.hi)
+            if v.folded("add", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("add", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
             v.leftShift(plan.shiftA, count: count, accBits: a)
             if kind != "s" { v.leftShift(plan.shiftB, count: count, accBits: a) }
-            v.requant(count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
+            v.requant(count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
         case let .mul(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             v["mul.call"] = 1
+            let range = product(typeRange(x), operandRange(step, constant: plan.constant, program: program))
+            if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
                                   plan.accBits > 16 ? "a\(plan.accBits)" : nil], count: count)
-            v.requant(count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude)
-        case let .scale(_, shift, accBits):
+            v.requant(count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
+        case let .scale(multiplier, shift, accBits):
             v["scale.call"] = 1
+            let range = product(typeRange(x), (Double(multiplier), Double(multiplier)))
+            if v.folded("scale", range: range, shift: shift, outBits: out, count: count) { break }
             v.elementwise("scale", [x == 16 ? "x16" : nil, accBits > 16 ? "a\(accBits)" : nil], count: count)
-            v.requant(count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
-        case let .clamp(_, _, shift):
+            v.requant(count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude, range: range)
+        case let .clamp(lo, hi, shift):
             v["clamp.call"] = 1
+            let range = (Double(lo), Double(hi))
             v.elementwise("clamp", [x == 16 ? "x16" : nil], count: count)
-            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
+            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768), range: range)
         case let .maxPool(window, input, shift):
             let o = pooledOutputs(window, input)
             v["maxpool.call"] = 1
@@ -234,6 +256,32 @@ public enum CostFeatures {
         return (q.values.count == 1 ? "s" : "c", q.format.bits)
     }
 
+    // MARK: Value ranges the compiler sees
+
+    /// The values of a `bits`-bit integer.
+    static func typeRange(_ bits: Int) -> (lo: Double, hi: Double) {
+        let half = Double(sign: .plus, exponent: bits - 1, significand: 1)
+        return (-half, half - 1)
+    }
+
+    static func scaled(_ r: (lo: Double, hi: Double), _ shift: Int) -> (lo: Double, hi: Double) {
+        let f = Double(sign: .plus, exponent: shift, significand: 1)
+        return (r.lo * f, r.hi * f)
+    }
+
+    static func product(_ a: (lo: Double, hi: Double), _ b: (lo: Double, hi: Double)) -> (lo: Double, hi: Double) {
+        let p = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
+        return (p.min() ?? 0, p.max() ?? 0)
+    }
+
+    /// The second operand of Add, Sub or Mul: a scalar literal is known to the compiler; a tensor
+    /// or an array read from flash could be any value of its type.
+    private static func operandRange(_ step: FixedStep, constant: String?, program: FixedProgram) -> (lo: Double, hi: Double) {
+        if step.inputs.count == 2 { return typeRange(step.inputs[1].bits) }
+        guard let q = program.constants[constant ?? ""] else { return typeRange(16) }
+        return q.values.count == 1 ? (Double(q.values[0]), Double(q.values[0])) : typeRange(q.format.bits)
+    }
+
     private static func pooledOutputs(_ window: Window, _ input: Shape) -> Double {
         let size = window.outputSize(height: input.dims[0], width: input.dims[1]) ?? (0, 0)
         return Double(size.height * size.width * input.dims[2])
@@ -251,7 +299,7 @@ public enum CostFeatures {
             let kernel = node(step, in: program)
             // A kernel's code is its loops (one per `.call`) and, per requantization kind, its inline code.
             for key in kernel.keys where key.hasSuffix(".call") { v["code." + key.dropLast(5), default: 0] += 1 }
-            for key in kernel.keys where key.hasPrefix("rq.") && !key.hasSuffix(".bits") && !key.hasSuffix(".long") {
+            for key in kernel.keys where key.contains(".rq.") && !key.hasSuffix(".bits") {
                 v["code." + key, default: 0] += 1
             }
             switch step.kernel {
@@ -299,45 +347,72 @@ extension Dictionary where Key == String, Value == Double {
     /// `count` values multiplied by 2^shift (a shift left by a constant).
     mutating func leftShift(_ shift: Int, count: Double, accBits: Int) {
         guard shift > 0 else { return }
-        shiftTerms("lshift.a\(accBits)", shift, count: count)
+        shiftTerms("lshift.a\(accBits)", shift, count: count, shortest: 7)
     }
 
     /// A constant shift by `k` of `count` values, in the terms its code takes: a shift by whole bytes
-    /// is register moves; any other is one step per bit, looped when it is long (so on an AVR, which
-    /// shifts one bit per instruction, the cost grows with k, and on a Cortex-M it does not).
-    mutating func shiftTerms(_ name: String, _ k: Int, count: Double) {
+    /// is register moves; a short one (up to `shortest` bits) a straight run of one step per bit;
+    /// a longer one a loop of one step per bit. (An AVR shifts one bit per instruction and avr-gcc
+    /// writes exactly these three forms; a Cortex-M shifts any distance at once, and the fit finds
+    /// the per-bit costs near zero.)
+    mutating func shiftTerms(_ name: String, _ k: Int, count: Double, shortest: Int) {
         if k % 8 == 0 {
             self["\(name).moves", default: 0] += count
+        } else if k <= shortest {
+            self["\(name).short.bits", default: 0] += count * Double(k)
         } else {
-            self["\(name).bits", default: 0] += count * Double(k)
-            if k > 8 { self["\(name).long", default: 0] += count * Double(k) }
+            self["\(name).loop", default: 0] += count
+            self["\(name).loop.bits", default: 0] += count * Double(k)
         }
     }
 
-    /// `count` requantizations as `KernelEmitter.requant` writes them.
-    mutating func requant(count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double) {
+    /// The values a requantization by `shift` makes of accumulators in `range`, before saturation.
+    static func requantized(_ range: (lo: Double, hi: Double), shift: Int) -> (lo: Double, hi: Double) {
+        guard shift > 0 else { return CostFeatures.scaled(range, -shift) }
+        let f = Double(sign: .plus, exponent: shift, significand: 1)
+        return (((range.lo + f / 2) / f).rounded(.down), ((range.hi + f / 2) / f).rounded(.down))
+    }
+
+    /// An elementwise kernel whose every output is the same value, given only the types of its
+    /// operands (a large constant term drowns the tensor's): the compiler folds the arithmetic away
+    /// and stores a constant. Counts it so and says whether it did.
+    mutating func folded(_ kind: String, range: (lo: Double, hi: Double), shift: Int, outBits: Int, count: Double) -> Bool {
+        let r = Self.requantized(range, shift: shift), t = CostFeatures.typeRange(outBits)
+        let lo = Swift.min(Swift.max(r.lo, t.lo), t.hi), hi = Swift.min(Swift.max(r.hi, t.lo), t.hi)
+        guard lo == hi else { return false }
+        self["\(kind).folded.elem", default: 0] += count
+        return true
+    }
+
+    /// `count` requantizations as `KernelEmitter.requant` writes them. With the accumulator's
+    /// `range` known to the compiler, a saturation that cannot trigger costs nothing.
+    mutating func requant(count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double,
+                          range: (lo: Double, hi: Double)? = nil) {
+        var saturates = o < a
+        if let range, shift >= 0 {
+            let r = Self.requantized(range, shift: shift), t = CostFeatures.typeRange(o)
+            saturates = saturates && (r.lo < t.lo || r.hi > t.hi)
+        }
         if shift > 0 {
             if shift >= 63 || bound < Double(sign: .plus, exponent: shift - 1, significand: 1) { return }
             self["rq.a\(a).r", default: 0] += count
-            shiftTerms("rq.a\(a).r", shift, count: count)
-            if o < a { self["rq.a\(a).o\(o).sat", default: 0] += count }
+            shiftTerms("rq.a\(a).r", shift, count: count, shortest: 2)
+            if saturates { self["rq.a\(a).o\(o).sat", default: 0] += count }
         } else if shift == 0 {
-            if o < a { self["rq.a\(a).o\(o).sat", default: 0] += count }
+            if saturates { self["rq.a\(a).o\(o).sat", default: 0] += count }
         } else if -shift >= o {
             self["rq.a\(a).o\(o).sign", default: 0] += count
         } else {
             self["rq.a\(a).o\(o).l", default: 0] += count
-            shiftTerms("rq.a\(a).l", -shift, count: count)
+            shiftTerms("rq.a\(a).l", -shift, count: count, shortest: 7)
         }
     }
 
-    /// `count` elements of an elementwise kernel: a cost every element has (`NAME.elem`) and one
-    /// for each way this kernel is wider or reads differently than the narrowest
-    /// (`NAME.x16.elem`, `NAME.a32.elem`, ...). Additive parts are better determined by a fit than
-    /// one coefficient per combination of widths, most of which few programs have.
+    /// `count` elements of an elementwise kernel, named by the widths and operands that change its
+    /// code (`add.c.x16.b8.a32.elem`).
     mutating func elementwise(_ name: String, _ parts: [String?], count: Double) {
-        self["\(name).elem", default: 0] += count
-        for part in parts.compactMap({ $0 }) { self["\(name).\(part).elem", default: 0] += count }
+        let variant = parts.compactMap { $0 }
+        self["\(name).\((variant.isEmpty ? ["base"] : variant).joined(separator: ".")).elem", default: 0] += count
     }
 
     /// A loop over `count` elements of `bytes` each: the compiler unrolls the shortest completely

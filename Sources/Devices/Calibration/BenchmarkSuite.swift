@@ -56,7 +56,7 @@ public enum BenchmarkSuite {
     static func variants(of program: FixedProgram) -> Set<String> {
         var keys = Set<String>()
         for step in program.allSteps {
-            for key in CostFeatures.node(step, in: program).keys where !key.hasSuffix(".bits") && !key.hasSuffix(".long") {
+            for key in CostFeatures.node(step, in: program).keys where !key.hasSuffix(".bits") {
                 keys.insert(key)
             }
         }
