@@ -67,6 +67,7 @@ public struct CEmitter {
         c.line("#endif")
         c.line()
         c.line("typedef \(indexType) mcu_index_t;")
+        c.line("typedef \(indexType == "uint16_t" ? "int16_t" : "int32_t") mcu_offset_t;")
         c.line()
         if marksPieces {
             c.line("/* Calibration build: every node and piece of glue is marked for the simulator. */")

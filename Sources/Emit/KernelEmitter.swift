@@ -200,27 +200,40 @@ extension CEmitter {
             let out = window.outputSize(height: h, width: wd) ?? (0, 0)
             let outputs = depthwise ? ch : wDims[0]
             let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
+            let bits = program.constants[w]?.format.bits ?? 16
+            let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+            let weights = ids.name(w)
+            // Weights and inputs are walked with running offsets: one multiply per kernel row, an
+            // addition per tap (no index arithmetic by the shape's constants in the inner loops).
             c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+                c.line("int16_t iy0 = (int16_t)(oy * \(window.strideHeight)) - \(window.padTop);")
                 c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                    c.line("int16_t ix0 = (int16_t)(ox * \(window.strideWidth)) - \(window.padLeft);")
+                    c.line("\(elementType(step.node.output)) *yp = &\(y)[(oy * \(out.width) + ox) * \(outputs)];")
+                    if !depthwise { c.line("const int\(bits)_t *wp = \(weights);") }
                     c.block("for (mcu_index_t o = 0; o < \(outputs); o++)") { c in
                         c.line("\(t) acc = \(initial);")
-                        c.block("for (mcu_index_t ky = 0; ky < \(window.kernelHeight); ky++)") { c in
-                            c.line("int16_t iy = (int16_t)(oy * \(window.strideHeight) + ky) - \(window.padTop);")
-                            if padded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
-                            c.block("for (mcu_index_t kx = 0; kx < \(window.kernelWidth); kx++)") { c in
-                                c.line("int16_t ix = (int16_t)(ox * \(window.strideWidth) + kx) - \(window.padLeft);")
-                                if padded { c.line("if (ix < 0 || ix >= \(wd)) continue;") }
-                                let bits = program.constants[w]?.format.bits ?? 16
-                                if depthwise {
-                                    c.line(accumulate("(\(t))MCU_R\(bits)(&\(ids.name(w))[(ky * \(window.kernelWidth) + kx) * \(ch) + o]) * \(x)[((mcu_index_t)iy * \(wd) + (mcu_index_t)ix) * \(ch) + o]", bits: plan.accBits))
+                        if depthwise { c.line("const int\(bits)_t *wp = &\(weights)[o];") }
+                        c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
+                            c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
+                            if padded { c.line("if (iy < 0 || iy >= \(h)) { wp += \(kw * ch); continue; }") }
+                            c.line("mcu_offset_t xi = (mcu_offset_t)((mcu_offset_t)iy * \(wd * ch) + (mcu_offset_t)ix0 * \(ch)\(depthwise ? " + (mcu_offset_t)o" : ""));")
+                            c.block("for (mcu_index_t kx = 0; kx < \(kw); kx++)") { c in
+                                let tap = depthwise
+                                    ? accumulate("(\(t))MCU_R\(bits)(wp) * \(x)[xi]", bits: plan.accBits)
+                                    : "const \(elementType(step.node.inputs[0])) *xp = &\(x)[xi]; for (mcu_index_t c = 0; c < \(ch); c++) "
+                                        + accumulate("(\(t))MCU_R\(bits)(&wp[c]) * xp[c]", bits: plan.accBits)
+                                if padded {
+                                    c.line("int16_t ix = (int16_t)(ix0 + (int16_t)kx);")
+                                    c.line("if (ix >= 0 && ix < \(wd)) { \(tap) }")
                                 } else {
-                                    c.line("const int\(bits)_t *w = &\(ids.name(w))[((o * \(window.kernelHeight) + ky) * \(window.kernelWidth) + kx) * \(ch)];")
-                                    c.line("const \(elementType(step.node.inputs[0])) *xp = &\(x)[((mcu_index_t)iy * \(wd) + (mcu_index_t)ix) * \(ch)];")
-                                    c.line("for (mcu_index_t c = 0; c < \(ch); c++) \(accumulate("(\(t))MCU_R\(bits)(&w[c]) * xp[c]", bits: plan.accBits))")
+                                    c.line(tap)
                                 }
+                                c.line("wp += \(ch);")
+                                c.line("xi += \(ch);")
                             }
                         }
-                        c.line("\(y)[(oy * \(out.width) + ox) * \(outputs) + o] = \(rq);")
+                        c.line("*yp++ = \(rq);")
                     }
                 }
             }

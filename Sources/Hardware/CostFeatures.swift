@@ -100,11 +100,14 @@ public enum CostFeatures {
     /// multiply-accumulate loop and in an elementwise one, and a fit per kind of kernel is closer.
     public static func node(_ step: FixedStep, in program: FixedProgram) -> Vector {
         let v = kernel(step, in: program)
-        guard let kind = v.keys.first(where: { $0.hasSuffix(".call") })?.split(separator: ".").first else { return v }
+        // Named after the kernel's call term: its kind, and for a multiply-accumulate kernel its full
+        // variant (the registers its operands and accumulator hold shape the code around the loop).
+        guard let call = v.keys.first(where: { $0.hasSuffix(".call") }) else { return v }
+        let space = String(call.dropLast(5))
         var named: Vector = [:]
         for (key, value) in v {
             let shared = key.hasPrefix("rq.") || key.hasPrefix("lshift.") || key.hasPrefix("bias.")
-            named[shared ? "\(kind).\(key)" : key] = value
+            named[shared ? "\(space).\(key)" : key] = value
         }
         return named
     }
@@ -215,9 +218,11 @@ public enum CostFeatures {
         case .dense:
             let (n, k) = (Double(wDims[0]), Double(wDims[1]))
             outputs = n
-            v["dense.a\(a).call"] = 1
-            v["dense.a\(a).row"] = n
-            v["dense.w\(w).x\(x).a\(a).mac"] = n * k
+            // gcc unrolls the shortest inner loops completely: such layers are a kernel of their own.
+            let variant = "dense.w\(w).x\(x).a\(a)\(k <= 4 ? ".short" : "")"
+            v["\(variant).call"] = 1
+            v["\(variant).row"] = n
+            v["\(variant).mac"] = n * k
         case let .conv2D(window, input), let .depthwiseConv2D(window, input):
             let depthwise: Bool
             if case .depthwiseConv2D = plan.shape { depthwise = true } else { depthwise = false }
@@ -227,18 +232,21 @@ public enum CostFeatures {
             let g = WindowCounts(window, input: input)
             let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
             outputs = g.positions * filters
-            v["\(kind).a\(a).call"] = 1
-            v["\(kind).a\(a).out"] = outputs
-            v["\(kind).a\(a).ky"] = outputs * Double(window.kernelHeight)
-            v["\(kind).a\(a).kx"] = g.rowsInside * filters * Double(window.kernelWidth)
+            // Every loop level's overhead by the kernel's full variant: the registers a wide
+            // accumulator or operand takes change the code of the loops around it too.
+            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".short" : "")"
+            v["\(variant).call"] = 1
+            v["\(variant).out"] = outputs
+            v["\(variant).ky"] = outputs * Double(window.kernelHeight)
+            v["\(variant).kx"] = g.rowsInside * filters * Double(window.kernelWidth)
             if padded {
-                v["\(kind).a\(a).check"] = outputs * Double(window.kernelHeight) + g.rowsInside * filters * Double(window.kernelWidth)
+                v["\(variant).check"] = outputs * Double(window.kernelHeight) + g.rowsInside * filters * Double(window.kernelWidth)
             }
             if depthwise {
-                v["dw.w\(w).x\(x).a\(a).mac"] = g.tapsInside * filters
+                v["\(variant).mac"] = g.tapsInside * filters
             } else {
-                v["conv.a\(a).tap"] = g.tapsInside * filters
-                v["conv.w\(w).x\(x).a\(a).mac"] = g.tapsInside * filters * Double(channels)
+                v["\(variant).tap"] = g.tapsInside * filters
+                v["\(variant).mac"] = g.tapsInside * filters * Double(channels)
             }
         }
         if plan.bias != nil {
@@ -388,9 +396,12 @@ extension Dictionary where Key == String, Value == Double {
     /// `range` known to the compiler, a saturation that cannot trigger costs nothing.
     mutating func requant(count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double,
                           range: (lo: Double, hi: Double)? = nil) {
+        // At the least, the compiler knows the accumulator's type: an int16 shifted right by 8 always
+        // fits an int8, and its saturation is compiled away.
+        let known = range ?? CostFeatures.typeRange(a)
         var saturates = o < a
-        if let range, shift >= 0 {
-            let r = Self.requantized(range, shift: shift), t = CostFeatures.typeRange(o)
+        if shift >= 0 {
+            let r = Self.requantized(known, shift: shift), t = CostFeatures.typeRange(o)
             saturates = saturates && (r.lo < t.lo || r.hi > t.hi)
         }
         if shift > 0 {

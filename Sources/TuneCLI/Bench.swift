@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Candidates per model for --cost-model.")
     var candidates = 30
 
+    @Option(name: .long, help: ArgumentHelp("Keep every --cost-model build here, each candidate's config.json with it, and rows.jsonl (predicted and measured cycles and flash).", valueName: "dir"))
+    var keep: String?
+
     @Option(name: .long, help: "Builds run at once for --cost-model.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 

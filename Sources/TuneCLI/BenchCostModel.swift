@@ -12,7 +12,8 @@ extension Bench {
             try device.checkTools()
             return (board, device)
         }
-        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-cost-model-\(UUID().uuidString.prefix(8))")
+        let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-cost-model-\(UUID().uuidString.prefix(8))")
+        var lines: [String] = []
         var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact"],
                               numeric: Set(1...8))
         var all: [CostModelValidation.Row] = []
@@ -23,13 +24,22 @@ extension Bench {
                                             samples: 4, jobs: jobs, directory: directory)
             }
             all += summary.rows
+            for row in summary.rows {
+                lines.append("{\"model\": \"\(summary.model)\", \"candidate\": \(row.candidate), \"front\": \(row.onFront), "
+                             + "\"predicted_cycles\": \(row.predictedCycles), \"measured_cycles\": \(row.measuredCycles), "
+                             + "\"predicted_flash\": \(row.predictedFlash), \"measured_flash\": \(row.measuredFlash)}")
+            }
             table.add([summary.model, "\(summary.rows.count)", "\(summary.rows.filter(\.onFront).count)",
                        Format.percent(summary.medianCycleError), Format.percent(summary.worstCycleError), String(format: "%.3f", summary.spearman),
                        Format.percent(summary.medianFlashError), Format.percent(summary.worstFlashError),
                        "\(summary.rows.filter(\.isBitExact).count)/\(summary.rows.count)"])
             for failure in summary.failures { FileHandle.standardError.write(Data("\(summary.model) \(failure)\n".utf8)) }
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        if keep == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        } else {
+            try reporting { try SourceFile.write(lines.joined(separator: "\n") + "\n", to: "\(directory)/rows.jsonl") }
+        }
         let overall = CostModelValidation.Summary(model: "all", rows: all, failures: [])
         table.add(["all", "\(all.count)", "\(all.filter(\.onFront).count)", Format.percent(overall.medianCycleError),
                    Format.percent(overall.worstCycleError), "-", Format.percent(overall.medianFlashError),

@@ -50,11 +50,16 @@ public enum CostModelValidation {
         let budgets = EmulatorCandidateEvaluator.Budgets(ramBytes: target.ramBytes, flashBytes: target.flashBytes, maxLoss: nil)
         let result = try TuningJob(model: model, dataset: dataset, target: target,
                                    settings: .init(strategy: .genetic, seed: seed, budgets: budgets)).run()
-        var chosen = result.front
+        // Up to a third from the front, spread over its cycles (a front can hold dozens of points of
+        // nearly equal cost), and the rest drawn at random from the log.
+        let byCycles = result.front.sorted { (result.trials[$0].evaluation.objectives?.cycles ?? 0, $0) < (result.trials[$1].evaluation.objectives?.cycles ?? 0, $1) }
+        let fromFront = min(byCycles.count, max(1, count / 3))
+        var chosen = (0..<fromFront).map { byCycles[$0 * byCycles.count / fromFront] }
         var generator = SeededGenerator(seed: seed &+ 1)
-        let others = result.trials.indices.filter { result.trials[$0].evaluation.objectives != nil && !chosen.contains($0) }
-            .sorted { result.trials[$0].evaluation.outcome == .ok && result.trials[$1].evaluation.outcome != .ok || $0 < $1 }
-        var pool = others
+        // Candidates the board can hold: within its memory (those over the accuracy limit count too).
+        var pool = result.trials.indices.filter {
+            [.ok, .overLoss].contains(result.trials[$0].evaluation.outcome) && !chosen.contains($0)
+        }
         while chosen.count < count, !pool.isEmpty {
             chosen.append(pool.remove(at: Int(generator.next() % UInt64(pool.count))))
         }
@@ -64,6 +69,7 @@ public enum CostModelValidation {
         let outcomes = ParallelJobs.map(picked.count, jobs: jobs) { i in
             let m = try FirmwareMeasurement.run(program: programs[i], device: device, split: test, maxSamples: samples,
                                                directory: "\(directory)/\(model.graph.name)-\(picked[i])")
+            try? programs[i].config.write(to: "\(directory)/\(model.graph.name)-\(picked[i])/config.json")
             return Row(candidate: picked[i], onFront: front.contains(picked[i]), predictedCycles: m.meanPredictedCycles,
                        measuredCycles: m.meanCycles, predictedFlash: m.prediction.flashBytes,
                        measuredFlash: m.firmware.programFlash, isBitExact: m.isBitExact)

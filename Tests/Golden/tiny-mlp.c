@@ -15,6 +15,7 @@
 #endif
 
 typedef uint16_t mcu_index_t;
+typedef int16_t mcu_offset_t;
 
 /* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang
    define them as floor division, which this code needs. Refuse to compile where that fails. */

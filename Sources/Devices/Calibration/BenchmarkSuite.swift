@@ -52,12 +52,18 @@ public enum BenchmarkSuite {
         return chosen
     }
 
-    /// The kernel variants a program runs: every count of its nodes' work but the shift terms.
+    /// The kernel variants a program runs: every count of its nodes' work but the shift terms, and
+    /// for multiply-accumulate kernels the size class of their inner loop (short loops cost more
+    /// per multiply-accumulate, so each width needs short and long ones).
     static func variants(of program: FixedProgram) -> Set<String> {
         var keys = Set<String>()
         for step in program.allSteps {
-            for key in CostFeatures.node(step, in: program).keys where !key.hasSuffix(".bits") {
-                keys.insert(key)
+            let counts = CostFeatures.node(step, in: program)
+            for key in counts.keys where !key.hasSuffix(".bits") { keys.insert(key) }
+            for key in counts.keys where key.hasSuffix(".mac") {
+                let rows = counts.first { $0.key.hasSuffix(".row") || $0.key.hasSuffix(".out") }?.value ?? 1
+                let inner = (counts[key] ?? 0) / max(rows, 1)
+                keys.insert("\(key).\(inner <= 4 ? "k4" : inner <= 16 ? "k16" : "long")")
             }
         }
         return keys
@@ -85,11 +91,15 @@ public enum BenchmarkSuite {
         let profile = try Calibration.profile(graph, on: split)
         let share16 = generator.pick([0.0, 0.3, 0.5, 0.7, 1.0])
         let farRate = generator.pick([0.0, 0.0, 0.05, 0.15])
+        // Some programs quantize their weights coarsely (small integers), as the tuner's cheapest
+        // candidates do; their accumulators then fit 16 bits even over long rows.
+        let coarseWeights = generator.chance(0.3)
         var formats: [String: TensorFormat] = [:]
         for tensor in FixedPointGraph.tensors(of: lowered) {
             let bits = generator.chance(share16) ? 16 : 8
             let fit = TensorFormat.fitting(maxAbs: profile.maxAbs[tensor] ?? 0, bits: bits).fracBits
             var offset = generator.chance(0.6) ? 0 : generator.int(-2...1)
+            if coarseWeights, lowered.constants[tensor] != nil { offset = -generator.int(2...(bits == 8 ? 5 : 11)) }
             if generator.chance(farRate) { offset = generator.chance(0.5) ? generator.int(4...10) : -generator.int(4...10) }
             let range = FixedPointGraph.fracBitsRange
             formats[tensor] = TensorFormat(bits: bits, fracBits: min(max(fit + offset, range.lowerBound), range.upperBound))

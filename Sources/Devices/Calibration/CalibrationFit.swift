@@ -45,23 +45,35 @@ public struct CalibrationFit: Sendable {
         features.reduce(0) { $0 + $1.value * (coefficients[$1.key] ?? 0) }
     }
 
-    /// Non-negative coefficients minimising the relative error of each row (targets below `floor`
-    /// weigh as if they were `floor`, so tiny pieces do not dominate).
+    /// Coefficients minimising the relative error of each row (targets below `floor` weigh as if
+    /// they were `floor`, so tiny pieces do not dominate). Every coefficient is non-negative but a
+    /// kernel's per-call term (`.call`), an intercept that may come out negative where the compiler
+    /// shares a kernel's setup with its caller.
     static func fit(_ rows: [([String: Double], Double)], floor: Double) -> [String: Double] {
         let keys = Array(Set(rows.flatMap { $0.0.keys })).sorted()
         guard !keys.isEmpty else { return [:] }
+        // A free coefficient is the difference of two non-negative ones.
+        let free = keys.filter { $0.hasSuffix(".call") }
+        let columns = keys.count + free.count
         let index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        let negated = Dictionary(uniqueKeysWithValues: free.enumerated().map { ($1, keys.count + $0) })
         var matrix: [[Double]] = [], targets: [Double] = []
         for (features, target) in rows {
             let weight = 1 / max(target, floor)
-            var row = [Double](repeating: 0, count: keys.count)
-            for (key, value) in features { if let i = index[key] { row[i] = value * weight } }
+            var row = [Double](repeating: 0, count: columns)
+            for (key, value) in features {
+                if let i = index[key] { row[i] = value * weight }
+                if let j = negated[key] { row[j] = -value * weight }
+            }
             matrix.append(row)
             targets.append(target * weight)
         }
         let solution = NonNegativeLeastSquares.solve(rows: matrix, targets: targets)
         var result: [String: Double] = [:]
-        for (key, value) in zip(keys, solution) { result[key] = (value * 1000).rounded() / 1000 }
+        for (i, key) in keys.enumerated() {
+            let value = solution[i] - (negated[key].map { solution[$0] } ?? 0)
+            result[key] = (value * 1000).rounded() / 1000
+        }
         return result
     }
 
