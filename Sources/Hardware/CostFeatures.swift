@@ -304,11 +304,21 @@ public enum CostFeatures {
         if !program.graph.outputsClassIndex { v["code.argmax"] = 1 }
         var lookup = false, exp = false
         for step in program.allSteps {
-            let kernel = node(step, in: program)
-            // A kernel's code is its loops (one per `.call`) and, per requantization kind, its inline code.
-            for key in kernel.keys where key.hasSuffix(".call") { v["code." + key.dropLast(5), default: 0] += 1 }
-            for key in kernel.keys where key.contains(".rq.") && !key.hasSuffix(".bits") {
+            let kernel = kernel(step, in: program)
+            // A kernel's code: its loops, by variant (a multiply-accumulate kernel's call term, an
+            // elementwise kernel's element term), and its inline requantization and shifts by kind.
+            let elements = kernel.keys.filter { $0.hasSuffix(".elem") }
+            for key in elements.isEmpty ? kernel.keys.filter({ $0.hasSuffix(".call") }) : elements {
+                v["code." + key.dropLast(5), default: 0] += 1
+            }
+            for key in kernel.keys where (key.hasPrefix("rq.") || key.hasPrefix("lshift.") || key.hasPrefix("bias.")) && !key.hasSuffix(".bits") {
                 v["code." + key, default: 0] += 1
+            }
+            if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
+                v["code.conv.padded", default: 0] += 1
+            }
+            if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
+                v["code.dw.padded", default: 0] += 1
             }
             switch step.kernel {
             case .sigmoid, .tanh: lookup = true

@@ -135,7 +135,7 @@ struct BenchmarkGraphBuilder {
             return emit(.depthwiseConv2D(window), [x], weights: [("W", [k, k, c], Self.gain(k * k))] + (bias ? [("b", [c], 0.2)] : []),
                         shape: Shape([size.height, size.width, c]))
         }
-        let o = generator.size(2...16)
+        let o = generator.size(c > 1 ? 4...24 : 2...16)
         return emit(.conv2D(window), [x], weights: [("W", [o, k, k, c], Self.gain(k * k * c))] + (bias ? [("b", [o], 0.2)] : []),
                     shape: Shape([size.height, size.width, o]))
     }

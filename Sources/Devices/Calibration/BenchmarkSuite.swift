@@ -32,7 +32,9 @@ public enum BenchmarkSuite {
         var attempts = 0
         while pool.count < count * 4 && attempts < count * 40 {
             attempts += 1
-            let family = Family.allCases[attempts % Family.allCases.count]
+            // Convolutions come in the most variants (widths by channel count), so twice as often.
+            let families: [Family] = [.mlp, .cnn, .recurrent, .cnn, .protonn, .elementwise]
+            let family = families[attempts % families.count]
             var builder = BenchmarkGraphBuilder(generator: generator)
             guard let graph = try? builder.graph(family) else { generator = builder.generator; continue }
             generator = builder.generator
