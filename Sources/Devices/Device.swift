@@ -17,8 +17,11 @@ public protocol Device: Sendable {
     /// Files besides `main.c`, `model.c` and `model.h` that the firmware needs (startup code, a
     /// linker script), by file name.
     func runtimeFiles() throws(DeviceError) -> [String: String]
-    /// Compiles and links the C files of `directory` into `firmware.elf` and analyses it.
-    func build(in directory: String) throws(DeviceError) -> FirmwareBuild
+    /// Compiles and links the C files of `directory` into `firmware.elf` and analyses it. A stack
+    /// that cannot be bounded statically is an error unless `boundingStack` is false (the float
+    /// baseline, whose soft-float library jumps through tables and recurses): then the build says
+    /// why in `unboundedStack`, and only the simulator's deepest stack is known.
+    func build(in directory: String, boundingStack: Bool) throws(DeviceError) -> FirmwareBuild
     /// Runs a firmware on the simulator until it ends.
     func run(_ build: FirmwareBuild) throws(DeviceError) -> DeviceRun
     /// Finds the toolchain and the simulator (building the host tools they need), or says which
@@ -29,6 +32,11 @@ public protocol Device: Sendable {
 }
 
 /// Where a simulator's cycle counts come from.
+extension Device {
+    /// A build whose worst-case stack is bounded (what the tuner budgets), or an error.
+    public func build(in directory: String) throws(DeviceError) -> FirmwareBuild { try build(in: directory, boundingStack: true) }
+}
+
 public enum CycleCount: String, Sendable, Codable {
     /// Counted by a cycle-accurate simulator (simavr).
     case exact = "cycle-accurate"
@@ -90,6 +98,9 @@ public struct FirmwareBuild: Sendable {
     public var disassembly: String
     /// Symbol sizes from `nm -S` (data objects and functions), for what the program itself takes.
     public var symbolBytes: [String: Int]
+    /// Why the worst-case stack could not be bounded, for a build that allowed it (`stack` is then
+    /// empty); nil when it was.
+    public var unboundedStack: String? = nil
 
     /// Static RAM plus the worst-case stack: what the tuner compares with the RAM budget.
     public var totalRAM: Int { sizes.staticRAM + stack.bytes }

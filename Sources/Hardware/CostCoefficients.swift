@@ -73,7 +73,10 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
     public func price(_ counts: [String: Double], in table: KeyPath<CostCoefficients, [String: Double]>) -> Double {
         let coefficients = self[keyPath: table]
         var total = 0.0
-        for (key, count) in counts where count != 0 {
+        // In key order: a dictionary's own order differs between instances, and a floating-point sum
+        // in a different order differs in its last bits, which would break the byte-identical log.
+        for key in counts.keys.sorted() {
+            guard let count = counts[key], count != 0 else { continue }
             total += count * (coefficients[key] ?? CoefficientTable.nearest(key, in: coefficients) ?? 0)
         }
         return total

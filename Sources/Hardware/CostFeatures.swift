@@ -218,8 +218,9 @@ public enum CostFeatures {
         case .dense:
             let (n, k) = (Double(wDims[0]), Double(wDims[1]))
             outputs = n
-            // gcc unrolls the shortest inner loops completely: such layers are a kernel of their own.
-            let variant = "dense.w\(w).x\(x).a\(a)\(k <= 4 ? ".short" : "")"
+            // gcc unrolls the shortest inner loops completely: such layers are a kernel of their own,
+            // one per length.
+            let variant = "dense.w\(w).x\(x).a\(a)\(k <= 4 ? ".k\(Int(k))" : "")"
             v["\(variant).call"] = 1
             v["\(variant).row"] = n
             v["\(variant).mac"] = n * k
@@ -234,7 +235,7 @@ public enum CostFeatures {
             outputs = g.positions * filters
             // Every loop level's overhead by the kernel's full variant: the registers a wide
             // accumulator or operand takes change the code of the loops around it too.
-            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".short" : "")"
+            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".c\(channels)" : "")"
             v["\(variant).call"] = 1
             v["\(variant).out"] = outputs
             v["\(variant).ky"] = outputs * Double(window.kernelHeight)

@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("cost-model"), help: "Check the cost model against --target's simulator instead: for each model, the tuner's front and random other candidates from its log (--candidates in all) are built and run, and the predicted cycles and flash set beside the measured ones (median and worst error, Spearman rank correlation).")
     var costModel = false
 
+    @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
+    var float = false
+
     @Option(name: .long, help: "Candidates per model for --cost-model.")
     var candidates = 30
 
@@ -42,13 +45,13 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Builds run at once for --cost-model.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: ArgumentHelp("Target for --strategies, --device and --cost-model.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies, --device, --cost-model and --float.", valueName: "name"))
     var target = "uno"
 
-    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies and --device.", valueName: "bytes"))
+    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies, --device and --float (at most the board's RAM).", valueName: "bytes"))
     var budgetRAM = 2048
 
-    @Option(name: .long, help: "Seed for --strategies and --device.")
+    @Option(name: .long, help: "Seed for --strategies, --device and --float.")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -62,6 +65,7 @@ struct Bench: ParsableCommand {
         if memory { return try comparePlanners(names) }
         if device { return try measureOnDevice(names, resources: resources) }
         if costModel { return try validateCostModel(names, resources: resources) }
+        if float { return try compareWithFloat(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
                               numeric: Set(1...8))
         for name in names {

@@ -36,8 +36,11 @@ struct Calibrate: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keep the benchmark builds in this directory (default: a temporary one, removed).", valueName: "dir"))
     var keep: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also write every measured piece and call with the fit's prediction (JSON Lines) here.", valueName: "file"))
-    var residuals: String?
+    @Option(name: .long, help: ArgumentHelp("Also write every measurement with the fit's prediction (JSON Lines) here.", valueName: "file"))
+    var save: String?
+
+    @Option(name: .long, help: ArgumentHelp("Fit again from a file --save wrote, without measuring anything.", valueName: "file"))
+    var refit: String?
 
     func validate() throws {
         if programs < 10 { throw ValidationError("--programs must be at least 10, got \(programs)") }
@@ -50,14 +53,19 @@ struct Calibrate: ParsableCommand {
         let device = try reporting { try DeviceCatalog(root: resources.root).device(for: board) }
         let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-calibrate-\(UUID().uuidString.prefix(8))")
         let started = Date()
-        let outcome = try reporting {
-            try Calibrator.calibrate(device: device, count: programs, seed: seed, jobs: jobs, directory: directory) { done, total in
+        let outcome = try reporting { () throws -> Calibrator.Outcome in
+            if let refit {
+                let measurements = try CalibrationReport.read(refit)
+                return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: programs, seed: seed),
+                                          measurements: measurements, failures: [])
+            }
+            return try Calibrator.calibrate(device: device, count: programs, seed: seed, jobs: jobs, directory: directory) { done, total in
                 FileHandle.standardError.write(Data(String(format: "calibrate %d/%d programs, %.0f s\n", done, total,
                                                            Date().timeIntervalSince(started)).utf8))
             }
         }
         if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
-        if let residuals { try reporting { try CalibrationReport.write(outcome, to: residuals) } }
+        if let save { try reporting { try CalibrationReport.write(outcome, to: save) } }
         var calibrated = board
         calibrated.cost = outcome.coefficients
         let path = out ?? (resources.targetsDirectory as NSString).appendingPathComponent("\(board.name).json")

@@ -19,18 +19,19 @@ public struct AVRDevice: Device {
 
     public func runtimeFiles() throws(DeviceError) -> [String: String] { [:] }
 
-    public func build(in directory: String) throws(DeviceError) -> FirmwareBuild {
+    public func build(in directory: String, boundingStack: Bool) throws(DeviceError) -> FirmwareBuild {
         let toolchain = try AVRToolchain.locate()
         let (elf, stackUsage) = try toolchain.build(in: directory, for: target)
         let sizes = try toolchain.binutils.sizes(of: elf)
         let disassembly = try toolchain.binutils.disassembly(of: elf)
         let graph = ObjdumpListing(disassembly).avrCallGraph(returnAddressBytes: target.returnAddressBytes)
-        let stack: StackAnalysis.Result
+        var stack = StackAnalysis.Result(bytes: 0, path: [], interruptBytes: 0), unbounded: String?
         do { stack = try StackAnalysis(graph: graph, stackUsage: stackUsage).worstCase() } catch {
-            throw .unboundedStack(elf: elf, reason: error.description)
+            guard !boundingStack else { throw .unboundedStack(elf: elf, reason: error.description) }
+            unbounded = error.description
         }
         return FirmwareBuild(directory: directory, elf: elf, sizes: sizes, stack: stack, disassembly: disassembly,
-                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf))
+                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf), unboundedStack: unbounded)
     }
 
     public func run(_ build: FirmwareBuild) throws(DeviceError) -> DeviceRun {

@@ -24,7 +24,7 @@ public struct AVRToolchain: Sendable {
             throw .unsupported(target: target.name, reason: "a \(target.core.rawValue) core, not AVR")
         }
         let sources = try Binutils.cSources(in: directory)
-        let arguments = Self.flags + ["-mmcu=\(device)", "-DF_CPU=\(target.clockHz)UL"] + sources + ["-o", "firmware.elf"]
+        let arguments = Self.flags + ["-mmcu=\(device)", "-DF_CPU=\(target.clockHz)UL"] + sources + ["-lm", "-o", "firmware.elf"]
         let result = try ProcessRunner.run(gcc, arguments, in: directory)
         if result.status != 0, result.stderr.contains("not within region `data'") || result.stderr.contains("region `data' overflowed") {
             throw .doesNotFit(memory: "\(target.ramBytes) B of RAM", target: target.name,

@@ -50,6 +50,23 @@ public struct CalibrationFit: Sendable {
     /// kernel's per-call term (`.call`), an intercept that may come out negative where the compiler
     /// shares a kernel's setup with its caller.
     static func fit(_ rows: [([String: Double], Double)], floor: Double) -> [String: Double] {
+        // A least-squares fit gives each outlier (a kernel the compiler folded to nearly nothing, a
+        // loop it vectorised) a pull in proportion to its squared error; so fit, leave out the rows
+        // the fit misses by more than four times the median miss, and fit again (twice).
+        var kept = rows
+        var coefficients = fitOnce(kept, floor: floor)
+        for _ in 0..<2 {
+            let misses = kept.map { abs(price($0.0, coefficients) / max($0.1, floor) - $0.1 / max($0.1, floor)) }
+            let limit = max(4 * median(misses), 0.02)
+            let next = zip(kept, misses).filter { $0.1 <= limit }.map(\.0)
+            guard next.count < kept.count, next.count > rows.count / 2 else { break }
+            kept = next
+            coefficients = fitOnce(kept, floor: floor)
+        }
+        return coefficients
+    }
+
+    static func fitOnce(_ rows: [([String: Double], Double)], floor: Double) -> [String: Double] {
         let keys = Array(Set(rows.flatMap { $0.0.keys })).sorted()
         guard !keys.isEmpty else { return [:] }
         // A free coefficient is the difference of two non-negative ones.

@@ -11,6 +11,12 @@ public enum Calibrator {
         public var measurements: [ProgramMeasurement]
         /// Programs that could not be measured, with the reason (they are left out of the fit).
         public var failures: [(name: String, reason: String)]
+
+        public init(coefficients: CostCoefficients, measurements: [ProgramMeasurement], failures: [(name: String, reason: String)]) {
+            self.coefficients = coefficients
+            self.measurements = measurements
+            self.failures = failures
+        }
     }
 
     /// Measures `count` benchmark programs that fit the board (static data well within its RAM) and
@@ -40,6 +46,13 @@ public enum Calibrator {
         guard !measurements.isEmpty else {
             throw .simulationFailed(simulator: "calibration", elf: directory, reason: "no benchmark program could be measured: \(failures.first?.1 ?? "")")
         }
+        return Outcome(coefficients: try fit(measurements, device: device, count: count, seed: seed), measurements: measurements,
+                       failures: failures)
+    }
+
+    /// The target's coefficients fitted to `measurements`, with their provenance.
+    public static func fit(_ measurements: [ProgramMeasurement], device: any Device, count: Int, seed: UInt64) throws(DeviceError) -> CostCoefficients {
+        let target = device.target
         let fit = CalibrationFit(measurements)
         let tools = try device.toolchainDescription()
         let formatter = DateFormatter()
@@ -53,8 +66,7 @@ public enum Calibrator {
             + "programs built with \(tools.compiler) and run on \(tools.simulator) (\(tools.cycles.rawValue) cycles); "
             + "stack_bytes is the deepest analysed worst-case stack among them; platform_ram_bytes is 0 for the bare firmware "
             + "(reserve your own with --reserve-ram)"
-        let coefficients = CostCoefficients(source: source, calibrated: true, cycles: fit.cycles, codeBytes: fit.codeBytes,
-                                            stackBytes: fit.stackBytes, platformRAMBytes: 0, provenance: provenance)
-        return Outcome(coefficients: coefficients, measurements: measurements, failures: failures)
+        return CostCoefficients(source: source, calibrated: true, cycles: fit.cycles, codeBytes: fit.codeBytes,
+                                stackBytes: fit.stackBytes, platformRAMBytes: 0, provenance: provenance)
     }
 }

@@ -36,7 +36,7 @@ public struct ARMToolchain: Sendable {
         let sources = try Binutils.cSources(in: directory)
         let layout = ["-Wl,--defsym=__flash_origin=\(memory.flashOrigin)", "-Wl,--defsym=__flash_length=\(memory.flashBytes)",
                       "-Wl,--defsym=__ram_origin=\(memory.ramOrigin)", "-Wl,--defsym=__ram_length=\(memory.ramBytes)"]
-        let arguments = Self.flags + Self.cpuFlags(for: target) + ["-T", "cortexm.ld"] + layout + sources + ["-o", "firmware.elf"]
+        let arguments = Self.flags + Self.cpuFlags(for: target) + ["-T", "cortexm.ld"] + layout + sources + ["-lm", "-o", "firmware.elf"]
         let result = try ProcessRunner.run(gcc, arguments, in: directory)
         if result.status != 0, result.stderr.contains("region `RAM' overflowed") || result.stderr.contains("no room left for the stack") {
             throw .doesNotFit(memory: "\(target.ramBytes) B of RAM", target: target.name, detail: "its static data alone overflows the RAM\n" + result.stderr)

@@ -9,8 +9,12 @@ public enum FirmwareMain {
     /// Test samples in the firmware the tuner writes (as many as fit in flash, up to this).
     public static let bundledSamples = 8
 
+    /// - Parameter inputBits: 8 or 16 for a fixed-point program; 32 for a float one
+    ///   (`FloatCEmitter`), whose samples are the IEEE-754 bit patterns of its float inputs and whose
+    ///   outputs are printed as the 8 hex digits of theirs (so nothing is lost in printing).
     public static func source(platform: FirmwarePlatform, recurrent: Bool, inputBits: Int, samples: FirmwareSamples) -> String {
         let values = samples.inputs.flatMap { $0 }
+        let float = inputBits == 32
         let labels = samples.labels.map(String.init).joined(separator: ", ")
         let index = platform.indexType
         var c = CWriter()
@@ -23,9 +27,12 @@ public enum FirmwareMain {
         c.line("#include \"model.h\"")
         c.line()
         c.line("#define SAMPLE_COUNT \(samples.count)")
-        c.line("static const int\(inputBits)_t samples[\(max(values.count, 1))] \(platform.flashAttribute) = {")
+        c.line("static const \(float ? "uint32_t" : "int\(inputBits)_t") samples[\(max(values.count, 1))] \(platform.flashAttribute) = {")
         for chunk in stride(from: 0, to: values.count, by: 16) {
-            c.line("    " + values[chunk..<min(chunk + 16, values.count)].map { "\($0), " }.joined().dropLast())
+            let literals = values[chunk..<min(chunk + 16, values.count)].map { v in
+                float ? "0x" + String(UInt32(truncatingIfNeeded: v), radix: 16) + "u" : "\(v)"
+            }
+            c.line("    " + literals.map { "\($0), " }.joined().dropLast())
         }
         c.line("};")
         if recurrent {
@@ -37,16 +44,42 @@ public enum FirmwareMain {
         c.line()
         platform.emitOutput(into: &c)
         c.line()
-        c.block("static void put_int(int16_t v)") { c in
-            c.line("char digits[5];")
-            c.line("uint8_t n = 0;")
-            c.line("uint16_t u = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
-            c.line("if (v < 0) put_char('-');")
-            c.line("do { digits[n++] = (char)('0' + u % 10u); u /= 10u; } while (u != 0u);")
-            c.line("while (n > 0) put_char(digits[--n]);")
+        // Digits by repeated subtraction: no division, so no libgcc call whose never-taken branches the
+        // stack analysis would have to count (the Cortex-M0+ has no divide instruction, AVR none at all).
+        c.block("static uint16_t put_digit(uint16_t u, uint16_t power, uint8_t *started)") { c in
+            c.line("char d = '0';")
+            c.line("while (u >= power) { u -= power; d++; }")
+            c.line("if (d != '0' || *started) { put_char(d); *started = 1; }")
+            c.line("return u;")
         }
         c.line()
-        let read = platform.read(bits: inputBits, array: "samples", index: "i")
+        if float {
+            c.block("static void put_hex32(float f)") { c in
+                c.line("union { float f; uint32_t u; } v;")
+                c.line("v.f = f;")
+                c.line("for (int8_t shift = 28; shift >= 0; shift -= 4) { uint8_t d = (uint8_t)((v.u >> shift) & 0xFu); put_char((char)(d < 10u ? 48u + d : 87u + d)); /* '0'.., 'a'.. */ }")
+            }
+            c.line()
+            c.block("static float float_of(uint32_t u)") { c in
+                c.line("union { uint32_t u; float f; } v;")
+                c.line("v.u = u;")
+                c.line("return v.f;")
+            }
+            c.line()
+        }
+        c.block("static void put_int(int16_t v)") { c in
+            c.line("uint8_t started = 0;")
+            c.line("uint16_t u = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
+            c.line("if (v < 0) put_char('-');")
+            c.line("u = put_digit(u, 10000u, &started);")
+            c.line("u = put_digit(u, 1000u, &started);")
+            c.line("u = put_digit(u, 100u, &started);")
+            c.line("u = put_digit(u, 10u, &started);")
+            c.line("put_char((char)('0' + u));")
+        }
+        c.line()
+        let read = float ? "float_of(\(platform.read(bits: 32, array: "samples", index: "i", unsigned: true)))"
+            : platform.read(bits: inputBits, array: "samples", index: "i")
         let copy = "for (\(index) j = 0; j < MODEL_INPUT_SIZE; j++) { \(index) i = next + j; x[j] = \(read); }"
         c.block("int main(void)") { c in
             for line in platform.setup { c.line(line) }
@@ -66,7 +99,7 @@ public enum FirmwareMain {
                     c.line("next += MODEL_INPUT_SIZE;")
                     c.line("\(platform.markStart) int16_t cls = model_predict(x, y); \(platform.markEnd)")
                 }
-                c.line("for (uint16_t o = 0; o < MODEL_OUTPUT_SIZE; o++) { put_int((int16_t)y[o]); put_char(' '); }")
+                c.line("for (uint16_t o = 0; o < MODEL_OUTPUT_SIZE; o++) { \(float ? "put_hex32(y[o])" : "put_int((int16_t)y[o])"); put_char(' '); }")
                 c.line("put_int(cls);")
                 c.line("put_char('\\n');")
             }
@@ -108,7 +141,7 @@ public enum FirmwarePlatform: Sendable, Equatable {
     func read(bits: Int, array: String, index: String, unsigned: Bool = false) -> String {
         let type = "\(unsigned ? "u" : "")int\(bits)_t"
         guard self == .avr else { return "\(array)[\(index)]" }
-        return "(\(type))pgm_read_\(bits == 8 ? "byte" : "word")(&\(array)[\(index)])"
+        return "(\(type))pgm_read_\(bits == 8 ? "byte" : bits == 16 ? "word" : "dword")(&\(array)[\(index)])"
     }
 
     func emitOutput(into c: inout CWriter) {
