@@ -19,6 +19,8 @@ public struct CEmitter {
     let functionNames: [String: String]
     /// View outputs -> the tensor whose buffer they share.
     let views: [String: String]
+    /// Constant arrays read through `MCU_FAR_R*` (see `farConstants(of:)`).
+    let far: Set<String>
 
     public init(program: FixedProgram, marksPieces: Bool = false) {
         self.program = program
@@ -33,6 +35,27 @@ public struct CEmitter {
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
                           program.graph.shapes.values.map(\.elementCount).max() ?? 0, arena.bytes)
         self.indexType = largest < 32_768 ? "uint16_t" : "uint32_t"
+        self.far = Self.farConstants(of: program)
+    }
+
+    /// avr-gcc refuses any object over 32,767 bytes, and `pgm_read_*` reaches only the first 64 KB
+    /// of flash, where the vectors, tables and the firmware's samples must also lie. So, largest
+    /// first, an array over 32,767 bytes, or any while the near ones would exceed 32 KB, is "far":
+    /// on AVR it is written in assembly into a `.text.*` section (no size limit, placed after the
+    /// code, beyond the near data) and read at a 24-bit address with `pgm_read_*_far` where the
+    /// chip has more than 64 KB of flash (`RAMPZ`), at a 16-bit one where it has not. Elsewhere a
+    /// far array is an ordinary one. Most programs have none, and their C does not change.
+    public static func farConstants(of program: FixedProgram) -> Set<String> {
+        let arrays = flashConstants(of: program).compactMap { name in
+            program.constants[name].map { (name: name, bytes: $0.values.count * $0.format.bits / 8) }
+        }.sorted { ($0.bytes, $1.name) > ($1.bytes, $0.name) }
+        var near = arrays.reduce(0) { $0 + $1.bytes }
+        var far = Set<String>()
+        for array in arrays where array.bytes > 32_767 || near > 32_768 {
+            far.insert(array.name)
+            near -= array.bytes
+        }
+        return far
     }
 
     var isRecurrent: Bool { program.graph.input.isSequence }
@@ -66,6 +89,26 @@ public struct CEmitter {
         c.line("#define MCU_R16(p) (*(p))")
         c.line("#endif")
         c.line()
+        if !far.isEmpty {
+            c.line("/* Far arrays (too large for one avr-gcc object, or beyond the first 64 KB of flash): a base and an element index. */")
+            c.line("#if defined(__AVR__) && defined(RAMPZ)")
+            c.line("typedef uint32_t mcu_far_t;")
+            c.line("#define MCU_FAR(a) pgm_get_far_address(a)")
+            c.line("#define MCU_FAR_R8(p, i) ((int8_t)pgm_read_byte_far((p) + (uint32_t)(i)))")
+            c.line("#define MCU_FAR_R16(p, i) ((int16_t)pgm_read_word_far((p) + 2u * (uint32_t)(i)))")
+            c.line("#elif defined(__AVR__)")
+            c.line("typedef uint16_t mcu_far_t;")
+            c.line("#define MCU_FAR(a) ((uint16_t)(a))")
+            c.line("#define MCU_FAR_R8(p, i) ((int8_t)pgm_read_byte((uint16_t)((p) + (uint16_t)(i))))")
+            c.line("#define MCU_FAR_R16(p, i) ((int16_t)pgm_read_word((uint16_t)((p) + 2u * (uint16_t)(i))))")
+            c.line("#else")
+            c.line("typedef const void *mcu_far_t;")
+            c.line("#define MCU_FAR(a) ((const void *)(a))")
+            c.line("#define MCU_FAR_R8(p, i) (((const int8_t *)(p))[i])")
+            c.line("#define MCU_FAR_R16(p, i) (((const int16_t *)(p))[i])")
+            c.line("#endif")
+            c.line()
+        }
         c.line("typedef \(indexType) mcu_index_t;")
         c.line("typedef \(indexType == "uint16_t" ? "int16_t" : "int32_t") mcu_offset_t;")
         c.line()
@@ -150,12 +193,25 @@ public struct CEmitter {
             guard let q = program.constants[name] else { continue }
             let id = ids.name(name)
             bytes += q.values.count * q.format.bits / 8
-            c.line("/* \(name): \(q.shape), \(q.format). */")
+            c.line("/* \(name): \(q.shape), \(q.format)\(far.contains(name) ? ", far" : ""). */")
+            if far.contains(name) {
+                c.line("#if defined(__AVR__)")
+                c.line("__asm__(\".pushsection .text.\(id),\\\"a\\\",@progbits\\n\"")
+                c.line("        \".p2align 1\\n\"")
+                c.line("        \"\(id):\\n\"")
+                for chunk in stride(from: 0, to: q.values.count, by: 16) {
+                    c.line("        \"\(q.format.bits == 8 ? ".byte" : ".word") " + q.values[chunk..<min(chunk + 16, q.values.count)].map(String.init).joined(separator: ", ") + "\\n\"")
+                }
+                c.line("        \".popsection\\n\");")
+                c.line("extern const int\(q.format.bits)_t \(id)[];")
+                c.line("#else")
+            }
             c.line("static const int\(q.format.bits)_t \(id)[\(q.values.count)] MCU_FLASH = {")
             for chunk in stride(from: 0, to: q.values.count, by: 16) {
                 c.line("    " + q.values[chunk..<min(chunk + 16, q.values.count)].map { CType.literal($0, bits: q.format.bits) }.joined(separator: ", ") + ",")
             }
             c.line("};")
+            if far.contains(name) { c.line("#endif") }
         }
         return bytes
     }

@@ -35,6 +35,7 @@ extension CEmitter {
     private func elementType(_ tensor: String) -> String { "int\(program.format(tensor).bits)_t" }
     private mutating func read(_ constant: String, _ index: String) -> String {
         let bits = program.constants[constant]?.format.bits ?? 16
+        if far.contains(constant) { return "MCU_FAR_R\(bits)(MCU_FAR(\(ids.name(constant))), \(index))" }
         return "MCU_R\(bits)(&\(ids.name(constant))[\(index)])"
     }
 
@@ -187,10 +188,17 @@ extension CEmitter {
         switch plan.shape {
         case .dense:
             let (n, k) = (wDims[0], wDims[1])
+            let bits = program.constants[w]?.format.bits ?? 16
+            if far.contains(w) { c.line("const mcu_far_t wb = MCU_FAR(\(ids.name(w)));") }
             c.block("for (mcu_index_t o = 0; o < \(n); o++)") { c in
                 c.line("\(t) acc = \(initial);")
-                c.line("const int\(program.constants[w]?.format.bits ?? 16)_t *w = &\(ids.name(w))[o * \(k)];")
-                c.line("for (mcu_index_t k = 0; k < \(k); k++) \(accumulate("(\(t))MCU_R\(program.constants[w]?.format.bits ?? 16)(&w[k]) * \(x)[k]", bits: plan.accBits))")
+                if far.contains(w) {
+                    c.line("mcu_index_t wi = (mcu_index_t)(o * \(k)u);")
+                    c.line("for (mcu_index_t k = 0; k < \(k); k++) \(accumulate("(\(t))MCU_FAR_R\(bits)(wb, wi + k) * \(x)[k]", bits: plan.accBits))")
+                } else {
+                    c.line("const int\(bits)_t *w = &\(ids.name(w))[o * \(k)];")
+                    c.line("for (mcu_index_t k = 0; k < \(k); k++) \(accumulate("(\(t))MCU_R\(bits)(&w[k]) * \(x)[k]", bits: plan.accBits))")
+                }
                 c.line("\(y)[o] = \(rq);")
             }
         case let .conv2D(window, input), let .depthwiseConv2D(window, input):
@@ -203,6 +211,12 @@ extension CEmitter {
             let bits = program.constants[w]?.format.bits ?? 16
             let (kh, kw) = (window.kernelHeight, window.kernelWidth)
             let weights = ids.name(w)
+            let isFar = far.contains(w)
+            // A far array is walked by element index from its base instead of by pointer.
+            let pointerType = isFar ? "mcu_index_t" : "const int\(bits)_t *"
+            let tapRead = isFar ? "MCU_FAR_R\(bits)(wb, wp)" : "MCU_R\(bits)(wp)"
+            let channelRead = isFar ? "MCU_FAR_R\(bits)(wb, wp + c)" : "MCU_R\(bits)(&wp[c])"
+            if isFar { c.line("const mcu_far_t wb = MCU_FAR(\(weights));") }
             // Weights and inputs are walked with running offsets: one multiply per kernel row, an
             // addition per tap (no index arithmetic by the shape's constants in the inner loops).
             c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
@@ -210,19 +224,19 @@ extension CEmitter {
                 c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
                     c.line("int16_t ix0 = (int16_t)(ox * \(window.strideWidth)) - \(window.padLeft);")
                     c.line("\(elementType(step.node.output)) *yp = &\(y)[(oy * \(out.width) + ox) * \(outputs)];")
-                    if !depthwise { c.line("const int\(bits)_t *wp = \(weights);") }
+                    if !depthwise { c.line("\(pointerType) wp = \(isFar ? "0" : weights);") }
                     c.block("for (mcu_index_t o = 0; o < \(outputs); o++)") { c in
                         c.line("\(t) acc = \(initial);")
-                        if depthwise { c.line("const int\(bits)_t *wp = &\(weights)[o];") }
+                        if depthwise { c.line("\(pointerType) wp = \(isFar ? "o" : "&\(weights)[o]");") }
                         c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
                             c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
                             if padded { c.line("if (iy < 0 || iy >= \(h)) { wp += \(kw * ch); continue; }") }
                             c.line("mcu_offset_t xi = (mcu_offset_t)((mcu_offset_t)iy * \(wd * ch) + (mcu_offset_t)ix0 * \(ch)\(depthwise ? " + (mcu_offset_t)o" : ""));")
                             c.block("for (mcu_index_t kx = 0; kx < \(kw); kx++)") { c in
                                 let tap = depthwise
-                                    ? accumulate("(\(t))MCU_R\(bits)(wp) * \(x)[xi]", bits: plan.accBits)
+                                    ? accumulate("(\(t))\(tapRead) * \(x)[xi]", bits: plan.accBits)
                                     : "const \(elementType(step.node.inputs[0])) *xp = &\(x)[xi]; for (mcu_index_t c = 0; c < \(ch); c++) "
-                                        + accumulate("(\(t))MCU_R\(bits)(&wp[c]) * xp[c]", bits: plan.accBits)
+                                        + accumulate("(\(t))\(channelRead) * xp[c]", bits: plan.accBits)
                                 if padded {
                                     c.line("int16_t ix = (int16_t)(ix0 + (int16_t)kx);")
                                     c.line("if (ix >= 0 && ix < \(wd)) { \(tap) }")

@@ -94,7 +94,8 @@ public enum CoefficientTable {
         for candidate in coefficients.keys {
             let other = candidate.split(separator: ".")
             guard other.count == parts.count, other.first == kind, other.last == unit else { continue }
-            let score = zip(parts, other).filter { $0 == $1 }.count
+            // Equal parts count 2, a part that extends the other ("w16f" and "w16") 1.
+            let score = zip(parts, other).reduce(0) { $0 + ($1.0 == $1.1 ? 2 : $1.0.hasPrefix($1.1) || $1.1.hasPrefix($1.0) ? 1 : 0) }
             if best == nil || score > best!.score || score == best!.score && candidate < best!.key { best = (score, candidate) }
         }
         return best.flatMap { coefficients[$0.key] }

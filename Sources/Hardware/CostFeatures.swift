@@ -210,7 +210,10 @@ public enum CostFeatures {
 
     private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, into v: inout Vector) {
         let a = plan.accBits, out = step.output.bits
-        let w = program.constants[plan.weights]?.format.bits ?? 16
+        // Far weights (`CEmitter.farConstants`) are read at an index from a base on AVR: a variant of
+        // their own, "w16f" (on other cores the same code as near ones, and priced like them).
+        let far = CEmitter.farConstants(of: program).contains(plan.weights) ? "f" : ""
+        let w = "\(program.constants[plan.weights]?.format.bits ?? 16)\(far)"
         let x = step.inputs.first?.bits ?? 16
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double

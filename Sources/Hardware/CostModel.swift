@@ -52,32 +52,6 @@ public struct CostModel: Sendable {
         target.cost.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles)
     }
 
-    /// What the target's toolchain cannot build, however much flash the board has: on AVR, avr-gcc
-    /// refuses any object over 32,767 bytes, and the emitted code reads flash with `pgm_read_*`,
-    /// which reaches only its first 64 KB (vectors and the firmware's samples share it). Such a
-    /// program is infeasible for the search, like one over budget; the message names the limit.
-    public func limitViolation(_ program: FixedProgram) -> (message: String, excess: Int)? {
-        guard target.core == .avr else { return nil }
-        let arrays = CEmitter.flashConstants(of: program).sorted().compactMap { name in
-            program.constants[name].map { (name, $0.values.count * $0.format.bits / 8) }
-        }
-        if let (name, bytes) = arrays.max(by: { $0.1 < $1.1 }), bytes > Self.avrLargestObject {
-            return ("constant '\(name)' takes \(bytes) B; avr-gcc allows at most \(Self.avrLargestObject) B per object",
-                    bytes - Self.avrLargestObject)
-        }
-        let constants = Self.constantBytes(program)
-        if constants > Self.avrNearFlash {
-            return ("weights and tables take \(constants) B of flash; pgm_read_* reaches only the first \(Self.avrNearFlash) B",
-                    constants - Self.avrNearFlash)
-        }
-        return nil
-    }
-
-    /// avr-gcc's largest object (its `size_t` is 16 bits).
-    public static let avrLargestObject = 32_767
-    /// Flash that near reads reach, less the vector table and room for the firmware's samples.
-    public static let avrNearFlash = 65_536 - 4_096
-
     /// Weights, biases and activation tables in flash, as the emitter writes them.
     public static func constantBytes(_ program: FixedProgram) -> Int {
         var tables = Set<String>()

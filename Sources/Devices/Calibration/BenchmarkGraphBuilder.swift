@@ -21,6 +21,13 @@ struct BenchmarkGraphBuilder {
         let input: Graph.Input
         var x: String
         switch family {
+        case .wide:
+            // 33,000 to 131,000 weights: far at 16 bits, and at 8 bits from 32,768 of them.
+            input = .init(name: "x", shape: Shape([generator.int(150...360)]), isSequence: false)
+            x = start(input)
+            x = dense(x, outputs: generator.int(220...360), bias: generator.chance(0.7))
+            x = activation(x)
+            x = dense(x, outputs: generator.int(2...10), bias: true)
         case .mlp:
             input = .init(name: "x", shape: Shape([generator.size(8...96)]), isSequence: false)
             x = start(input)

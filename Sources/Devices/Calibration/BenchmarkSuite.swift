@@ -20,20 +20,24 @@ public enum BenchmarkSuite {
 
     public enum Family: String, CaseIterable, Sendable {
         case mlp, cnn, recurrent, protonn, elementwise
+        /// A dense layer whose weights are far arrays (`CEmitter.farConstants`): only for boards
+        /// whose flash holds them.
+        case wide
     }
 
     /// `count` programs that cover the kernel variants evenly: a pool of random programs of every
     /// family (each accepted by `fits`; those whose accumulators would need more than 64 bits are
     /// drawn again) from which programs are taken one by one, each time the one whose kernel
     /// variants (kind, operand and accumulator widths) have been seen least so far.
-    public static func programs(count: Int, seed: UInt64, fits: (FixedProgram) -> Bool = { _ in true }) -> [Program] {
+    /// - Parameter far: also draw `wide` programs (an AVR board with more than 64 KB of flash).
+    public static func programs(count: Int, seed: UInt64, far: Bool = false, fits: (FixedProgram) -> Bool = { _ in true }) -> [Program] {
         var generator = SeededGenerator(seed: seed)
         var pool: [(program: Program, variants: Set<String>)] = []
         var attempts = 0
         while pool.count < count * 4 && attempts < count * 40 {
             attempts += 1
             // Convolutions come in the most variants (widths by channel count), so twice as often.
-            let families: [Family] = [.mlp, .cnn, .recurrent, .cnn, .protonn, .elementwise]
+            let families: [Family] = [.mlp, .cnn, .recurrent, .cnn, .protonn, .elementwise] + (far ? [.wide] : [])
             let family = families[attempts % families.count]
             var builder = BenchmarkGraphBuilder(generator: generator)
             guard let graph = try? builder.graph(family) else { generator = builder.generator; continue }

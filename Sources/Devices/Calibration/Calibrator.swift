@@ -25,7 +25,8 @@ public enum Calibrator {
                                  progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(DeviceError) -> Outcome {
         try device.checkTools()
         let target = device.target
-        let programs = BenchmarkSuite.programs(count: count, seed: seed) { program in
+        let far = target.core == .avr && target.flashBytes > 65_536
+        let programs = BenchmarkSuite.programs(count: count, seed: seed, far: far) { program in
             let arena = ArenaPlan(program: program, exactSeconds: 0.02)
             return CostModel.staticBytes(program, arena: arena, target: target) + 300 <= target.ramBytes
                 && CostModel.constantBytes(program) + 8192 <= target.flashBytes

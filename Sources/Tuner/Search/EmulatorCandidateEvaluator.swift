@@ -60,9 +60,6 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
             return Evaluation(objectives: objectives, outcome: .overBudget, message:
                 "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: Double(over))
         }
-        if let limit = costModel.limitViolation(program) {
-            return Evaluation(objectives: objectives, outcome: .overLimit, message: limit.message, violation: Double(limit.excess))
-        }
         if let maxLoss = budgets.maxLoss, accuracy < floatAccuracy - maxLoss - 1e-12 {
             return Evaluation(objectives: objectives, outcome: .overLoss, message:
                 "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: 0.5)

@@ -5,9 +5,6 @@ public struct Evaluation: Sendable, Equatable {
         case ok
         case overBudget = "over_budget"
         case overLoss = "over_loss"
-        /// Beyond what the target's toolchain can build (`CostModel.limitViolation`): an AVR object over
-        /// 32,767 bytes, or more constants than near flash reads reach.
-        case overLimit = "over_limit"
         /// An accumulator would need more than 64 bits: the C could overflow, so it is not built.
         case overflowRisk = "overflow_risk"
         case error
