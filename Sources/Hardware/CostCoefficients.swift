@@ -87,15 +87,22 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
 /// benchmarks had): the coefficient of the same kind and unit whose name shares the most parts,
 /// e.g. `dense.w16.x8.a64.mac` takes `dense.w16.x8.a32.mac`'s.
 public enum CoefficientTable {
+    /// The coefficient of the same kind (first part) and unit (last part) whose middle parts match
+    /// the most: an equal part counts 2, one that extends the other ("w16f" and "w16") 1, and each
+    /// part one has and the other lacks ("k3" in `conv.w8.x8.a16.c1.k3.mac`) costs 1.
     public static func nearest(_ key: String, in coefficients: [String: Double]) -> Double? {
         let parts = key.split(separator: ".")
-        guard let kind = parts.first, let unit = parts.last else { return nil }
+        guard let kind = parts.first, let unit = parts.last, parts.count >= 2 else { return nil }
+        let middle = parts.dropFirst().dropLast()
         var best: (score: Int, key: String)?
         for candidate in coefficients.keys {
             let other = candidate.split(separator: ".")
-            guard other.count == parts.count, other.first == kind, other.last == unit else { continue }
-            // Equal parts count 2, a part that extends the other ("w16f" and "w16") 1.
-            let score = zip(parts, other).reduce(0) { $0 + ($1.0 == $1.1 ? 2 : $1.0.hasPrefix($1.1) || $1.1.hasPrefix($1.0) ? 1 : 0) }
+            guard other.count >= 2, other.first == kind, other.last == unit else { continue }
+            let otherMiddle = other.dropFirst().dropLast()
+            var score = -abs(middle.count - otherMiddle.count)
+            for part in middle {
+                if otherMiddle.contains(part) { score += 2 } else if otherMiddle.contains(where: { $0.hasPrefix(part) || part.hasPrefix($0) }) { score += 1 }
+            }
             if best == nil || score > best!.score || score == best!.score && candidate < best!.key { best = (score, candidate) }
         }
         return best.flatMap { coefficients[$0.key] }

@@ -238,7 +238,11 @@ public enum CostFeatures {
             outputs = g.positions * filters
             // Every loop level's overhead by the kernel's full variant: the registers a wide
             // accumulator or operand takes change the code of the loops around it too.
-            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".c\(channels)" : "")"
+            // Where a tap is one or a few multiply-accumulates (depthwise, or few input channels), gcc
+            // unrolls the loop over a short kernel row or not depending on its length: a variant each.
+            let short = depthwise || channels <= 4
+            let row = short && window.kernelWidth <= 5 ? ".k\(window.kernelWidth)" : ""
+            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".c\(channels)" : "")\(row)"
             v["\(variant).call"] = 1
             v["\(variant).out"] = outputs
             v["\(variant).ky"] = outputs * Double(window.kernelHeight)

@@ -1,0 +1,34 @@
+import Testing
+import Hardware
+
+/// Pricing a feature the calibration never saw, and pricing reproducibly.
+@Suite struct CostCoefficientsTests {
+    let table: [String: Double] = [
+        "dense.w16.x8.a32.mac": 20, "dense.w8.x8.a32.mac": 12, "dense.w8.x16.a32.mac": 14,
+        "conv.w8.x8.a16.c1.mac": 30, "conv.w16.x8.a16.c1.mac": 40, "conv.w8.x8.a16.c1.k3.mac": 25,
+    ]
+
+    @Test func aVariantTakesItsNearestRelative() {
+        #expect(CoefficientTable.nearest("dense.w16.x8.a32.mac", in: table) == 20)
+        // Far weights are priced like near ones of the same width.
+        #expect(CoefficientTable.nearest("dense.w16f.x8.a32.mac", in: table) == 20)
+        #expect(CoefficientTable.nearest("dense.w8f.x8.a32.mac", in: table) == 12)
+        // A kernel-row variant the calibration lacked: the same kernel without it, not another width.
+        #expect(CoefficientTable.nearest("conv.w16.x8.a16.c1.k5.mac", in: table) == 40)
+        #expect(CoefficientTable.nearest("conv.w8.x8.a16.c1.k5.mac", in: table) == 25)
+        // Another kind or unit is never borrowed.
+        #expect(CoefficientTable.nearest("dw.w8.x8.a16.mac", in: table) == nil)
+        #expect(CoefficientTable.nearest("dense.w8.x8.a32.row", in: table) == nil)
+    }
+
+    @Test func aPriceDoesNotDependOnTheOrderOfItsCounts() {
+        let keys = (0..<200).map { "k\($0).mac" }
+        let coefficients = CostCoefficients(source: "test", calibrated: false,
+                                            cycles: Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, 0.1 * Double($0 + 1)) }),
+                                            codeBytes: [:], stackBytes: 0, platformRAMBytes: 0, provenance: nil)
+        var forward: [String: Double] = [:], backward: [String: Double] = [:]
+        for (i, key) in keys.enumerated() { forward[key] = 1.0 / Double(i + 3) }
+        for (i, key) in keys.enumerated().reversed() { backward[key] = 1.0 / Double(i + 3) }
+        #expect(coefficients.price(forward, in: \.cycles).bitPattern == coefficients.price(backward, in: \.cycles).bitPattern)
+    }
+}
