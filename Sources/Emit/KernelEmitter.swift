@@ -80,6 +80,14 @@ extension CEmitter {
         return "(\(out))(\(v) > \(CType.literal(upper, bits: accBits)) ? \(hi) : \(v) < \(CType.literal(lower, bits: accBits)) ? \(CType.literal(lo, bits: outBits)) : \(v) * (\(acc))\(CType.literal(Int64(1) << k, bits: accBits)))"
     }
 
+    /// Whether every difference `x << shiftX - P << shiftP` of a squared distance fits 16 bits: the
+    /// input's type range and the prototypes' actual largest magnitude, each shifted.
+    public static func squaredDistanceFits16(_ program: FixedProgram, prototypes: String, xBits: Int, shiftX: Int, shiftP: Int) -> Bool {
+        guard let p = program.constants[prototypes], shiftX < 16, shiftP < 16 else { return false }
+        let largestP = p.values.map { $0.magnitude }.max() ?? 0
+        return (Int64(1) << (xBits - 1)) << shiftX + Int64(largestP) << shiftP <= 32_767
+    }
+
     private func times(_ v: String, _ shift: Int, bits: Int) -> String {
         shift == 0 ? v : "\(v) * \(CType.literal(Int64(1) << shift, bits: bits))"
     }
@@ -164,11 +172,18 @@ extension CEmitter {
             let t = CType.int(accBits)
             let dims = program.constants[name]?.shape.dims ?? [0, 0]
             let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            let narrow = Self.squaredDistanceFits16(program, prototypes: name, xBits: step.inputs.first?.bits ?? 16, shiftX: shiftX, shiftP: shiftP)
             c.block("for (mcu_index_t j = 0; j < \(dims[0]); j++)") { c in
                 c.line("\(t) acc = 0;")
                 c.block("for (mcu_index_t i = 0; i < \(dims[1]); i++)") { c in
-                    c.line("\(t) d = (\(t))(\(times("(\(t))\(x)[i]", shiftX, bits: accBits)) - \(times("(\(t))\(read(name, "j * \(dims[1]) + i"))", shiftP, bits: accBits)));")
-                    c.line(accumulate("(\(t))(d * d)", bits: accBits))
+                    if narrow {
+                        // The difference fits 16 bits: its square is one 16 x 16 -> 32-bit multiply.
+                        c.line("int16_t d = (int16_t)(\(times("(int16_t)\(x)[i]", shiftX, bits: 16)) - \(times("(int16_t)\(read(name, "j * \(dims[1]) + i"))", shiftP, bits: 16)));")
+                        c.line(accumulate("(\(t))((int32_t)d * (int32_t)d)", bits: accBits))
+                    } else {
+                        c.line("\(t) d = (\(t))(\(times("(\(t))\(x)[i]", shiftX, bits: accBits)) - \(times("(\(t))\(read(name, "j * \(dims[1]) + i"))", shiftP, bits: accBits)));")
+                        c.line(accumulate("(\(t))(d * d)", bits: accBits))
+                    }
                 }
                 c.line("\(y)[j] = \(rq);")
             }

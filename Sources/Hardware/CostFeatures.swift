@@ -195,7 +195,8 @@ public enum CostFeatures {
             let elements = Double(dims[0] * dims[1])
             v["sqd.a\(accBits).call"] = 1
             v["sqd.a\(accBits).row"] = Double(dims[0])
-            v["sqd.x\(x).p\(p).a\(accBits).elem"] = elements
+            let d = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: x, shiftX: shiftX, shiftP: shiftP) ? "d16" : "d\(accBits)"
+            v["sqd.x\(x).p\(p).a\(accBits).\(d).elem"] = elements
             v.leftShift(shiftX, count: elements, accBits: accBits)
             v.leftShift(shiftP, count: elements, accBits: accBits)
             v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
