@@ -168,17 +168,7 @@ public struct CEmitter {
         h.line("/* Bytes of the static arena that holds every activation. */")
         h.line("#define MODEL_ARENA_BYTES \(arena.bytes)")
         h.line()
-        if isRecurrent {
-            h.line("/* A sequence is fed one timestep at a time, so it never has to sit in RAM: */")
-            h.line("/* model_reset(); for each step model_step(x_t); then model_result(y). */")
-            h.line("void model_reset(void);")
-            h.line("void model_step(const model_input_t *x);")
-            h.line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
-            h.line("int16_t model_result(model_output_t *y);")
-        } else {
-            h.line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
-            h.line("int16_t model_predict(const model_input_t *x, model_output_t *y);")
-        }
+        h.modelAPI(recurrent: isRecurrent)
         h.line()
         h.line("#endif")
         return h.text

@@ -17,6 +17,21 @@ struct CWriter {
     }
 
     mutating func raw(_ s: String) { text += s }
+
+    /// The API `model.h` declares, the same for the fixed-point program and the float baseline.
+    mutating func modelAPI(recurrent: Bool) {
+        if recurrent {
+            line("/* A sequence is fed one timestep at a time, so it never has to sit in RAM: */")
+            line("/* model_reset(); for each step model_step(x_t); then model_result(y). */")
+            line("void model_reset(void);")
+            line("void model_step(const model_input_t *x);")
+            line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
+            line("int16_t model_result(model_output_t *y);")
+        } else {
+            line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
+            line("int16_t model_predict(const model_input_t *x, model_output_t *y);")
+        }
+    }
 }
 
 /// C type names and literals.

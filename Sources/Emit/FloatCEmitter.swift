@@ -105,15 +105,7 @@ public struct FloatCEmitter {
         h.line("typedef float model_output_t;")
         h.line("#define MODEL_ARENA_BYTES \(4 * arenaFloats)")
         h.line()
-        if isRecurrent {
-            h.line("void model_reset(void);")
-            h.line("void model_step(const model_input_t *x);")
-            h.line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
-            h.line("int16_t model_result(model_output_t *y);")
-        } else {
-            h.line("/* Writes MODEL_OUTPUT_SIZE outputs and returns the class (lowest index of the maximum). */")
-            h.line("int16_t model_predict(const model_input_t *x, model_output_t *y);")
-        }
+        h.modelAPI(recurrent: isRecurrent)
         h.line()
         h.line("#endif")
         return h.text

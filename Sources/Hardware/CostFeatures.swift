@@ -170,16 +170,19 @@ public enum CostFeatures {
             let isSigmoid: Bool
             if case .sigmoid = step.kernel { isSigmoid = true } else { isSigmoid = false }
             let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
-            v["act.call"] = 1
+            // A plain lookup and an interpolating one are different code: each its own call term, so
+            // its requantization and shifts are fitted apart too (`node` names them by the call).
+            let kind = g > 0 ? "act.interp" : "act.lookup"
+            v["\(kind).call"] = 1
             v.elementwise("act", [g > 0 ? "interp" : nil, x == 16 ? "x16" : nil, out == 16 ? "o16" : nil], count: count)
             // The node's own lookup (`KernelEmitter.lookup`): the position shifted by g and the
             // fraction narrowed to 8 bits (16-bit shifts), the interpolation shifted back (32-bit).
             if g > 0 {
                 let narrow = max(0, min(g, 24) - ActivationTables.interpolationBits)
-                v["act.shift16.bits"] = count * Double(min(g, 16) + min(narrow, 16))
-                v["act.shift32.bits"] = count * Double(min(g, ActivationTables.interpolationBits))
+                v["\(kind).shift16.bits"] = count * Double(min(g, 16) + min(narrow, 16))
+                v["\(kind).shift32.bits"] = count * Double(min(g, ActivationTables.interpolationBits))
             } else if -g < 8 {
-                v["act.shift16.bits"] = count * Double(-g)
+                v["\(kind).shift16.bits"] = count * Double(-g)
             }
             v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: 32768)
         case let .exp(fracBits):
@@ -196,7 +199,9 @@ public enum CostFeatures {
             v["sqd.a\(accBits).call"] = 1
             v["sqd.a\(accBits).row"] = Double(dims[0])
             let d = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: x, shiftX: shiftX, shiftP: shiftP) ? "d16" : "d\(accBits)"
-            v["sqd.x\(x).p\(p).a\(accBits).\(d).elem"] = elements
+            // One variant per difference width; 16-bit prototypes add a wider read to each element.
+            v["sqd.x\(x).\(d).elem"] = elements
+            if p == 16 { v["sqd.p16.elem"] = elements }
             v.leftShift(shiftX, count: elements, accBits: accBits)
             v.leftShift(shiftP, count: elements, accBits: accBits)
             v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)

@@ -16,11 +16,11 @@ run() {  # run NAME ARGS...: the command's table into NAME.txt, headed by the co
   { echo "\$ tune $*"; "$tune" "$@"; } | tee "$out/$name.txt"
 }
 if [[ "${1:-}" == calibrate ]]; then
-  for t in uno nano33ble nano33iot mega2560 stm32f746disco; do
-    run "calibrate-$t" calibrate --target "$t" --programs 400 --seed 1
-  done
+  run calibrate-uno calibrate --target uno --programs 600 --seed 1
+  for t in nano33ble nano33iot mega2560 stm32f746disco; do run "calibrate-$t" calibrate --target "$t" --programs 400 --seed 1; done
 fi
 for t in uno nano33ble; do run "cost-model-$t" bench --cost-model --target "$t" --candidates 30; done
+run device-uno bench --device --target uno
 # The Uno's pick within its 2 KB; a Cortex-M board's within its whole RAM.
 run float-uno bench --float --target uno --budget-ram 2048
 run float-nano33iot bench --float --target nano33iot --budget-ram 32768
