@@ -45,7 +45,9 @@ extension Bench {
                 }
             }
             guard let measured = fitting else {
+                let boards = floatBoard.name == board.name ? "does not fit the \(board.name)" : "fits neither the \(board.name) nor the \(floatBoard.name)"
                 table.add([job.model.graph.name, "does not fit"] + Array(repeating: "-", count: 9))
+                notes.append("\(job.model.graph.name): the float program \(boards)")
                 continue
             }
             let elsewhere = floatBoard.name == board.name ? "" : " (\(floatBoard.name))"
