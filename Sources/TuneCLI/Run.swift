@@ -137,6 +137,12 @@ struct Run: ParsableCommand {
             print("         measured   \(Format.count(Int(m.meanCycles.rounded()))) cycles" + Format.milliseconds(m.meanCycles, clockHz: board.clockHz)
                   + ", \(m.cycleCount.rawValue); RAM \(Format.count(m.analysedRAM)) B (static \(Format.count(m.build.sizes.staticRAM))"
                   + " + worst-case stack \(m.build.stack.bytes)), flash \(Format.count(m.firmware.programFlash)) B")
+            if m.samples > 0 {
+                // The estimate above is for the validation split's mean sequence length; these samples have their own.
+                let predicted = m.meanPredictedCycles
+                print("         cost model on the same \(m.samples) samples: \(Format.count(Int(predicted.rounded()))) cycles ("
+                      + Format.signedPercent(predicted / max(m.meanCycles, 1) - 1) + " against measured)")
+            }
             print("         \(m.build.elf): bit-exact \(m.values - m.mismatches)/\(m.values) values on \(m.samples) test samples")
         } else {
             print("         not built or run (--no-verify)")
