@@ -31,11 +31,12 @@ public protocol Device: Sendable {
     func toolchainDescription() throws(DeviceError) -> ToolchainDescription
 }
 
-/// Where a simulator's cycle counts come from.
 extension Device {
     /// A build whose worst-case stack is bounded (what the tuner budgets), or an error.
     public func build(in directory: String) throws(DeviceError) -> FirmwareBuild { try build(in: directory, boundingStack: true) }
 }
+
+/// Where a simulator's cycle counts come from.
 
 public enum CycleCount: String, Sendable, Codable {
     /// Counted by a cycle-accurate simulator (simavr).

@@ -33,7 +33,6 @@ public struct FloatFirmwareMeasurement: Sendable {
     /// Static RAM plus the analysed worst-case stack, when the soft-float library let it be bounded.
     public var analysedRAM: Int? { build.unboundedStack == nil ? build.totalRAM : nil }
     public var measuredRAM: Int { build.sizes.staticRAM + run.peakStackBytes }
-    public var agrees: Bool { largestRelativeError <= Self.tolerance && classDisagreements == 0 }
 
     public static func run(graph: Graph, device: any Device, split: DatasetSplit, maxSamples: Int,
                            directory: String) throws(DeviceError) -> FloatFirmwareMeasurement {
@@ -51,18 +50,10 @@ public struct FloatFirmwareMeasurement: Sendable {
 
         let recurrent = graph.input.isSequence
         let all = FirmwareSamples(floatInputsOf: split.prefix(max(1, maxSamples)), recurrent: recurrent)
-        func compile(_ samples: FirmwareSamples) throws(DeviceError) -> FirmwareBuild {
+        let (build, samples) = try ProgramFirmware.buildFitting(all, inputBits: 32, device: device) { samples throws(DeviceError) in
             try SourceFile.write(FirmwareMain.source(platform: device.platform, recurrent: recurrent, inputBits: 32, samples: samples),
                                  to: "\(directory)/main.c")
             return try device.build(in: directory, boundingStack: false)
-        }
-        // As many samples as the flash holds beside the program (as `ProgramFirmware` does).
-        var samples = all.prefix(1)
-        var build = try compile(samples)
-        if all.count > 1 {
-            let room = device.target.flashBytes - device.reservedFlashBytes - build.sizes.flash
-            samples = all.prefix(all.fitting(bytes: room, inputBits: 32))
-            if samples.count > 1 { build = try compile(samples) }
         }
         let run = try device.run(build)
 
@@ -106,15 +97,6 @@ public struct FloatFirmwareMeasurement: Sendable {
 extension FirmwareSamples {
     /// The float inputs of every sample of `split` as IEEE-754 single-precision bit patterns.
     public init(floatInputsOf split: DatasetSplit, recurrent: Bool) {
-        let features = split.sampleShape.elementCount
-        let perSample = split.maxSteps * features
-        var inputs: [[Int64]] = [], steps: [Int] = []
-        for s in 0..<split.count {
-            let length = recurrent ? (split.lengths?[s] ?? split.maxSteps) : 1
-            let count = recurrent ? length * features : perSample
-            inputs.append(split.inputs[(s * perSample)..<(s * perSample + count)].map { Int64(Float($0).bitPattern) })
-            steps.append(length)
-        }
-        self.init(inputs: inputs, steps: steps, labels: split.labels)
+        self.init(values: split.inputs.map { Int64(Float($0).bitPattern) }, of: split, recurrent: recurrent)
     }
 }

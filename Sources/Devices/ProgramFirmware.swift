@@ -26,15 +26,24 @@ public struct ProgramFirmware: Sendable {
         try write(program: program, device: device, directory: directory, marksPieces: marksPieces)
         let all = FirmwareSamples(program: program, split: split.prefix(max(1, maxSamples)))
         let bits = program.inputFormat.bits
-        // Build with one sample to learn the program's flash, then with as many as the rest holds.
-        var samples = all.prefix(1)
-        var build = try compile(program, samples: samples, device: device, directory: directory)
-        if all.count > 1 {
-            let room = device.target.flashBytes - device.reservedFlashBytes - build.sizes.flash
-            samples = all.prefix(all.fitting(bytes: room, inputBits: bits))
-            if samples.count > 1 { build = try compile(program, samples: samples, device: device, directory: directory) }
+        let (build, samples) = try buildFitting(all, inputBits: bits, device: device) { samples throws(DeviceError) in
+            try compile(program, samples: samples, device: device, directory: directory)
         }
         return ProgramFirmware(build: build, samples: samples, inputBits: bits)
+    }
+
+    /// Builds with one sample to learn the program's flash, then with as many of `all` as the rest
+    /// of the board's flash holds.
+    static func buildFitting(_ all: FirmwareSamples, inputBits: Int, device: any Device,
+                             compile: (FirmwareSamples) throws(DeviceError) -> FirmwareBuild) throws(DeviceError) -> (FirmwareBuild, FirmwareSamples) {
+        var samples = all.prefix(1)
+        var build = try compile(samples)
+        if all.count > 1 {
+            let room = device.target.flashBytes - device.reservedFlashBytes - build.sizes.flash
+            samples = all.prefix(all.fitting(bytes: room, inputBits: inputBits))
+            if samples.count > 1 { build = try compile(samples) }
+        }
+        return (build, samples)
     }
 
     /// `model.c`, `model.h` and the core's runtime files.
@@ -62,13 +71,19 @@ extension FirmwareSamples {
     /// The quantized inputs of every sample of `split`, as the program's input format holds them.
     public init(program: FixedProgram, split: DatasetSplit) {
         let quantized = FixedEmulator(program: program).quantizedInputs(split)
+        self.init(values: quantized.map { Int64($0) }, of: split, recurrent: program.graph.input.isSequence)
+    }
+
+    /// The samples of `split` from `values`, laid out as `split.inputs` (a sequence's timesteps up to
+    /// its own length).
+    init(values: [Int64], of split: DatasetSplit, recurrent: Bool) {
         let features = split.sampleShape.elementCount
         let perSample = split.maxSteps * features
         var inputs: [[Int64]] = [], steps: [Int] = []
         for s in 0..<split.count {
-            let length = program.graph.input.isSequence ? (split.lengths?[s] ?? split.maxSteps) : 1
-            let count = program.graph.input.isSequence ? length * features : perSample
-            inputs.append(quantized[(s * perSample)..<(s * perSample + count)].map { Int64($0) })
+            let length = recurrent ? (split.lengths?[s] ?? split.maxSteps) : 1
+            let count = recurrent ? length * features : perSample
+            inputs.append(Array(values[(s * perSample)..<(s * perSample + count)]))
             steps.append(length)
         }
         self.init(inputs: inputs, steps: steps, labels: split.labels)

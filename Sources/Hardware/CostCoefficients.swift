@@ -103,7 +103,8 @@ public enum CoefficientTable {
             for part in middle {
                 if otherMiddle.contains(part) { score += 2 } else if otherMiddle.contains(where: { $0.hasPrefix(part) || part.hasPrefix($0) }) { score += 1 }
             }
-            if best == nil || score > best!.score || score == best!.score && candidate < best!.key { best = (score, candidate) }
+            if let current = best, (current.score, candidate) >= (score, current.key) { continue }
+            best = (score, candidate)
         }
         return best.flatMap { coefficients[$0.key] }
     }

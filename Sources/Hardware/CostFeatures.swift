@@ -54,26 +54,29 @@ public enum CostFeatures {
     }
 
     /// Counts of one API call: its own overhead and its pieces.
-    public static func call(_ call: Call, in program: FixedProgram) -> Vector {
+    public static func call(_ call: Call, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
+        let far = far ?? CEmitter.farConstants(of: program)
         var v: Vector = ["api.\(call.rawValue)": 1]
-        for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program)) }
+        for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program, far: far)) }
         return v
     }
 
     /// Counts of one inference: a feed-forward call, or a sequence of `steps` timesteps.
     public static func inference(_ program: FixedProgram, steps: Double) -> Vector {
-        guard program.graph.input.isSequence else { return call(.predict, in: program) }
-        var v = call(.reset, in: program)
-        v.add(call(.step, in: program), times: steps)
-        v.add(call(.result, in: program))
+        // Which weights are far is a property of the whole program: found once, not per node.
+        let far = CEmitter.farConstants(of: program)
+        guard program.graph.input.isSequence else { return call(.predict, in: program, far: far) }
+        var v = call(.reset, in: program, far: far)
+        v.add(call(.step, in: program, far: far), times: steps)
+        v.add(call(.result, in: program, far: far))
         return v
     }
 
-    public static func features(of piece: Piece, in program: FixedProgram) -> Vector {
+    public static func features(of piece: Piece, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
         switch piece {
         case let .node(name):
             guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
-            return node(step, in: program)
+            return node(step, in: program, far: far)
         case .outputCopy:
             let count = max(program.graph.outputShape.elementCount, 1)
             let bits = program.outputFormat.bits
@@ -98,8 +101,9 @@ public enum CostFeatures {
     /// Counts of one node's kernel. Requantizations and shifts are named after the kernel that does
     /// them (`dense.rq.a32.r`): the compiler schedules the same statement differently in a
     /// multiply-accumulate loop and in an elementwise one, and a fit per kind of kernel is closer.
-    public static func node(_ step: FixedStep, in program: FixedProgram) -> Vector {
-        let v = kernel(step, in: program)
+    /// - Parameter far: the program's far weights (`CEmitter.farConstants`), when the caller has them.
+    public static func node(_ step: FixedStep, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
+        let v = kernel(step, in: program, far: far ?? CEmitter.farConstants(of: program))
         // Named after the kernel's call term: its kind, and for a multiply-accumulate kernel its full
         // variant (the registers its operands and accumulator hold shape the code around the loop).
         guard let call = v.keys.first(where: { $0.hasSuffix(".call") }) else { return v }
@@ -112,7 +116,7 @@ public enum CostFeatures {
         return named
     }
 
-    private static func kernel(_ step: FixedStep, in program: FixedProgram) -> Vector {
+    private static func kernel(_ step: FixedStep, in program: FixedProgram, far: Set<String>) -> Vector {
         let shapes = program.graph.shapes
         let count = Double(shapes[step.node.output]?.elementCount ?? 0)
         let out = step.output.bits
@@ -120,7 +124,7 @@ public enum CostFeatures {
         var v: Vector = [:]
         switch step.kernel {
         case let .linear(plan):
-            linear(plan, step: step, program: program, into: &v)
+            linear(plan, step: step, program: program, far: far, into: &v)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
@@ -214,12 +218,11 @@ public enum CostFeatures {
         return v
     }
 
-    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, into v: inout Vector) {
+    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>, into v: inout Vector) {
         let a = plan.accBits, out = step.output.bits
         // Far weights (`CEmitter.farConstants`) are read at an index from a base on AVR: a variant of
         // their own, "w16f" (on other cores the same code as near ones, and priced like them).
-        let far = CEmitter.farConstants(of: program).contains(plan.weights) ? "f" : ""
-        let w = "\(program.constants[plan.weights]?.format.bits ?? 16)\(far)"
+        let w = "\(program.constants[plan.weights]?.format.bits ?? 16)\(far.contains(plan.weights) ? "f" : "")"
         let x = step.inputs.first?.bits ?? 16
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double
@@ -314,11 +317,12 @@ public enum CostFeatures {
     /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
     /// requantization kind, the runtime helpers it uses and the API around it.
     public static func code(_ program: FixedProgram) -> Vector {
+        let far = CEmitter.farConstants(of: program)
         var v: Vector = ["code.base": 1, program.graph.input.isSequence ? "code.api.sequence" : "code.api.predict": 1]
         if !program.graph.outputsClassIndex { v["code.argmax"] = 1 }
         var lookup = false, exp = false
         for step in program.allSteps {
-            let kernel = kernel(step, in: program)
+            let kernel = kernel(step, in: program, far: far)
             // A kernel's code: its loops, by variant (a multiply-accumulate kernel's call term, an
             // elementwise kernel's element term), and its inline requantization and shifts by kind.
             let elements = kernel.keys.filter { $0.hasSuffix(".elem") }

@@ -1,3 +1,4 @@
+import Emit
 import Evaluator
 import FixedPoint
 import Foundation
@@ -63,8 +64,9 @@ public enum BenchmarkSuite {
     /// per multiply-accumulate, so each width needs short and long ones).
     static func variants(of program: FixedProgram) -> Set<String> {
         var keys = Set<String>()
+        let far = CEmitter.farConstants(of: program)
         for step in program.allSteps {
-            let counts = CostFeatures.node(step, in: program)
+            let counts = CostFeatures.node(step, in: program, far: far)
             for key in counts.keys where !key.hasSuffix(".bits") { keys.insert(key) }
             for key in counts.keys where key.hasSuffix(".mac") {
                 let rows = counts.first { $0.key.hasSuffix(".row") || $0.key.hasSuffix(".out") }?.value ?? 1
