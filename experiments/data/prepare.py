@@ -8,8 +8,8 @@ The raw data ships inside pip packages (nothing is downloaded):
       read with our own reader, official train/test split; validation carved from train)
   digits, digits-image: scikit-learn's load_digits (seeded stratified 60/20/20 split)
 
-Writes dataset.json, {val,test}_{x,y}[,_lengths].npy (committed) and train_*.npy (not
-committed, see .gitignore). Normalisation statistics come from the train split only
+Writes dataset.json and {train,val,test}_{x,y}[,_lengths].npy, all committed (the tuner scores
+a candidate's fidelity to the float model on the training inputs). Normalisation statistics come from the train split only
 and are baked into every stored x, so the float32 values are exactly what a model sees.
 See docs/model-format.md.
 """
@@ -93,8 +93,7 @@ def write_dataset(name, meta, splits):
     info = {"format": "mcutune-dataset", "version": 1, "name": name}
     info.update(meta)
     info["script"] = f"experiments/data/prepare.py {name}"
-    info["splits"] = {s: int(len(splits[s][1])) for s in ("val", "test")}
-    info["uncommitted_splits"] = {"train": int(len(splits["train"][1]))}
+    info["splits"] = {s: int(len(splits[s][1])) for s in ("train", "val", "test")}
     jsonfmt.write(os.path.join(out, "dataset.json"), info)
     sizes = ", ".join(f"{s} {tuple(v[0].shape)}" for s, v in splits.items())
     print(f"data/{name}: {sizes}")
