@@ -19,7 +19,7 @@ public struct EvaluationBenchmark {
     }
 
     /// Repeats `body` until `seconds` have passed (at least twice) and returns runs per second.
-    static func rate(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+    public static func rate(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
         var runs = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var elapsed = 0.0

@@ -31,16 +31,18 @@ public struct FirmwareMeasurement: Sendable {
     /// Static RAM from the size tool plus the worst-case stack from the call graph: what the tuner budgets.
     public var analysedRAM: Int { build.totalRAM }
 
+    /// Builds `program` into `directory` with up to `maxSamples` of `split`, runs it and compares it;
+    /// the predictions are the cost model's with `profile` (the model's measured kernels), if given.
     public static func run(program: FixedProgram, device: any Device, split: DatasetSplit, maxSamples: Int,
-                           directory: String) throws(DeviceError) -> FirmwareMeasurement {
+                           directory: String, profile: KernelProfile? = nil) throws(DeviceError) -> FirmwareMeasurement {
         let firmware = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: maxSamples,
                                                  directory: directory)
-        return try measure(firmware, program: program, device: device, split: split)
+        return try measure(firmware, program: program, device: device, split: split, profile: profile)
     }
 
     /// Runs a built firmware and compares what it printed with the emulator.
     public static func measure(_ firmware: ProgramFirmware, program: FixedProgram, device: any Device,
-                               split: DatasetSplit) throws(DeviceError) -> FirmwareMeasurement {
+                               split: DatasetSplit, profile: KernelProfile? = nil) throws(DeviceError) -> FirmwareMeasurement {
         let run = try device.run(firmware.build)
         let used = split.prefix(firmware.samples.count)
         let expected = FixedEmulator(program: program).run(used)
@@ -53,9 +55,9 @@ public struct FirmwareMeasurement: Sendable {
         let recurrent = program.graph.input.isSequence
         let cycles = try perSample(run.regionCycles(), regions: firmware.samples.regions(recurrent: recurrent), elf: firmware.build.elf)
         // A sequence's cycles grow with its steps.
-        let predicted = firmware.samples.steps.map { CostModel(target: device.target, meanSteps: Double($0)).cycles(program) }
+        let predicted = firmware.samples.steps.map { CostModel(target: device.target, meanSteps: Double($0), profile: profile).cycles(program) }
         return FirmwareMeasurement(firmware: firmware, run: run, cycleCount: device.cycleCount,
-                                   prediction: CostModel(target: device.target, meanSteps: 1).estimate(program),
+                                   prediction: CostModel(target: device.target, meanSteps: 1, profile: profile).estimate(program),
                                    samples: used.count, values: comparison.values, mismatches: comparison.mismatches,
                                    firstMismatch: comparison.firstMismatch, cycles: cycles, predictedCycles: predicted)
     }

@@ -65,11 +65,15 @@ public enum CostFeatures {
     public static func inference(_ program: FixedProgram, steps: Double) -> Vector {
         // Which weights are far is a property of the whole program: found once, not per node.
         let far = CEmitter.farConstants(of: program)
-        guard program.graph.input.isSequence else { return call(.predict, in: program, far: far) }
-        var v = call(.reset, in: program, far: far)
-        v.add(call(.step, in: program, far: far), times: steps)
-        v.add(call(.result, in: program, far: far))
+        var v: Vector = [:]
+        for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, far: far), times: times) }
         return v
+    }
+
+    /// The API calls of one inference and how often each runs: `predict` once, or `reset`, `steps`
+    /// times `step`, and `result`.
+    public static func calls(_ program: FixedProgram, steps: Double) -> [(call: Call, times: Double)] {
+        program.graph.input.isSequence ? [(.reset, 1), (.step, steps), (.result, 1)] : [(.predict, 1)]
     }
 
     public static func features(of piece: Piece, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
@@ -94,6 +98,16 @@ public enum CostFeatures {
             }
             return v
         }
+    }
+
+    /// Every term of a node's counts, by name: two nodes with equal signatures run the same loops.
+    public static func signature(_ counts: Vector) -> String {
+        counts.keys.sorted().joined(separator: " ")
+    }
+
+    /// A node's kernel variant: its call term (`dense.w8.x16.a32.call`).
+    public static func variant(_ counts: Vector) -> String? {
+        counts.keys.filter { $0.hasSuffix(".call") }.min()
     }
 
     // MARK: Nodes

@@ -28,10 +28,14 @@ public struct CostModel: Sendable {
     public let target: Target
     /// Mean timesteps per sequence (1 for feed-forward models).
     public let meanSteps: Double
+    /// The model's own kernels measured on the board, when the caller has them: nodes the profile
+    /// saw are priced at their measured ratio, and their code at its measured offset.
+    public let profile: KernelProfile?
 
-    public init(target: Target, meanSteps: Double) {
+    public init(target: Target, meanSteps: Double, profile: KernelProfile? = nil) {
         self.target = target
         self.meanSteps = meanSteps
+        self.profile = profile
     }
 
     public func estimate(_ program: FixedProgram) -> Estimate {
@@ -39,7 +43,7 @@ public struct CostModel: Sendable {
         let c = target.cost
         let constants = Self.constantBytes(program)
         let statics = Self.staticBytes(program, arena: arena, target: target)
-        let code = Int(c.price(CostFeatures.code(program), in: \.codeBytes).rounded())
+        let code = Int(max(0, c.price(CostFeatures.code(program), in: \.codeBytes) + codeOffset(program)).rounded())
         return Estimate(cycles: cycles(program),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + code,
@@ -49,7 +53,33 @@ public struct CostModel: Sendable {
 
     /// Cycles per inference alone (no arena plan).
     public func cycles(_ program: FixedProgram) -> Double {
-        target.cost.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles)
+        let priced = target.cost.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles)
+        guard let profile else { return priced }
+        // Each node the profile knows at its measured cycles instead of its price, as often as its call runs.
+        let far = CEmitter.farConstants(of: program)
+        var correction = 0.0
+        for (call, times) in CostFeatures.calls(program, steps: meanSteps) {
+            for case let .node(name) in CostFeatures.pieces(of: call, in: program) {
+                let counts = CostFeatures.features(of: .node(name), in: program, far: far)
+                guard let measured = profile.cycles(node: name, counts: counts) else { continue }
+                correction += times * (measured - target.cost.price(counts, in: \.cycles))
+            }
+        }
+        return max(0, (priced + correction) * profile.unmarkedScale)
+    }
+
+    /// Code bytes the profile measured beyond the priced ones (0 without a profile).
+    func codeOffset(_ program: FixedProgram) -> Double {
+        guard let profile else { return 0 }
+        return profile.codeOffset(variants: Self.nodeVariants(program))
+    }
+
+    /// Each node of `program` with its kernel variant.
+    public static func nodeVariants(_ program: FixedProgram) -> [(node: String, variant: String)] {
+        let far = CEmitter.farConstants(of: program)
+        return program.allSteps.compactMap { step in
+            CostFeatures.variant(CostFeatures.node(step, in: program, far: far)).map { (step.node.name, $0) }
+        }
     }
 
     /// Weights, biases and activation tables in flash, as the emitter writes them.

@@ -9,6 +9,10 @@ public struct Target: Codable, Sendable, Equatable {
         case cortexM3 = "cortex-m3"
         case cortexM4 = "cortex-m4"
         case cortexM7 = "cortex-m7"
+
+        /// Whether a shift costs by its distance: an AVR shifts one bit per instruction; a Cortex-M's
+        /// barrel shifter moves any distance in one.
+        public var shiftsBitByBit: Bool { self == .avr }
     }
 
     public var name: String

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Devices
 import Emit
+import Evaluator
 import FixedPoint
 import Foundation
 import Hardware
@@ -36,6 +37,15 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
     var float = false
 
+    @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
+    var noProfile = false
+
+    @Flag(name: .long, help: "Compare the pick rules instead: each model searched with --seeds seeds (genetic, --budget-ram on --target), the pick of each rule (validation: the best validation accuracy; accurate: the default, with fidelity) taken from the same search; mean, lowest and highest test accuracy, and the worst against float.")
+    var picks = false
+
+    @Option(name: .long, help: "Seeds for --picks (from --seed on).")
+    var seeds = 5
+
     @Option(name: .long, help: "Candidates per model for --cost-model.")
     var candidates = 30
 
@@ -56,6 +66,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600], got \(seconds)") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
     }
 
     func run() throws {
@@ -66,22 +77,32 @@ struct Bench: ParsableCommand {
         if device { return try measureOnDevice(names, resources: resources) }
         if costModel { return try validateCostModel(names, resources: resources) }
         if float { return try compareWithFloat(names, resources: resources) }
-        var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run"],
-                              numeric: Set(1...8))
+        if picks { return try comparePickRules(names, resources: resources) }
+        var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run",
+                               "fidelity set", "BLAS/s on it", "val:fidelity"],
+                              numeric: Set(1...11))
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-bench-\(UUID().uuidString.prefix(8))")
-            let row = try reporting { () throws -> EvaluationBenchmark.Row in
+            let (row, fidelityCount, fidelityRate) = try reporting { () throws -> (EvaluationBenchmark.Row, Int, Double) in
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
                 let program = try FixedProgram(graph: job.model.graph, config: quant)
-                return try EvaluationBenchmark.measure(program: program, split: try job.dataset.load(split: "val"),
-                                                       seconds: seconds, directory: directory)
+                let validation = try job.dataset.load(split: "val")
+                let row = try EvaluationBenchmark.measure(program: program, split: validation, seconds: seconds, directory: directory)
+                // What the search runs each candidate on: validation and as many training inputs again.
+                let train = job.dataset.availableSplits.contains("train") ? try job.dataset.load(split: "train") : nil
+                let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: validation.count, graph: job.model.graph)
+                let emulator = FixedEmulator(program: program)
+                return (row, fidelity.samples.count, EvaluationBenchmark.rate(seconds: seconds) { _ = emulator.run(fidelity.samples) })
             }
+            try? FileManager.default.removeItem(atPath: directory)
             func f(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.1f", v) }
-            table.add([row.model, "\(row.samples)", f(row.blasPerSecond), f(row.scalarPerSecond), f(row.cRunPerSecond),
-                       f(row.cBuildAndRunPerSecond), f(row.blasPerSecond / row.scalarPerSecond) + "x",
-                       f(row.blasPerSecond / row.cRunPerSecond) + "x", f(row.blasPerSecond / row.cBuildAndRunPerSecond) + "x"])
+            let rates: [String] = [f(row.blasPerSecond), f(row.scalarPerSecond), f(row.cRunPerSecond), f(row.cBuildAndRunPerSecond)]
+            let ratios: [String] = [f(row.blasPerSecond / row.scalarPerSecond) + "x", f(row.blasPerSecond / row.cRunPerSecond) + "x",
+                                    f(row.blasPerSecond / row.cBuildAndRunPerSecond) + "x"]
+            let withFidelity: [String] = ["\(fidelityCount)", f(fidelityRate), f(row.blasPerSecond / fidelityRate) + "x"]
+            table.add([row.model, "\(row.samples)"] + rates + ratios + withFidelity)
         }
         print(table.render())
     }

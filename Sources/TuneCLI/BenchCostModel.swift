@@ -21,7 +21,8 @@ extension Bench {
             let job = try LoadedJob.load(model: name, data: nil)
             let summary = try reporting {
                 try CostModelValidation.run(model: job.model, dataset: job.dataset, device: device, seed: seed, count: candidates,
-                                            samples: 4, jobs: jobs, directory: directory)
+                                            samples: 4, jobs: jobs, directory: directory,
+                                            profiling: noProfile ? nil : profiling(device, resources: resources))
             }
             all += summary.rows
             for row in summary.rows {
@@ -46,6 +47,15 @@ extension Bench {
                    Format.percent(overall.worstFlashError), "\(all.filter(\.isBitExact).count)/\(all.count)"])
         print("target \(board.name) (\(device.cycleCount.rawValue) cycles), seed \(seed): each model's tuner front and random other candidates from its log,")
         print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
+        print(noProfile ? "priced with the board's coefficients alone (--no-profile)"
+                        : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)")
         print(table.render())
+    }
+
+    /// The kernel profiling `tune` does before a search, with the cache `tune` uses.
+    func profiling(_ device: any Device, resources: BundledResources) -> KernelProfiling {
+        var profiling = KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: resources.root))
+        profiling.jobs = jobs
+        return profiling
     }
 }

@@ -18,7 +18,9 @@ extension Bench {
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-bench-device-\(UUID().uuidString.prefix(8))")
             let settings = TuningJob.Settings(strategy: .genetic, seed: seed,
                                               budgets: .init(ramBytes: budgetRAM, flashBytes: board.flashBytes, maxLoss: nil),
-                                              verification: .device(device, directory: "\(directory)/pick"))
+                                              verification: .device(device, directory: "\(directory)/pick"),
+                                              profiling: noProfile ? nil : profiling(device, resources: resources),
+                                              profileDirectory: "\(directory)/profile")
             let result = try reporting { try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings).run() }
             guard let m = result.pickMeasurement, let pick = result.pick,
                   let estimate = result.trials[pick].evaluation.objectives?.ramBytes else {
@@ -32,7 +34,8 @@ extension Bench {
                        "\(m.build.stack.bytes)", "\(m.run.peakStackBytes)", Format.count(Int(meanCycles.rounded())),
                        Format.signedPercent(predicted / max(meanCycles, 1) - 1)])
         }
-        print("target \(board.name), RAM budget \(budgetRAM) B, seed \(seed): the pick of each model built and run on the board's simulator (\(device.cycleCount.rawValue) cycles)")
+        print("target \(board.name), RAM budget \(budgetRAM) B, seed \(seed): the pick of each model built and run on the board's simulator (\(device.cycleCount.rawValue) cycles)"
+              + (noProfile ? "; estimates from the board's coefficients alone" : "; estimates with each model's kernel profile"))
         print("RAM counted = static RAM (size tool) + worst-case stack from -fstack-usage and the call graph (what the tuner budgets);")
         print("RAM measured = static RAM + the deepest stack on the simulator; bit-exact = output values equal to the emulator's")
         print(table.render())

@@ -39,6 +39,9 @@ struct Measure: ParsableCommand {
     @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes).")
     var perNode = false
 
+    @Flag(name: .customLong("no-profile"), help: "Predict with the board's calibrated coefficients alone, not corrected by this model's kernel profile (the one `tune` measures before a search, cached under .build/mcutune-profiles).")
+    var noProfile = false
+
     func validate() throws {
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
     }
@@ -46,13 +49,19 @@ struct Measure: ParsableCommand {
     func run() throws {
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let directory = out ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-measure-\(UUID().uuidString.prefix(8))")
+        var profile: KernelProfile?
         let (m, program, device, test) = try reporting { () throws -> (FirmwareMeasurement, FixedProgram, any Device, DatasetSplit) in
             let board = try TargetCatalog.load(directory: job.resources.targetsDirectory).target(named: target)
             let device = try DeviceCatalog(root: job.resources.root).device(for: board)
             let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
             let program = try FixedProgram(graph: job.model.graph, config: quant)
             let test = try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val")
-            let m = try FirmwareMeasurement.run(program: program, device: device, split: test, maxSamples: samples, directory: directory)
+            if !noProfile {
+                let profiling = KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: job.resources.root))
+                profile = try profiling.profile(model: job.model, dataset: job.dataset, directory: "\(directory)/profile")?.0
+            }
+            let m = try FirmwareMeasurement.run(program: program, device: device, split: test, maxSamples: samples, directory: directory,
+                                                profile: profile)
             return (m, program, device, test)
         }
         let board = device.target
@@ -60,11 +69,13 @@ struct Measure: ParsableCommand {
         print("model    \(job.model.graph.name), config \(config) (\(program.config.fingerprint))")
         print("target   \(board.name): \(board.mcu) (\(board.core.rawValue)) at \(Format.hertz(board.clockHz)); \(tools)")
         print("firmware \(m.build.elf)")
-        print("outputs  bit-exact on \(board.name): \(m.values - m.mismatches)/\(m.values) values of \(m.samples) test samples")
+        print("outputs  bit-exact on \(board.name): \(m.values - m.mismatches)/\(m.values) values of \(m.samples) test samples"
+              + (m.samples < min(samples, test.count) ? " (only \(m.samples) of the \(min(samples, test.count)) asked for fit in flash beside the program)" : ""))
         let mean = m.meanCycles, predicted = m.meanPredictedCycles
         print("cycles   measured \(Format.count(Int(mean.rounded()))) per inference, \(m.cycleCount.rawValue) (\(Format.count(m.cycles.min() ?? 0))-\(Format.count(m.cycles.max() ?? 0)))"
               + String(format: ", %.2f ms; cost model %@ (%@)", mean / Double(board.clockHz) * 1000,
-                       Format.count(Int(predicted.rounded())), Format.signedPercent(predicted / max(mean, 1) - 1)))
+                       Format.count(Int(predicted.rounded())), Format.signedPercent(predicted / max(mean, 1) - 1))
+              + (profile == nil ? "" : ", with this model's kernel profile"))
         print("flash    \(Format.count(m.firmware.programFlash)) B for the program (size tool: \(Format.count(m.build.sizes.flash)) B with "
               + "\(Format.count(m.firmware.sampleBytes)) B of test samples); cost model \(Format.count(m.prediction.flashBytes)) B ("
               + Format.signedPercent(Double(m.prediction.flashBytes) / Double(max(m.firmware.programFlash, 1)) - 1) + ")")
@@ -75,19 +86,20 @@ struct Measure: ParsableCommand {
         print("         total: measured \(Format.count(m.measuredRAM)) B, analysed \(Format.count(m.analysedRAM)) B ("
               + Format.signedPercent(Double(m.analysedRAM) / Double(max(m.measuredRAM, 1)) - 1) + "), cost model \(Format.count(m.prediction.ramBytes)) B ("
               + Format.signedPercent(Double(m.prediction.ramBytes) / Double(max(m.measuredRAM, 1)) - 1) + ")")
-        if perNode { try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory) }
+        if perNode { try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory, profile: profile) }
         if let first = m.firstMismatch {
             throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and \(board.name); first: \(first)")
         }
     }
 
     /// Each node and piece of API glue, measured in a build that marks them, beside the cost model.
-    private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String) throws {
+    private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String, profile: KernelProfile?) throws {
         let pieces = try reporting { try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/per-node") }
         let total = pieces.reduce(0) { $0 + $1.cycles }
         var table = TextTable(["piece", "work", "measured", "cost model", "error", "share"], numeric: [2, 3, 4, 5])
         for piece in pieces {
-            let predicted = device.target.cost.price(piece.features, in: \.cycles)
+            let price = device.target.cost.price(piece.features, in: \.cycles)
+            let predicted = profile?.cycles(node: piece.label, counts: piece.features) ?? price
             let work = piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
             table.add([piece.label, work, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
                        Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1))])

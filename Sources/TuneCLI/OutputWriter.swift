@@ -1,5 +1,6 @@
 import Devices
 import Emit
+import Evaluator
 import FixedPoint
 import Foundation
 import ModelIR
@@ -67,6 +68,27 @@ struct OutputWriter {
             "pick_cycles": pick?.cycles ?? 0, "pick_ram_bytes": pick?.ramBytes ?? 0, "pick_flash_bytes": pick?.flashBytes ?? 0,
             "arena_bytes": emitted.arena.bytes, "arena_lower_bound": emitted.arena.lowerBound,
         ]
+        // Each accuracy's samples and 95% Wilson interval.
+        func interval(_ accuracy: Double, _ samples: Int) -> [Double] {
+            let w = Accuracy.wilson(accuracy: accuracy, samples: samples)
+            return [w.lowerBound, w.upperBound]
+        }
+        summary["val_samples"] = result.valSamples
+        summary["fidelity_samples"] = result.fidelitySamples
+        summary["fidelity_source"] = result.fidelitySource
+        summary["decision"] = result.decision
+        summary["pick_logit_error"] = pick?.logitError ?? 0
+        summary["pick_disagreement"] = pick?.disagreement ?? 0
+        summary["pick_val_interval"] = interval(pick?.accuracy ?? 0, result.valSamples)
+        summary["float_val_interval"] = interval(result.floatValAccuracy, result.valSamples)
+        if let n = result.testSamples {
+            summary["test_samples"] = n
+            summary["pick_test_interval"] = interval(result.pickTestAccuracy ?? 0, n)
+            summary["float_test_interval"] = interval(result.floatTestAccuracy ?? 0, n)
+        }
+        if let profile = result.profile?.profile {
+            summary["kernel_profile"] = ["key": profile.key, "programs": profile.programs] as [String: Any]
+        }
         if let m = result.pickMeasurement {
             summary["measured_cycles"] = m.meanCycles
             summary["measured_cycle_count"] = m.cycleCount.rawValue

@@ -19,8 +19,14 @@ final class Progress: @unchecked Sendable {
         FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 
+    /// A line about work before the search (called from build threads).
+    func note(_ text: String) {
+        let line = text + String(format: ", %.1f s", Date().timeIntervalSince(started))
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
     func finish() {
-        if isTerminal && lastPrinted > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 

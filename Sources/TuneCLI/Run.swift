@@ -40,6 +40,18 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("max-loss"), help: ArgumentHelp("Largest validation accuracy loss against float, in points (e.g. 1.5).", valueName: "points"))
     var maxLoss: Double?
 
+    @Option(name: .long, help: ArgumentHelp("""
+        Which front point to take: accurate (default: of the points whose validation accuracy is not significantly below the best, \
+        by a paired McNemar test at 5%, the one that follows the float model most closely on the fidelity samples, then the fewest \
+        cycles); fastest (the fewest cycles of the points whose class differs from the float model's on at most --max-loss points \
+        of inputs with 95% confidence, measured on the fidelity samples: disagreement bounds the accuracy loss); smallest (likewise, the least RAM); validation (the best validation \
+        accuracy, ties by fewer cycles: the rule before fidelity). fastest and smallest need --max-loss.
+        """, valueName: "rule"))
+    var pick = "accurate"
+
+    @Option(name: .customLong("fidelity-samples"), help: ArgumentHelp("Training inputs added to the validation inputs to measure each candidate's fidelity to the float model (default: as many as validation has; 0: validation alone).", valueName: "n"))
+    var fidelitySamples: Int?
+
     @Option(name: .long, help: ArgumentHelp("Search strategy: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
     var strategy = "genetic"
 
@@ -52,11 +64,14 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the pick's C, sketch, log and summary.", valueName: "dir"))
     var out = "out"
 
-    @Flag(name: .customLong("emit-front"), help: "Also emit the C of every front point (out/front/N).")
+    @Flag(name: .customLong("emit-front"), help: "Also emit the C and config.json of every front point (out/front/N).")
     var emitFront = false
 
-    @Flag(name: .customLong("no-verify"), help: "Take the pick on the cost model's estimates alone: do not build it or run it on the board's simulator.")
+    @Flag(name: .customLong("no-verify"), help: "Take the pick on the cost model's estimates alone: do not build it or run it on the board's simulator (implies --no-profile).")
     var noVerify = false
+
+    @Flag(name: .customLong("no-profile"), help: "Price candidates with the board's calibrated coefficients alone: do not first measure this model's kernels on the board's simulator (a dozen builds, cached under .build/mcutune-profiles).")
+    var noProfile = false
 
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
@@ -66,6 +81,13 @@ struct Run: ParsableCommand {
         if TuningJob.Strategy(rawValue: strategy) == nil {
             throw ValidationError("unknown --strategy '\(strategy)'; allowed: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if !PickRule.names.contains(pick) {
+            throw ValidationError("unknown --pick '\(pick)'; allowed: \(PickRule.names.joined(separator: ", "))")
+        }
+        if PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) == nil {
+            throw ValidationError("--pick \(pick) needs --max-loss POINTS (the largest loss against the float model it may take)")
+        }
+        if let fidelitySamples, fidelitySamples < 0 { throw ValidationError("--fidelity-samples must be 0 or more, got \(fidelitySamples)") }
         if maxEvaluations < 1 { throw ValidationError("--max-evaluations must be at least 1, got \(maxEvaluations)") }
         if out.isEmpty { throw ValidationError("--out must not be empty") }
     }
@@ -102,34 +124,56 @@ struct Run: ParsableCommand {
             return device
         }
         let verification: TuningJob.Verification = noVerify ? .estimate : .device(device, directory: "\(out)/firmware")
+        // The model's own kernels measured first, so the search prices what this board's compiler makes of them.
+        let profiling = noVerify || noProfile ? nil : KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: job.resources.root))
         let settings = TuningJob.Settings(
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
             budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
-            verification: verification)
+            verification: verification, profiling: profiling, profileDirectory: "\(out)/profile", fidelitySamples: fidelitySamples,
+            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate)
         fflush(nil)  // the header before any progress on stderr
         Interrupt.install()
         let progress = Progress(started: started)
         let result = try reporting {
             try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings)
-                .run(interrupted: { Interrupt.requested }) { progress.update($0) }
+                .run(interrupted: { Interrupt.requested }, progress: { progress.update($0) },
+                     profileProgress: { done, count in progress.note("profiling this model's kernels on the simulator: \(done)/\(count) programs") })
         }
         progress.finish()
         try writeLog(result)
+        if let (profile, origin) = result.profile {
+            let kernels = Set(profile.nodes.map { "\($0.node) \($0.signature)" }).count
+            switch origin {
+            case let .cached(path):
+                print("profile  \(profile.programs) programs of this model measured on the simulator (\(kernels) node kernels), from \(path)")
+            case let .measured(seconds):
+                print("profile  \(profile.programs) programs of this model measured on the simulator (\(kernels) node kernels)"
+                      + String(format: " in %.1f s; cached", seconds))
+            }
+        }
         print("search   \(result.trials.count) candidates, \(result.front.count) on the front"
               + (result.interrupted ? " (interrupted: best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
         for rejected in result.rejectedAfterBuild {
             print("build    #\(rejected.index) passed over: \(rejected.reason)")
         }
+        if !result.front.isEmpty { printFront(result, board: board) }
         guard let pick = result.pick, let program = result.pickProgram else {
             if !result.rejectedAfterBuild.isEmpty {
                 throw CommandError("no front point could be built within the budgets (RAM \(ram) B, flash \(flash) B) on \(board.name); see the reasons above and \(out)/log.jsonl")
             }
+            if !result.front.isEmpty {
+                fflush(nil)  // the front before the error
+                throw CommandError("--pick \(pick): \(result.decision); the front is above and in \(out)/log.jsonl")
+            }
             throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
         }
-        printFront(result, board: board)
         let o = result.trials[pick].evaluation.objectives ?? .init(accuracy: 0, disagreement: 0, cycles: 0, ramBytes: 0, flashBytes: 0)
-        print("pick     #\(pick): val \(Format.percent(o.accuracy)), test \(result.pickTestAccuracy.map(Format.percent) ?? "-")"
-              + " (float \(result.floatTestAccuracy.map(Format.percent) ?? "-"))")
+        // Every accuracy with its samples and 95% interval: one sample of a small split is points.
+        let val = { (a: Double) in Format.accuracy(a, samples: result.valSamples) }
+        let test = { (a: Double?) in a.map { Format.accuracy($0, samples: result.testSamples ?? 0) } ?? "-" }
+        print("pick     #\(pick): val \(val(o.accuracy)) (float \(val(result.floatValAccuracy)))")
+        print("         test \(test(result.pickTestAccuracy)) (float \(test(result.floatTestAccuracy)))")
+        printDecision(result, pickAccuracy: o.accuracy)
         print("         estimated  \(Format.count(Int(o.cycles.rounded()))) cycles" + Format.milliseconds(o.cycles, clockHz: board.clockHz)
               + ", RAM \(Format.count(o.ramBytes)) B, flash \(Format.count(o.flashBytes)) B (cost model"
               + (board.cost.calibrated ? ", calibrated)" : ", not calibrated)"))
@@ -154,6 +198,8 @@ struct Run: ParsableCommand {
             for index in result.front {
                 let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
                 try reporting { try OutputWriter(directory: "\(out)/front/\(index)", dataset: job.dataset, device: device).writeC(program: p) }
+                // So that `tune check --config` and `tune measure --config` take the point directly.
+                try reporting { try p.config.write(to: "\(out)/front/\(index)/config.json") }
             }
         }
         print("wrote    \(out)/model.c, model.h, firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/, log.jsonl, summary.json"
@@ -172,19 +218,34 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// Which measure decided the pick, and a warning when the validation split cannot tell candidates apart.
+    private func printDecision(_ result: TuningJob.Result, pickAccuracy: Double) {
+        print("decided  \(result.decision)")
+        let feasible = result.trials.filter { $0.evaluation.outcome == .ok }.compactMap { $0.evaluation.objectives?.accuracy }
+        let tied = feasible.filter { $0 == pickAccuracy }.count
+        if result.floatValAccuracy >= 1 {
+            print("warning  the float model scores 100% on the \(result.valSamples) validation samples: validation accuracy cannot tell "
+                  + "a program that follows it from one that does not; fidelity on \(result.fidelitySamples) samples decides")
+        } else if feasible.count >= 4, tied * 2 > feasible.count {
+            print("warning  most candidates (\(tied) of \(feasible.count)) tie at the best validation accuracy: the \(result.valSamples) "
+                  + "validation samples cannot tell them apart; fidelity on \(result.fidelitySamples) samples decides")
+        }
+    }
+
     private func printFront(_ result: TuningJob.Result, board: Target) {
-        var table = TextTable(["#", "val acc", "cycles", "ms", "RAM B", "flash B", "8-bit tensors"], numeric: [0, 1, 2, 3, 4, 5, 6])
+        var table = TextTable(["#", "val acc", "disagree", "logit err", "cycles", "ms", "RAM B", "flash B", "8-bit tensors"], numeric: Set(0...8))
         let front = result.front.sorted {
             (result.trials[$0].evaluation.objectives?.ramBytes ?? 0, $0) < (result.trials[$1].evaluation.objectives?.ramBytes ?? 0, $1)
         }
         for index in front {
             guard let o = result.trials[index].evaluation.objectives else { continue }
             let eight = result.trials[index].candidate.genes.filter { $0.bits == 8 }.count
-            table.add(["\(index)", Format.percent(o.accuracy), Format.count(Int(o.cycles)),
+            table.add(["\(index)", Format.percent(o.accuracy), Format.percent(o.disagreement), String(format: "%.5f", o.logitError), Format.count(Int(o.cycles)),
                        String(format: "%.2f", o.cycles / Double(board.clockHz) * 1000), Format.count(o.ramBytes),
                        Format.count(o.flashBytes), "\(eight)/\(result.space.variables.count)"])
         }
-        print("front    (feasible and non-dominated; val accuracy, estimated cycles, RAM and flash)")
+        print("front    (feasible and non-dominated; val accuracy; disagreement with float and logit error on the \(result.fidelitySamples) "
+              + "fidelity samples, \(result.fidelitySource); estimated cycles, RAM and flash)")
         print(table.render())
     }
 
@@ -194,9 +255,7 @@ struct Run: ParsableCommand {
         guard let smallest = sized.min(by: { ($0.1.ramBytes, $0.1.flashBytes) < ($1.1.ramBytes, $1.1.flashBytes) }) else {
             return .nothingFits(smallestRAM: 0, budgetRAM: ram, smallestFlash: 0, budgetFlash: flash, largestTensors: [])
         }
-        let config = result.space.config(for: smallest.0.candidate)
-        let sizes = result.space.variables.map { v in (v.tensor, v.elements * (config.formats[v.tensor]?.bits ?? 16) / 8) }
-        let largest = sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
+        let largest = TuningJob.largestTensors(result.space, config: result.space.config(for: smallest.0.candidate))
         return .nothingFits(smallestRAM: smallest.1.ramBytes, budgetRAM: ram, smallestFlash: smallest.1.flashBytes,
                             budgetFlash: flash, largestTensors: largest)
     }

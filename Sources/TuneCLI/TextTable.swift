@@ -1,3 +1,4 @@
+import Evaluator
 /// A plain-text table with left-aligned text columns and right-aligned numeric columns.
 struct TextTable {
     var header: [String]
@@ -35,6 +36,12 @@ extension String {
 enum Format {
     static func percent(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
     static func signedPercent(_ v: Double) -> String { String(format: "%+.1f%%", v * 100) }
+
+    /// "97.49% [95.3, 98.7] of 359": an accuracy, its 95% Wilson interval and its samples.
+    static func accuracy(_ v: Double, samples: Int) -> String {
+        let interval = Accuracy.wilson(accuracy: v, samples: samples)
+        return String(format: "%.2f%% [%.1f, %.1f] of %d", v * 100, interval.lowerBound * 100, interval.upperBound * 100, samples)
+    }
 
     static func bytes(_ n: Int) -> String {
         n >= 1024 * 1024 ? String(format: "%.1f MB", Double(n) / 1048576)

@@ -44,12 +44,15 @@ public enum CostModelValidation {
     /// Tunes `model` (genetic, `seed`, within the board's memory), takes the front and random other
     /// evaluated candidates up to `count` distinct ones, and measures each on `device` over `samples`
     /// test samples (`jobs` at a time).
+    /// With `profiling`, the search and the predictions price with the model's kernel profile.
     public static func run(model: LoadedModel, dataset: Dataset, device: any Device, seed: UInt64, count: Int, samples: Int,
-                           jobs: Int, directory: String) throws -> Summary {
+                           jobs: Int, directory: String, profiling: KernelProfiling? = nil) throws -> Summary {
         let target = device.target
         let budgets = EmulatorCandidateEvaluator.Budgets(ramBytes: target.ramBytes, flashBytes: target.flashBytes, maxLoss: nil)
         let result = try TuningJob(model: model, dataset: dataset, target: target,
-                                   settings: .init(strategy: .genetic, seed: seed, budgets: budgets)).run()
+                                   settings: .init(strategy: .genetic, seed: seed, budgets: budgets, profiling: profiling,
+                                                   profileDirectory: "\(directory)/\(model.graph.name)-profile")).run()
+        let profile = result.profile?.profile
         // Up to a third from the front, spread over its cycles (a front can hold dozens of points of
         // nearly equal cost), and the rest drawn at random from the log.
         let byCycles = result.front.sorted { (result.trials[$0].evaluation.objectives?.cycles ?? 0, $0) < (result.trials[$1].evaluation.objectives?.cycles ?? 0, $1) }
@@ -68,7 +71,7 @@ public enum CostModelValidation {
         let front = Set(result.front), picked = chosen
         let outcomes = ParallelJobs.map(picked.count, jobs: jobs) { i in
             let m = try FirmwareMeasurement.run(program: programs[i], device: device, split: test, maxSamples: samples,
-                                               directory: "\(directory)/\(model.graph.name)-\(picked[i])")
+                                               directory: "\(directory)/\(model.graph.name)-\(picked[i])", profile: profile)
             try? programs[i].config.write(to: "\(directory)/\(model.graph.name)-\(picked[i])/config.json")
             return Row(candidate: picked[i], onFront: front.contains(picked[i]), predictedCycles: m.meanPredictedCycles,
                        measuredCycles: m.meanCycles, predictedFlash: m.prediction.flashBytes,

@@ -2,6 +2,7 @@ import Devices
 import Emit
 import FixedPoint
 import Foundation
+import Hardware
 import ModelIR
 
 /// The pick, checked on the board before it is taken: front points are built by the board's
@@ -14,6 +15,8 @@ struct PickVerification {
     let directory: String
     let ramBudget: Int
     let flashBudget: Int
+    /// The profile the search priced with, for the measurement's predictions.
+    let profile: KernelProfile?
 
     /// The first point of `preference` that fits, measured; nil when none does.
     func pick(from preference: [Int], program: (Int) throws -> FixedProgram, samples: DatasetSplit,
@@ -37,7 +40,7 @@ struct PickVerification {
                 rejected.append(PickRejection(index: index, reason: over, ramBytes: ram, flashBytes: flash))
                 continue
             }
-            let measurement = try FirmwareMeasurement.measure(firmware, program: candidate, device: device, split: samples)
+            let measurement = try FirmwareMeasurement.measure(firmware, program: candidate, device: device, split: samples, profile: profile)
             return (index, candidate, measurement)
         }
         return nil

@@ -50,9 +50,23 @@ public struct TuningJob {
         public var maxEvaluations: Int
         public var offsets: ClosedRange<Int>
         public var verification: Verification
+        /// The model's kernels measured on the board before the search (nil: the board's coefficients alone).
+        public var profiling: KernelProfiling?
+        /// Where the profile's builds go when it is measured.
+        public var profileDirectory: String
+        /// Training inputs added to the validation split for fidelity (nil: as many as validation has).
+        public var fidelitySamples: Int?
+        public var pick: PickRule
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
-                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2, verification: Verification = .estimate) {
+                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2, verification: Verification = .estimate,
+                    profiling: KernelProfiling? = nil, profileDirectory: String? = nil, fidelitySamples: Int? = nil,
+                    pick: PickRule = .accurate) {
             self.verification = verification
+            self.fidelitySamples = fidelitySamples
+            self.pick = pick
+            self.profiling = profiling
+            self.profileDirectory = profileDirectory
+                ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-profile-\(UUID().uuidString.prefix(8))")
             self.strategy = strategy
             self.seed = seed
             self.budgets = budgets
@@ -74,8 +88,18 @@ public struct TuningJob {
         public var rejectedAfterBuild: [PickRejection]
         public var floatValAccuracy: Double
         public var floatTestAccuracy: Double?
+        /// Samples behind the validation and test accuracies (nil: no test split).
+        public var valSamples: Int
+        public var testSamples: Int?
         public var interrupted: Bool
         public var log: SearchLog
+        /// How the pick rule chose, in words.
+        public var decision: String = ""
+        /// The samples fidelity was measured on.
+        public var fidelitySamples: Int = 0
+        public var fidelitySource: String = ""
+        /// The kernel profile the search priced with, and where it came from.
+        public var profile: (profile: KernelProfile, origin: KernelProfiling.Origin)?
     }
 
     let model: LoadedModel
@@ -91,18 +115,26 @@ public struct TuningJob {
     }
 
     public func run(interrupted: @escaping @Sendable () -> Bool = { false },
-                    progress: ((SearchProgress) -> Void)? = nil) throws -> Result {
+                    progress: ((SearchProgress) -> Void)? = nil,
+                    profileProgress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         let lowered = try Lowering.lower(model.graph)
+        // Before any data is read: if even the smallest program cannot fit, say so at once.
+        try Self.checkSmallestFits(lowered, target: target, budgets: settings.budgets)
         let validation = try dataset.load(split: "val")
         let profile = try Calibration.profile(model.graph, on: validation)
-        let floatOutputs = try FloatEvaluator(graph: model.graph).run(validation)
-        let floatClasses = Accuracy.classes(floatOutputs, outputsClassIndex: model.graph.outputsClassIndex)
-        let floatAccuracy = Accuracy.of(floatOutputs, labels: validation.labels, outputsClassIndex: model.graph.outputsClassIndex)
+        // Fidelity is measured on the validation inputs and as many training inputs again (no labels needed).
+        let train = dataset.availableSplits.contains("train") ? try dataset.load(split: "train") : nil
+        let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: settings.fidelitySamples ?? validation.count,
+                                       graph: model.graph)
+        let floatAccuracy = Accuracy.of(classes: Array(fidelity.floatClasses.prefix(validation.count)), labels: validation.labels)
         let space = SearchSpace(graph: lowered, profile: profile, offsets: settings.offsets)
         let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
+        let profiled = try settings.profiling?.profile(graph: lowered, space: space, split: validation,
+                                                        directory: settings.profileDirectory, progress: profileProgress)
+        if settings.profiling != nil { try? FileManager.default.removeItem(atPath: settings.profileDirectory) }
         let evaluator = EmulatorCandidateEvaluator(
-            lowered: lowered, space: space, validation: validation, floatClasses: floatClasses, floatAccuracy: floatAccuracy,
-            costModel: CostModel(target: target, meanSteps: meanSteps), budgets: settings.budgets)
+            lowered: lowered, space: space, fidelity: fidelity, floatAccuracy: floatAccuracy,
+            costModel: CostModel(target: target, meanSteps: meanSteps, profile: profiled?.0), budgets: settings.budgets)
         var context = SearchContext(evaluator: evaluator, maxEvaluations: settings.maxEvaluations, interrupted: interrupted)
         context.onProgress = progress
         var generator = SeededGenerator(seed: settings.seed)
@@ -134,18 +166,68 @@ public struct TuningJob {
             context.currentStrategy = exhaustive.name
             exhaustive.search(space, &context, generator: &generator)
         }
-        return try finish(context: context, space: space, floatAccuracy: floatAccuracy, interrupted: interrupted())
+        var result = try finish(context: context, space: space, floatAccuracy: floatAccuracy, profile: profiled?.0, fidelity: fidelity,
+                                interrupted: interrupted())
+        result.fidelitySamples = fidelity.samples.count
+        result.fidelitySource = fidelity.source
+        result.profile = profiled.map { (profile: $0.0, origin: $0.1) }
+        result.valSamples = validation.count
+        return result
+    }
+
+    /// How `rule` chose among the front, in words.
+    static func decision(_ rule: PickRule, front: [Int], trials: [Evaluation], qualifying: Int, fidelity: FidelitySet) -> String {
+        let samples = "\(fidelity.samples.count) fidelity samples (\(fidelity.source))"
+        switch rule {
+        case .accurate:
+            let best = front.max { (trials[$0].objectives?.accuracy ?? 0, -$0) < (trials[$1].objectives?.accuracy ?? 0, -$1) }
+            let equivalent = best.map { b in front.filter { !PickRule.significantlyWorse(trials[$0].correct, than: trials[b].correct) }.count } ?? 0
+            if equivalent <= 1 { return "by validation accuracy: no other front point comes within significance of it" }
+            return "by fidelity: \(equivalent) of \(front.count) front points are not significantly below the best validation accuracy "
+                + "(paired McNemar test, 5%); the pick is the fastest of those that follow the float model most closely on \(samples)"
+        case .validation:
+            return "by validation accuracy, ties by fewer cycles (--pick validation)"
+        case let .fastest(loss), let .smallest(loss):
+            let what = rule.name == "fastest" ? "the fewest cycles" : "the least RAM"
+            let bound = String(format: "%.2f%%", loss * 100)
+            guard qualifying > 0 else {
+                let best = front.compactMap { trials[$0].objectives?.disagreement }.min() ?? 1
+                let n = fidelity.samples.count
+                return "none qualifies: no front point disagrees with the float model on less than \(bound) of inputs with 95% confidence; "
+                    + "the closest disagrees on \(Int((best * Double(n)).rounded())) of \(samples), which bounds it at "
+                    + String(format: "%.2f%%", PickRule.disagreementBound(best, samples: n) * 100) + "; raise --max-loss or --fidelity-samples"
+            }
+            return "\(what) of \(qualifying) front points whose disagreement with the float model, measured on \(samples), is below \(bound) "
+                + "with 95% confidence (which bounds their accuracy loss)"
+        }
+    }
+
+    /// Throws `nothingFits` when the smallest program of `lowered` (every tensor 8-bit, the planned
+    /// arena) breaks a budget: sizes follow from the formats' widths alone, so no data is needed.
+    static func checkSmallestFits(_ lowered: Graph, target: Target, budgets: EmulatorCandidateEvaluator.Budgets) throws {
+        let space = SearchSpace(graph: lowered, profile: RangeProfile(maxAbs: [:]))
+        let config = space.config(for: space.uniform(bits: 8))
+        // A graph the fixed-point core cannot take is reported by the search itself, candidate by candidate.
+        guard let smallest = try? FixedProgram(graph: lowered, config: config) else { return }
+        let cost = CostModel(target: target, meanSteps: 1).estimate(smallest)
+        guard cost.ramBytes > budgets.ramBytes || cost.flashBytes > budgets.flashBytes else { return }
+        throw TunerError.nothingFits(smallestRAM: cost.ramBytes, budgetRAM: budgets.ramBytes, smallestFlash: cost.flashBytes,
+                                     budgetFlash: budgets.flashBytes, largestTensors: largestTensors(space, config: config))
+    }
+
+    /// The three tensors that take the most bytes under `config`, as "name (N B)".
+    public static func largestTensors(_ space: SearchSpace, config: QuantConfig) -> [String] {
+        let sizes = space.variables.map { v in (v.tensor, v.elements * (config.formats[v.tensor]?.bits ?? 16) / 8) }
+        return sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
     }
 
     private func finish(context: SearchContext<EmulatorCandidateEvaluator>, space: SearchSpace, floatAccuracy: Double,
-                        interrupted: Bool) throws -> Result {
+                        profile: KernelProfile?, fidelity: FidelitySet, interrupted: Bool) throws -> Result {
         let trials = context.trials
         let front = context.front
-        // Preference: best validation accuracy, then fewer cycles, then less RAM.
-        let preference = front.sorted { a, b in
-            let x = trials[a].evaluation.objectives ?? Pareto.zero, y = trials[b].evaluation.objectives ?? Pareto.zero
-            return (-x.accuracy, x.cycles, x.ramBytes, a) < (-y.accuracy, y.cycles, y.ramBytes, b)
-        }
+        let preference = settings.pick.preference(front, trials.map(\.evaluation), fidelitySamples: fidelity.samples.count)
+        let decision = Self.decision(settings.pick, front: front, trials: trials.map(\.evaluation), qualifying: preference.count,
+                                     fidelity: fidelity)
         let hasTest = dataset.availableSplits.contains("test")
         let samples = try dataset.load(split: hasTest ? "test" : "val")
         var pick: Int?, pickProgram: FixedProgram?, measurement: FirmwareMeasurement?
@@ -158,7 +240,7 @@ public struct TuningJob {
             }
         case let .device(device, directory):
             let verification = PickVerification(device: device, directory: directory, ramBudget: settings.budgets.ramBytes,
-                                                flashBudget: settings.budgets.flashBytes)
+                                                flashBudget: settings.budgets.flashBytes, profile: profile)
             if let found = try verification.pick(from: preference, program: { try context.evaluator.program(for: trials[$0].candidate) },
                                                  samples: samples, rejected: &rejected) {
                 (pick, pickProgram, measurement) = (found.index, found.program, found.measurement)
@@ -179,7 +261,9 @@ public struct TuningJob {
             budgetRAMBytes: settings.budgets.ramBytes, budgetFlashBytes: settings.budgets.flashBytes,
             maxLoss: settings.budgets.maxLoss, strategy: settings.strategy.rawValue, seed: settings.seed,
             variables: space.variables.map(\.tensor), offsets: [space.offsets.lowerBound, space.offsets.upperBound],
-            floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated))
+            floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated,
+            kernelProfile: profile.map { .init(key: $0.key, programs: $0.programs) },
+            fidelitySamples: fidelity.samples.count, fidelitySource: fidelity.source, pickRule: settings.pick.name))
         for (i, trial) in trials.enumerated() {
             let config = space.config(for: trial.candidate)
             let formats = space.variables.map { v in [config.formats[v.tensor]?.bits ?? 0, config.formats[v.tensor]?.fracBits ?? 0] }
@@ -192,6 +276,7 @@ public struct TuningJob {
                                      pickMeasured: measurement.map(MeasuredPick.init), rejectedAfterBuild: rejected))
         return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
                       pickMeasurement: measurement, rejectedAfterBuild: rejected,
-                      floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, interrupted: interrupted, log: log)
+                      floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, valSamples: 0, testSamples: hasTest ? samples.count : nil,
+                      interrupted: interrupted, log: log, decision: decision, profile: nil)
     }
 }

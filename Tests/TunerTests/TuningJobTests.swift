@@ -15,6 +15,25 @@ import ModelIR
             strategy: strategy, seed: seed, budgets: .init(ramBytes: ram, flashBytes: 32768, maxLoss: nil), maxEvaluations: 80))
     }
 
+    /// A model whose smallest program cannot fit is refused before a single sample is read: here its
+    /// validation split is gone, and the refusal still names the budget and the largest tensors.
+    @Test func aModelThatCannotFitIsRefusedBeforeTheSearch() throws {
+        let model = try ModelLoader.load(Repository.path("models/lenet-digits"))
+        let data = try copyDirectory(try #require(model.datasetPath), label: "no-val")
+        try FileManager.default.removeItem(atPath: "\(data)/val_x.npy")
+        let target = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let job = TuningJob(model: model, dataset: try Dataset.open(data), target: target, settings: .init(
+            strategy: .genetic, seed: 0, budgets: .init(ramBytes: 256, flashBytes: 32768, maxLoss: nil)))
+        do {
+            _ = try job.run()
+            Issue.record("a 256 B budget was accepted for LeNet")
+        } catch let error as TunerError {
+            guard case let .nothingFits(ram, budget, _, _, tensors) = error else { Issue.record("\(error)"); return }
+            #expect(budget == 256 && ram > 256)
+            #expect(tensors.count == 3 && tensors.allSatisfy { $0.hasSuffix(" B)") })
+        }
+    }
+
     @Test func theSameSeedGivesAByteIdenticalLog() throws {
         let a = try job(seed: 7).run().log.text
         let b = try job(seed: 7).run().log.text
@@ -40,9 +59,12 @@ import ModelIR
         }
     }
 
-    @Test func aBudgetNothingFitsLeavesAnEmptyFront() throws {
-        let result = try job(seed: 1, strategy: .greedy, ram: 100).run()
-        #expect(result.front.isEmpty && result.pick == nil)
-        #expect(result.trials.allSatisfy { $0.evaluation.outcome != .ok })
+    @Test func aBudgetNothingFitsIsRefusedWithWhatTheSmallestNeeds() throws {
+        do {
+            _ = try job(seed: 1, strategy: .greedy, ram: 100).run()
+            Issue.record("a 100 B budget was accepted")
+        } catch let TunerError.nothingFits(ram, budget, _, _, tensors) {
+            #expect(budget == 100 && ram > 100 && tensors.first?.hasPrefix("rnn.U") == true)
+        }
     }
 }

@@ -19,7 +19,10 @@ if [[ "${1:-}" == calibrate ]]; then
   run calibrate-uno calibrate --target uno --programs 600 --seed 1
   for t in nano33ble nano33iot mega2560 stm32f746disco; do run "calibrate-$t" calibrate --target "$t" --programs 400 --seed 1; done
 fi
-for t in uno nano33ble; do run "cost-model-$t" bench --cost-model --target "$t" --candidates 30; done
+for t in uno nano33ble; do
+  run "cost-model-$t" bench --cost-model --target "$t" --candidates 30
+  run "cost-model-$t-no-profile" bench --cost-model --no-profile --target "$t" --candidates 30
+done
 run device-uno bench --device --target uno
 # The Uno's pick within its 2 KB; a Cortex-M board's within its whole RAM.
 run float-uno bench --float --target uno --budget-ram 2048

@@ -62,12 +62,20 @@ public enum NonNegativeLeastSquares {
         return (0..<n).map { x[$0] / norms[$0] }
     }
 
-    /// Solves gram[P][P] s = rhs[P] by Gaussian elimination with partial pivoting.
+    /// Solves gram[P][P] s = rhs[P], with `ridge` on the diagonal.
     private static func solvePassive(gram: [[Double]], rhs: [Double], indices: [Int], ridge: Double) -> [Double] {
-        let m = indices.count
         var a = indices.map { i in indices.map { gram[i][$0] } }
-        var b = indices.map { rhs[$0] }
-        for k in 0..<m { a[k][k] += ridge }
+        for k in 0..<indices.count { a[k][k] += ridge }
+        return LinearSystem.solve(a, indices.map { rhs[$0] })
+    }
+}
+
+/// Small dense linear systems.
+enum LinearSystem {
+    /// Solves a s = b by Gaussian elimination with partial pivoting; a singular direction gets 0.
+    static func solve(_ matrix: [[Double]], _ rhs: [Double]) -> [Double] {
+        let m = rhs.count
+        var a = matrix, b = rhs
         for column in 0..<m {
             guard let pivot = (column..<m).max(by: { abs(a[$0][column]) < abs(a[$1][column]) }), abs(a[pivot][column]) > 0 else { continue }
             a.swapAt(column, pivot)
@@ -84,5 +92,22 @@ public enum NonNegativeLeastSquares {
             s[row] = a[row][row] != 0 ? sum / a[row][row] : 0
         }
         return s
+    }
+
+    /// min Σ (targets − intercept − rows·x)² + ridge ‖x‖², the intercept unpenalised; (intercept, x).
+    static func ridge(rows: [[Double]], targets: [Double], ridge: Double) -> (intercept: Double, x: [Double]) {
+        let n = (rows.first?.count ?? 0) + 1
+        var gram = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        var rhs = [Double](repeating: 0, count: n)
+        for (row, target) in zip(rows, targets) {
+            let r = [1] + row
+            for i in 0..<n {
+                rhs[i] += r[i] * target
+                for j in 0..<n { gram[i][j] += r[i] * r[j] }
+            }
+        }
+        for k in 1..<n { gram[k][k] += ridge }
+        let s = solve(gram, rhs)
+        return (s.first ?? 0, Array(s.dropFirst()))
     }
 }

@@ -3,8 +3,8 @@ import FixedPoint
 import Hardware
 import ModelIR
 
-/// Scores a candidate for real: builds its fixed-point program, runs the validation split through the
-/// emulator (BLAS path), and prices it with the cost model against the budgets.
+/// Scores a candidate for real: builds its fixed-point program, runs the fidelity set (validation and
+/// training inputs) through the emulator (BLAS path), and prices it with the cost model against the budgets.
 public struct EmulatorCandidateEvaluator: CandidateEvaluator {
     public struct Budgets: Sendable {
         public var ramBytes: Int
@@ -20,18 +20,17 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
 
     let graph: Graph
     let space: SearchSpace
-    let split: DatasetSplit
-    let floatClasses: [Int]
+    let fidelity: FidelitySet
     let floatAccuracy: Double
     let costModel: CostModel
     let budgets: Budgets
 
-    public init(lowered graph: Graph, space: SearchSpace, validation split: DatasetSplit, floatClasses: [Int],
-                floatAccuracy: Double, costModel: CostModel, budgets: Budgets) {
+    /// Scores candidates on `fidelity`: accuracy on its validation samples, fidelity on all of them.
+    public init(lowered graph: Graph, space: SearchSpace, fidelity: FidelitySet, floatAccuracy: Double, costModel: CostModel,
+                budgets: Budgets) {
         self.graph = graph
         self.space = space
-        self.split = split
-        self.floatClasses = floatClasses
+        self.fidelity = fidelity
         self.floatAccuracy = floatAccuracy
         self.costModel = costModel
         self.budgets = budgets
@@ -47,23 +46,32 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
             if case .unsupported = error { return Evaluation(objectives: nil, outcome: .overflowRisk, message: error.description, violation: .infinity) }
             return Evaluation(objectives: nil, outcome: .error, message: error.description, violation: .infinity)
         }
-        let outputs = FixedEmulator(program: program).run(split)
+        let outputs = FixedEmulator(program: program).run(fidelity.samples)
         let classes = Accuracy.classes(outputs, outputsClassIndex: graph.outputsClassIndex)
-        let n = Double(max(split.count, 1))
-        let accuracy = Double(zip(classes, split.labels).filter { $0 == $1 }.count) / n
-        let disagreement = Double(zip(classes, floatClasses).filter { $0 != $1 }.count) / n
+        // Accuracy on the validation samples (the first ones), kept sample by sample for paired tests.
+        let v = fidelity.validationCount
+        var correct = [UInt64](repeating: 0, count: (v + 63) / 64)
+        var right = 0
+        for i in 0..<v where classes[i] == fidelity.samples.labels[i] {
+            correct[i / 64] |= 1 << UInt64(i % 64)
+            right += 1
+        }
+        let accuracy = Double(right) / Double(max(v, 1))
+        let (disagreement, logitError) = fidelity.fidelity(outputs: outputs, classes: classes, fracBits: program.outputFormat.fracBits,
+                                                           outputsClassIndex: graph.outputsClassIndex)
         let cost = costModel.estimate(program)
-        let objectives = Evaluation.Objectives(accuracy: accuracy, disagreement: disagreement, cycles: cost.cycles,
+        let objectives = Evaluation.Objectives(accuracy: accuracy, disagreement: disagreement, logitError: logitError, cycles: cost.cycles,
                                                ramBytes: cost.ramBytes, flashBytes: cost.flashBytes)
         let over = max(0, cost.ramBytes - budgets.ramBytes) + max(0, cost.flashBytes - budgets.flashBytes)
         if over > 0 {
             return Evaluation(objectives: objectives, outcome: .overBudget, message:
-                "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: Double(over))
+                "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: Double(over),
+                correct: correct)
         }
         if let maxLoss = budgets.maxLoss, accuracy < floatAccuracy - maxLoss - 1e-12 {
             return Evaluation(objectives: objectives, outcome: .overLoss, message:
-                "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: 0.5)
+                "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: 0.5, correct: correct)
         }
-        return Evaluation(objectives: objectives, outcome: .ok)
+        return Evaluation(objectives: objectives, outcome: .ok, correct: correct)
     }
 }

@@ -13,23 +13,27 @@ public struct Evaluation: Sendable, Equatable {
     public struct Objectives: Sendable, Equatable, Codable {
         /// Validation accuracy (maximized).
         public var accuracy: Double
-        /// Fraction of validation samples whose class differs from the float model's.
+        /// Fidelity, measured without labels on the fidelity samples (validation and training inputs):
+        /// the fraction whose class differs from the float model's, and the squared error of the
+        /// outputs against the float model's over the float outputs' variance (minimized).
         public var disagreement: Double
+        public var logitError: Double
         /// Cycles per inference, peak RAM and flash (minimized).
         public var cycles: Double
         public var ramBytes: Int
         public var flashBytes: Int
 
-        public init(accuracy: Double, disagreement: Double, cycles: Double, ramBytes: Int, flashBytes: Int) {
+        public init(accuracy: Double, disagreement: Double, logitError: Double = 0, cycles: Double, ramBytes: Int, flashBytes: Int) {
             self.accuracy = accuracy
             self.disagreement = disagreement
+            self.logitError = logitError
             self.cycles = cycles
             self.ramBytes = ramBytes
             self.flashBytes = flashBytes
         }
 
         enum CodingKeys: String, CodingKey {
-            case accuracy, disagreement, cycles, ramBytes = "ram_bytes", flashBytes = "flash_bytes"
+            case accuracy, disagreement, cycles, logitError = "logit_error", ramBytes = "ram_bytes", flashBytes = "flash_bytes"
         }
     }
 
@@ -38,12 +42,16 @@ public struct Evaluation: Sendable, Equatable {
     public var message: String?
     /// How far over the budgets (bytes), for constraint domination; 0 when feasible.
     public var violation: Double
+    /// Which validation samples it classified correctly (bit i of word i/64), for paired tests
+    /// between candidates; empty when it was not run.
+    public var correct: [UInt64]
 
-    public init(objectives: Objectives?, outcome: Outcome, message: String? = nil, violation: Double = 0) {
+    public init(objectives: Objectives?, outcome: Outcome, message: String? = nil, violation: Double = 0, correct: [UInt64] = []) {
         self.objectives = objectives
         self.outcome = outcome
         self.message = message
         self.violation = violation
+        self.correct = correct
     }
 
     public var isFeasible: Bool { outcome == .ok }

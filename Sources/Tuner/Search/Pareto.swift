@@ -1,10 +1,12 @@
-/// Pareto dominance over (accuracy ↑, cycles ↓, RAM ↓, flash ↓), with constraint domination
+/// Pareto dominance over (accuracy ↑, fidelity's logit error ↓, cycles ↓, RAM ↓, flash ↓), with constraint domination
 /// (Deb's NSGA-II, section III-C): a feasible point beats an infeasible one, and of two infeasible
 /// points the one less over its budgets wins.
 public enum Pareto {
     public static func dominates(_ a: Evaluation.Objectives, _ b: Evaluation.Objectives) -> Bool {
-        let noWorse = a.accuracy >= b.accuracy && a.cycles <= b.cycles && a.ramBytes <= b.ramBytes && a.flashBytes <= b.flashBytes
-        let better = a.accuracy > b.accuracy || a.cycles < b.cycles || a.ramBytes < b.ramBytes || a.flashBytes < b.flashBytes
+        let noWorse = a.accuracy >= b.accuracy && a.logitError <= b.logitError && a.cycles <= b.cycles && a.ramBytes <= b.ramBytes
+            && a.flashBytes <= b.flashBytes
+        let better = a.accuracy > b.accuracy || a.logitError < b.logitError || a.cycles < b.cycles || a.ramBytes < b.ramBytes
+            || a.flashBytes < b.flashBytes
         return noWorse && better
     }
 
@@ -20,7 +22,7 @@ public enum Pareto {
     }
 
     /// Indices of the feasible evaluations no other feasible one dominates (points with the same
-    /// accuracy, cycles, RAM and flash are kept once: the first).
+    /// objectives are kept once: the first).
     public static func front(_ evaluations: [Evaluation]) -> [Int] {
         let feasible = evaluations.indices.filter { evaluations[$0].isFeasible && evaluations[$0].objectives != nil }
         var front: [Int] = []
@@ -29,7 +31,7 @@ public enum Pareto {
             let dominated = feasible.contains { j in evaluations[j].objectives.map { dominates($0, a) } ?? false }
             let duplicate = front.contains { j in
                 evaluations[j].objectives.map { !dominates($0, a) && !dominates(a, $0) && $0.accuracy == a.accuracy
-                    && $0.cycles == a.cycles && $0.ramBytes == a.ramBytes && $0.flashBytes == a.flashBytes } ?? false
+                    && $0.logitError == a.logitError && $0.cycles == a.cycles && $0.ramBytes == a.ramBytes && $0.flashBytes == a.flashBytes } ?? false
             }
             if !dominated && !duplicate { front.append(i) }
         }
@@ -65,7 +67,8 @@ public enum Pareto {
     /// Crowding distance of each member of one front (larger is lonelier; ends are infinite).
     public static func crowding(_ front: [Int], _ evaluations: [Evaluation]) -> [Int: Double] {
         var distance = Dictionary(uniqueKeysWithValues: front.map { ($0, 0.0) })
-        let keys: [(Evaluation.Objectives) -> Double] = [{ $0.accuracy }, { $0.cycles }, { Double($0.ramBytes) }, { Double($0.flashBytes) }]
+        let keys: [(Evaluation.Objectives) -> Double] = [{ $0.accuracy }, { $0.logitError }, { $0.cycles }, { Double($0.ramBytes) },
+                                                         { Double($0.flashBytes) }]
         for key in keys {
             let value = Dictionary(uniqueKeysWithValues: front.map { ($0, key(evaluations[$0].objectives ?? zero)) })
             let sorted = front.sorted { (value[$0] ?? 0, $0) < (value[$1] ?? 0, $1) }

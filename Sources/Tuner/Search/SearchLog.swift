@@ -19,11 +19,24 @@ public struct SearchLog {
         public var offsets: [Int]
         public var floatValAccuracy: Double
         public var costModelCalibrated: Bool
+        /// The model's kernels measured on the board before the search (`KernelProfile`), if they were.
+        public var kernelProfile: ProfileReference?
+        /// The inputs fidelity is measured on (validation first), and the rule that took the pick.
+        public var fidelitySamples: Int
+        public var fidelitySource: String
+        public var pickRule: String
+
+        public struct ProfileReference: Codable, Sendable {
+            public var key: String
+            public var programs: Int
+        }
 
         enum CodingKeys: String, CodingKey {
             case type, tool, model, target, strategy, seed, variables, offsets
             case toolVersion = "tool_version", budgetRAMBytes = "budget_ram_bytes", budgetFlashBytes = "budget_flash_bytes"
             case maxLoss = "max_loss", floatValAccuracy = "float_val_accuracy", costModelCalibrated = "cost_model_calibrated"
+            case kernelProfile = "kernel_profile", fidelitySamples = "fidelity_samples", fidelitySource = "fidelity_source"
+            case pickRule = "pick_rule"
         }
     }
 

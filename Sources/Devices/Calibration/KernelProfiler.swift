@@ -1,0 +1,82 @@
+import Emit
+import FixedPoint
+import Foundation
+import Hardware
+import ModelIR
+
+/// Measures a model's own kernels on a board (`KernelProfile`): each given program of the model is
+/// built twice, once marking every node (run on the simulator: cycles per node) and once as the
+/// tuner writes it (compiled only: its code bytes).
+public enum KernelProfiler {
+    /// Ridge of the per-variant code offsets, in programs: a variant seen in one program is trusted
+    /// for half of what that program's size tool says beyond the price.
+    static let codeRidge = 1.0
+
+    /// Profiles `programs` over the first `samples` of `split` on `device`, `jobs` builds at a time, in
+    /// `directory`. `progress` is told how many programs are done.
+    public static func profile(_ programs: [FixedProgram], key: String, split: DatasetSplit, samples: Int, device: any Device,
+                               jobs: Int, directory: String,
+                               progress: (@Sendable (Int) -> Void)? = nil) throws -> KernelProfile {
+        let used = split.prefix(max(1, min(samples, split.count)))
+        let outcomes = ParallelJobs.map(programs.count, jobs: jobs, progress: progress) { i in
+            try measure(programs[i], split: used, device: device, directory: "\(directory)/program-\(i)")
+        }
+        var measured: [Measured] = []
+        for outcome in outcomes { measured.append(try outcome.get()) }
+        // Code bytes the size tool counts beyond the priced ones, shared out over the node variants.
+        let variants = Array(Set(measured.flatMap(\.variants))).sorted()
+        let column = Dictionary(uniqueKeysWithValues: variants.enumerated().map { ($1, $0) })
+        let rows = measured.map { m -> [Double] in
+            var row = [Double](repeating: 0, count: variants.count)
+            for v in m.variants { if let j = column[v] { row[j] += 1 } }
+            return row
+        }
+        let fit = LinearSystem.ridge(rows: rows, targets: measured.map(\.residual), ridge: codeRidge)
+        var profile = KernelProfile(key: key, target: device.target.name, model: programs.first?.graph.name ?? "", programs: programs.count,
+                                    nodes: measured.flatMap(\.nodes), pricesShifts: device.target.core.shiftsBitByBit, codeIntercept: fit.intercept,
+                                    codeOffsets: Dictionary(uniqueKeysWithValues: zip(variants, fit.x)))
+        // The unmarked programs against their marked nodes: the median ratio, so one outlier moves nothing.
+        let ratios = zip(programs, measured).compactMap { program, m -> Double? in
+            let predicted = m.steps.map { CostModel(target: device.target, meanSteps: Double($0), profile: profile).cycles(program) }
+            let (p, c) = (predicted.reduce(0, +), Double(m.plainCycles.reduce(0, +)))
+            return p > 0 && c > 0 ? c / p : nil
+        }.sorted()
+        if !ratios.isEmpty {
+            profile.unmarkedScale = ratios.count % 2 == 1 ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2
+        }
+        return profile
+    }
+
+    /// What one program's two builds measured.
+    struct Measured {
+        var nodes: [KernelProfile.Node]
+        /// "node variant" of each node.
+        var variants: [String]
+        /// Code bytes beyond the priced ones.
+        var residual: Double
+        /// Cycles of each sample in the unmarked build, and its timesteps.
+        var plainCycles: [Int]
+        var steps: [Int]
+    }
+
+    /// One program: its nodes' cycles, its nodes' variants, its code bytes beyond the price, and its unmarked cycles.
+    static func measure(_ program: FixedProgram, split: DatasetSplit, device: any Device,
+                        directory: String) throws(DeviceError) -> Measured {
+        let cost = device.target.cost
+        let names = Set(program.allSteps.map(\.node.name))
+        let pieces = try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/marked")
+        let nodes = pieces.filter { names.contains($0.label) }.compactMap { piece -> KernelProfile.Node? in
+            guard let variant = CostFeatures.variant(piece.features) else { return nil }
+            return KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
+                                      pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
+                                      shiftBits: KernelProfile.Node.shiftBits(piece.features))
+        }
+        let plain = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
+                                              directory: "\(directory)/plain")
+        let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
+        let code = Double(plain.programFlash - CostModel.constantBytes(program))
+        let priced = cost.price(CostFeatures.code(program), in: \.codeBytes)
+        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program).map { "\($0.node) \($0.variant)" }, residual: code - priced,
+                        plainCycles: run.cycles, steps: plain.samples.steps)
+    }
+}

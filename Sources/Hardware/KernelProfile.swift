@@ -1,0 +1,162 @@
+import Foundation
+
+/// One model's kernels measured on one board: the correction the cost model applies on top of the
+/// board's calibrated coefficients for that model.
+///
+/// The board's coefficients are fitted on random benchmark layers, so they price a kernel variant
+/// the same at every shape; the compiler does not (it unrolls a loop of one trip count and not of
+/// another, keeps an operand in a register at one width and spills it at the next). A profile
+/// builds a few programs of the model itself (`KernelProfiling`), measures every node on the
+/// simulator and keeps, per node and kernel variant, the ratio of measured to priced cycles, and per
+/// node and variant the code bytes the size tool counts beyond the priced ones. A candidate's node
+/// with a variant the profile saw is then priced at its own measured ratio; any other at the board's
+/// coefficients alone.
+public struct KernelProfile: Codable, Sendable {
+    /// One node of one profiled program.
+    public struct Node: Codable, Sendable, Equatable {
+        public var node: String
+        /// Every cost term of the node (`CostFeatures.signature`): equal signatures compile to the
+        /// same loops.
+        public var signature: String
+        /// The node's kernel variant (its `.call` term): the fallback when no signature matches.
+        public var variant: String
+        /// Cycles per execution, the board's coefficients against the simulator.
+        public var pricedCycles: Double
+        public var measuredCycles: Double
+        /// The node's shift terms (`.bits`): the bits it shifts, by width and kind.
+        public var shiftBits: [String: Double]
+
+        public init(node: String, signature: String, variant: String, pricedCycles: Double, measuredCycles: Double,
+                    shiftBits: [String: Double] = [:]) {
+            self.node = node
+            self.signature = signature
+            self.variant = variant
+            self.pricedCycles = pricedCycles
+            self.measuredCycles = measuredCycles
+            self.shiftBits = shiftBits
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case node, signature, variant
+            case pricedCycles = "priced_cycles", measuredCycles = "measured_cycles", shiftBits = "shift_bits"
+        }
+
+        /// The shift terms of `counts`.
+        public static func shiftBits(_ counts: [String: Double]) -> [String: Double] { counts.filter { $0.key.hasSuffix(".bits") } }
+    }
+
+    /// What the profile was measured with; equal keys mean equal measurements.
+    public var key: String
+    public var target: String
+    public var model: String
+    public var programs: Int
+    public var nodes: [Node]
+    /// Whether the board's shifts cost by distance (`Target.Core.shiftsBitByBit`), so that the
+    /// price of a different shift moves a measured node's cycles.
+    public var pricesShifts: Bool
+    /// The programs as the tuner writes them (no marks) over the same programs priced with the marked
+    /// nodes: the compiler schedules across nodes that no mark separates.
+    public var unmarkedScale: Double
+    /// Code bytes beyond the priced ones: for every program (`codeIntercept`) and per "node variant".
+    public var codeIntercept: Double
+    public var codeOffsets: [String: Double]
+
+    public init(key: String, target: String, model: String, programs: Int, nodes: [Node], pricesShifts: Bool, unmarkedScale: Double = 1,
+                codeIntercept: Double, codeOffsets: [String: Double]) {
+        self.key = key
+        self.target = target
+        self.model = model
+        self.programs = programs
+        self.nodes = nodes
+        self.pricesShifts = pricesShifts
+        self.unmarkedScale = unmarkedScale
+        self.codeIntercept = codeIntercept
+        self.codeOffsets = codeOffsets
+        (bySignature, byVariant) = Self.index(nodes)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, target, model, programs, nodes
+        case pricesShifts = "prices_shifts", unmarkedScale = "unmarked_scale", codeIntercept = "code_intercept", codeOffsets = "code_offsets"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(key: try c.decode(String.self, forKey: .key), target: try c.decode(String.self, forKey: .target),
+                  model: try c.decode(String.self, forKey: .model), programs: try c.decode(Int.self, forKey: .programs),
+                  nodes: try c.decode([Node].self, forKey: .nodes), pricesShifts: try c.decode(Bool.self, forKey: .pricesShifts),
+                  unmarkedScale: try c.decode(Double.self, forKey: .unmarkedScale),
+                  codeIntercept: try c.decode(Double.self, forKey: .codeIntercept),
+                  codeOffsets: try c.decode([String: Double].self, forKey: .codeOffsets))
+    }
+
+    /// The profiled executions by "node signature" and by "node variant".
+    private var bySignature: [String: [Execution]] = [:]
+    private var byVariant: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
+
+    typealias Execution = (priced: Double, measured: Double, shifts: [String: Double])
+
+    private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [(terms: Set<String>, executions: [Execution])]]) {
+        var signatures: [String: [Execution]] = [:]
+        var order: [(key: String, node: Node)] = []
+        for n in nodes {
+            let key = "\(n.node) \(n.signature)"
+            if signatures[key] == nil { order.append((key, n)) }
+            signatures[key, default: []].append((n.pricedCycles, n.measuredCycles, n.shiftBits))
+        }
+        var variants: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
+        for (key, n) in order {
+            variants["\(n.node) \(n.variant)", default: []].append((Set(n.signature.split(separator: " ").map(String.init)), signatures[key] ?? []))
+        }
+        return (signatures, variants)
+    }
+
+    /// The cycles of `node` with these counts, from what was measured for the same signature, else for the same variant and the nearest signature (most
+    /// terms shared, fewest apart: an 8-bit output's saturation instead of a 16-bit one's); nil when
+    /// the profile never saw the node's variant. One node's executions of one signature differ only in
+    /// their shift distances: where shifts cost by distance (`pricesShifts`), the execution whose
+    /// shifts are nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere
+    /// they cost alike, and the mean of what was measured is taken.
+    public func cycles(node: String, counts: [String: Double]) -> Double? {
+        var executions = bySignature["\(node) \(CostFeatures.signature(counts))"] ?? []
+        if executions.isEmpty {
+            guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
+            let terms = Set(counts.keys)
+            let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
+            let best = seen.map { score($0.terms) }.max() ?? 0
+            executions = seen.filter { score($0.terms) == best }.flatMap(\.executions)
+        }
+        guard !executions.isEmpty else { return nil }
+        guard pricesShifts else { return executions.reduce(0) { $0 + $1.measured } / Double(executions.count) }
+        let shifts = Node.shiftBits(counts)
+        let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
+        let nearest = moved.map { abs($0.cost) }.min() ?? 0
+        let chosen = moved.filter { abs($0.cost) == nearest }
+        return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
+    }
+
+    /// Cycles a change of shift terms costs on a core that shifts one bit per instruction: per bit,
+    /// one instruction per byte of the shifted width (`a32`, `shift16`), and a loop's decrement and
+    /// branch where the compiler loops (`.loop.`). Physical rather than fitted: a fit on random
+    /// layers cannot tell a shift's bits from the rest of the work they come with.
+    static func shiftCost(from: [String: Double], to: [String: Double]) -> Double {
+        var total = 0.0
+        for key in Set(from.keys).union(to.keys).sorted() {
+            let delta = (to[key] ?? 0) - (from[key] ?? 0)
+            guard delta != 0 else { continue }
+            let parts = key.split(separator: ".")
+            let width = parts.compactMap { part -> Int? in
+                if part.hasPrefix("shift"), let w = Int(part.dropFirst(5)) { return w }
+                if part.hasPrefix("a"), let w = Int(part.dropFirst()) { return w }
+                return nil
+            }.last ?? 16
+            total += delta * (Double(width) / 8 + (parts.contains("loop") ? 3 : 0))
+        }
+        return total
+    }
+
+    /// Code bytes beyond the priced ones for a program whose nodes have these variants.
+    public func codeOffset(variants: [(node: String, variant: String)]) -> Double {
+        variants.reduce(codeIntercept) { $0 + (codeOffsets["\($1.node) \($1.variant)"] ?? 0) }
+    }
+}

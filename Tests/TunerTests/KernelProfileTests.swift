@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TestSupport
+import Devices
+import Evaluator
+import FixedPoint
+import Hardware
+import ModelIR
+import Tuner
+
+/// A model's kernels measured on the board: how a profile prices a node, and a real profile on the
+/// simulated Uno that prices the programs it measured as the simulator runs them, from a cache that
+/// gives back exactly what was measured.
+@Suite struct KernelProfileTests {
+    static func node(_ name: String, _ terms: [String], priced: Double = 1, cycles: Double) -> KernelProfile.Node {
+        let counts = Dictionary(uniqueKeysWithValues: terms.map { ($0, 1.0) })
+        return KernelProfile.Node(node: name, signature: CostFeatures.signature(counts), variant: CostFeatures.variant(counts) ?? "",
+                                  pricedCycles: priced, measuredCycles: cycles)
+    }
+
+    static let profile = KernelProfile(key: "k", target: "t", model: "m", programs: 3, nodes: [
+        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 100),
+        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 110),
+        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], cycles: 150),
+    ], pricesShifts: false, codeIntercept: 10, codeOffsets: ["fc dense.w8.x8.a32.call": 5])
+
+    func counts(_ terms: [String], value: Double = 7) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: terms.map { ($0, value) })
+    }
+
+    @Test func aNodeIsPricedAtTheMeasuredCyclesOfItsNearestSignature() throws {
+        let p = Self.profile
+        // The same terms, whatever the counts: the mean of the executions measured with them.
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"])) == 105)
+        // Another signature of the variant: the nearest one seen (one term apart, not three).
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"])) == 150)
+        // A variant or a node it never saw: no measurement.
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"])) == nil)
+        #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"])) == nil)
+        #expect(p.codeOffset(variants: [("fc", "dense.w8.x8.a32.call"), ("fc2", "dense.w8.x8.a32.call")]) == 15)
+        // What a cache gives back prices alike.
+        let decoded = try JSONDecoder().decode(KernelProfile.self, from: try JSONEncoder().encode(p))
+        #expect(decoded.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"])) == 150)
+        #expect(decoded.nodes == p.nodes && decoded.codeOffsets == p.codeOffsets)
+    }
+
+    @Test func aDifferentShiftMovesTheCyclesWhereShiftsCostByDistance() {
+        let terms = ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.r.loop.bits"]
+        func profile(_ executions: [(bits: Double, cycles: Double)], pricesShifts: Bool) -> KernelProfile {
+            KernelProfile(key: "k", target: "t", model: "m", programs: executions.count, nodes: executions.map { e in
+                var node = Self.node("fc", terms, cycles: e.cycles)
+                node.shiftBits = ["dense.w8.x8.a32.rq.a32.r.loop.bits": e.bits]
+                return node
+            }, pricesShifts: pricesShifts, codeIntercept: 0, codeOffsets: [:])
+        }
+        func query(_ bits: Double) -> [String: Double] {
+            ["dense.w8.x8.a32.call": 1, "dense.w8.x8.a32.mac": 64, "dense.w8.x8.a32.rq.a32.r.loop.bits": bits]
+        }
+        // An AVR: the execution of the nearest shifts, moved by 4 + 3 cycles per bit of a looped 32-bit shift.
+        let avr = profile([(10, 500), (100, 1200)], pricesShifts: true)
+        #expect(avr.cycles(node: "fc", counts: query(12)) == 514)
+        #expect(avr.cycles(node: "fc", counts: query(90)) == 1130)
+        #expect(avr.cycles(node: "fc", counts: query(10)) == 500)
+        // A Cortex-M: the mean of what was measured, whatever the distance.
+        let cortexM = profile([(10, 500), (100, 520)], pricesShifts: false)
+        #expect(cortexM.cycles(node: "fc", counts: query(12)) == 510)
+        #expect(cortexM.cycles(node: "fc", counts: query(300)) == 510)
+    }
+
+    @Test func aProfileOnTheUnoPricesItsProgramsAsTheSimulatorRunsThem() throws {
+        let model = try ModelLoader.load(Repository.path("models/mlp-digits"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let board = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let device = try DeviceCatalog(root: Repository.root).device(for: board)
+        let cache = makeTemporaryDirectory("profiles")
+        var profiling = KernelProfiling(device: device, cacheDirectory: cache)
+        profiling.programs = 4
+        let directory = makeTemporaryDirectory("profile")
+        let (profile, origin) = try #require(try profiling.profile(model: model, dataset: dataset, directory: directory))
+        guard case .measured = origin else { Issue.record("a new cache served a profile"); return }
+        #expect(profile.programs == 4 && profile.target == "uno")
+        #expect(profile.unmarkedScale > 0.9 && profile.unmarkedScale < 1.1)
+        // Every node of every program measured, and each priced at what was measured for it.
+        #expect(Set(profile.nodes.map(\.node)) == ["fc1", "relu1", "fc2", "tanh2", "fc3"])
+        #expect(profile.nodes.count == 4 * 5)
+
+        // all8 is always among the programs profiled: priced with the profile, it is what the
+        // simulator counts to within a few percent, closer than the board's coefficients alone.
+        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
+        let test = try dataset.load(split: "test")
+        let m = try FirmwareMeasurement.run(program: program, device: device, split: test, maxSamples: 2,
+                                            directory: "\(directory)/all8", profile: profile)
+        let withProfile = abs(m.meanPredictedCycles / m.meanCycles - 1)
+        #expect(withProfile < 0.03, "all8: predicted \(m.meanPredictedCycles), measured \(m.meanCycles)")
+        #expect(abs(Double(m.prediction.flashBytes) / Double(m.firmware.programFlash) - 1) < 0.03)
+
+        // The second time, from the cache, exactly the same.
+        let (again, second) = try #require(try profiling.profile(model: model, dataset: dataset, directory: directory))
+        guard case .cached = second else { Issue.record("the profile was measured twice"); return }
+        #expect(again.key == profile.key && again.nodes == profile.nodes && again.unmarkedScale == profile.unmarkedScale)
+    }
+}
