@@ -106,11 +106,16 @@ public struct Dataset: Sendable {
             }
             maxSteps = x.shape[1]
             let lengthPath = path(split, "lengths")
-            let l = try NumpyArray.read(contentsOf: lengthPath)
-            guard l.shape == [count], l.values.allSatisfy({ $0 >= 1 && $0 <= Double(maxSteps) }) else {
-                throw .datasetMismatch(path: lengthPath, reason: "lengths must have shape [\(count)] and lie in 1...\(maxSteps)")
+            if FileManager.default.fileExists(atPath: lengthPath) {
+                let l = try NumpyArray.read(contentsOf: lengthPath)
+                guard l.shape == [count], l.values.allSatisfy({ $0 >= 1 && $0 <= Double(maxSteps) }) else {
+                    throw .datasetMismatch(path: lengthPath, reason: "lengths must have shape [\(count)] and lie in 1...\(maxSteps)")
+                }
+                lengths = l.values.map { Int($0) }
+            } else {
+                // No lengths file: every sequence runs all its steps.
+                lengths = Array(repeating: maxSteps, count: count)
             }
-            lengths = l.values.map { Int($0) }
         } else {
             guard Array(x.shape.dropFirst()) == sample else {
                 throw .datasetMismatch(path: xPath, reason: "inputs have shape \(x.shape); expected [N] + \(sample)")

@@ -77,6 +77,7 @@ struct OutputWriter {
         summary["fidelity_samples"] = result.fidelitySamples
         summary["fidelity_source"] = result.fidelitySource
         summary["decision"] = result.decision
+        summary["stopped"] = result.stopped
         summary["pick_logit_error"] = pick?.logitError ?? 0
         summary["pick_disagreement"] = pick?.disagreement ?? 0
         summary["pick_val_interval"] = interval(pick?.accuracy ?? 0, result.valSamples)

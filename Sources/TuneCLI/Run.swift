@@ -151,8 +151,8 @@ struct Run: ParsableCommand {
                       + String(format: " in %.1f s; cached", seconds))
             }
         }
-        print("search   \(result.trials.count) candidates, \(result.front.count) on the front"
-              + (result.interrupted ? " (interrupted: best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
+        print("search   \(result.trials.count) candidates, \(result.front.count) on the front; stopped: \(result.stopped)"
+              + (result.interrupted ? " (best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))
         for rejected in result.rejectedAfterBuild {
             print("build    #\(rejected.index) passed over: \(rejected.reason)")
         }

@@ -95,6 +95,8 @@ public struct TuningJob {
         public var log: SearchLog
         /// How the pick rule chose, in words.
         public var decision: String = ""
+        /// Why the search stopped, in words.
+        public var stopped: String = ""
         /// The samples fidelity was measured on.
         public var fidelitySamples: Int = 0
         public var fidelitySource: String = ""
@@ -166,8 +168,24 @@ public struct TuningJob {
             context.currentStrategy = exhaustive.name
             exhaustive.search(space, &context, generator: &generator)
         }
+        // Why the search stopped: the user, the evaluation limit, or the strategy's own end.
+        let stopped: String
+        if interrupted() {
+            stopped = "interrupted"
+        } else if context.trials.count >= settings.maxEvaluations {
+            stopped = "reached --max-evaluations \(settings.maxEvaluations)"
+        } else {
+            switch settings.strategy {
+            case .greedy: stopped = "the greedy stages ended"
+            case .genetic: stopped = "the greedy stages and \(GeneticSearch().generations) NSGA-II generations ended"
+            case .random: stopped = "the random candidates ended"
+            case .exhaustive: stopped = "every candidate of the space was evaluated"
+            case .uniform: stopped = "one candidate"
+            }
+        }
         var result = try finish(context: context, space: space, floatAccuracy: floatAccuracy, profile: profiled?.0, fidelity: fidelity,
                                 interrupted: interrupted())
+        result.stopped = stopped
         result.fidelitySamples = fidelity.samples.count
         result.fidelitySource = fidelity.source
         result.profile = profiled.map { (profile: $0.0, origin: $0.1) }
@@ -211,13 +229,17 @@ public struct TuningJob {
         guard let smallest = try? FixedProgram(graph: lowered, config: config) else { return }
         let cost = CostModel(target: target, meanSteps: 1).estimate(smallest)
         guard cost.ramBytes > budgets.ramBytes || cost.flashBytes > budgets.flashBytes else { return }
+        // Name what breaks the budget: activations for RAM, weights for flash.
+        let overRAM = cost.ramBytes > budgets.ramBytes
         throw TunerError.nothingFits(smallestRAM: cost.ramBytes, budgetRAM: budgets.ramBytes, smallestFlash: cost.flashBytes,
-                                     budgetFlash: budgets.flashBytes, largestTensors: largestTensors(space, config: config))
+                                     budgetFlash: budgets.flashBytes, largestTensors: largestTensors(space, config: config, weights: !overRAM))
     }
 
-    /// The three tensors that take the most bytes under `config`, as "name (N B)".
-    public static func largestTensors(_ space: SearchSpace, config: QuantConfig) -> [String] {
-        let sizes = space.variables.map { v in (v.tensor, v.elements * (config.formats[v.tensor]?.bits ?? 16) / 8) }
+    /// The three tensors that take the most bytes under `config`, as "name (N B)"; only weights or
+    /// only the others when `weights` says which.
+    public static func largestTensors(_ space: SearchSpace, config: QuantConfig, weights: Bool? = nil) -> [String] {
+        let sizes = space.variables.filter { weights == nil || $0.isWeight == weights }
+            .map { v in (v.tensor, v.elements * (config.formats[v.tensor]?.bits ?? 16) / 8) }
         return sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
     }
 

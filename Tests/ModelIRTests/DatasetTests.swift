@@ -25,6 +25,12 @@ import TestSupport
         #expect(split.inputs.count == 12)
     }
 
+    @Test func sequencesWithoutALengthsFileRunAllTheirSteps() throws {
+        let dir = try writeDataset(sequence: true, labels: [0, 2, 1])
+        let split = try Dataset.open(dir).load(split: "test")
+        #expect(split.maxSteps == 3 && split.lengths == [3, 3, 3])
+    }
+
     @Test func labelOutOfRangeIsNamed() throws {
         let dir = try writeDataset(sequence: false, labels: [0, 3])
         #expect(throws: ModelError.datasetMismatch(path: "\(dir)/test_y.npy", reason: "label 3.0 at index 1 is not a class in 0..<3")) {

@@ -64,7 +64,9 @@ import ModelIR
             _ = try job(seed: 1, strategy: .greedy, ram: 100).run()
             Issue.record("a 100 B budget was accepted")
         } catch let TunerError.nothingFits(ram, budget, _, _, tensors) {
-            #expect(budget == 100 && ram > 100 && tensors.first?.hasPrefix("rnn.U") == true)
+            #expect(budget == 100 && ram > 100 && !tensors.isEmpty)
+            // RAM is what breaks, so the tensors named are activations and states, not weights in flash.
+            #expect(!tensors.contains { ["rnn.U", "rnn.W", "fc.W"].contains(String($0.prefix { $0 != " " })) })
         }
     }
 }
