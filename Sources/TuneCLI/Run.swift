@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
         """, valueName: "rule"))
     var pick = "accurate"
 
-    @Option(name: .customLong("fidelity-samples"), help: ArgumentHelp("Training inputs added to the validation inputs to measure each candidate's fidelity to the float model (default: as many as validation has; 0: validation alone).", valueName: "n"))
+    @Option(name: .customLong("fidelity-samples"), help: ArgumentHelp("Training inputs added to the validation inputs to measure each candidate's fidelity to the float model (default: as many as validation has, all of them for --pick fastest and smallest; 0: validation alone).", valueName: "n"))
     var fidelitySamples: Int?
 
     @Option(name: .long, help: ArgumentHelp("Search strategy: \(TuningJob.Strategy.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))

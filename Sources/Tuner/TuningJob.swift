@@ -54,7 +54,8 @@ public struct TuningJob {
         public var profiling: KernelProfiling?
         /// Where the profile's builds go when it is measured.
         public var profileDirectory: String
-        /// Training inputs added to the validation split for fidelity (nil: as many as validation has).
+        /// Training inputs added to the validation split for fidelity (nil: as many as validation has,
+        /// or all of them for `fastest` and `smallest`, whose pick rests on a bound of the disagreement).
         public var fidelitySamples: Int?
         public var pick: PickRule
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
@@ -124,10 +125,15 @@ public struct TuningJob {
         try Self.checkSmallestFits(lowered, target: target, budgets: settings.budgets)
         let validation = try dataset.load(split: "val")
         let profile = try Calibration.profile(model.graph, on: validation)
-        // Fidelity is measured on the validation inputs and as many training inputs again (no labels needed).
+        // Fidelity is measured on the validation inputs and training inputs (no labels needed): as many
+        // again by default; every one of them where the pick rests on a bound of the disagreement.
         let train = dataset.availableSplits.contains("train") ? try dataset.load(split: "train") : nil
-        let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: settings.fidelitySamples ?? validation.count,
-                                       graph: model.graph)
+        let extra: Int
+        switch settings.pick {
+        case .fastest, .smallest: extra = settings.fidelitySamples ?? train?.count ?? 0
+        case .accurate, .validation: extra = settings.fidelitySamples ?? validation.count
+        }
+        let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: extra, graph: model.graph)
         let floatAccuracy = Accuracy.of(classes: Array(fidelity.floatClasses.prefix(validation.count)), labels: validation.labels)
         let space = SearchSpace(graph: lowered, profile: profile, offsets: settings.offsets)
         let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
