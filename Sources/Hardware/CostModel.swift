@@ -7,7 +7,8 @@ import ModelIR
 /// Cycles price the program's work (`CostFeatures`: per kernel, its calls, rows, taps,
 /// multiply-accumulates and requantization shifts by width; recurrent bodies times the mean
 /// sequence length) with the target's coefficients, fitted by `tune calibrate` on the board's
-/// simulator. RAM is what the firmware the tuner writes holds: the planned arena, the library's
+/// simulator, and where a `KernelProfile` of the model is given, each node it measured at what was
+/// measured. RAM is what the firmware the tuner writes holds: the planned arena, the library's
 /// statics and the caller's input and output buffers (all exact, `StaticMemory`), plus the target's
 /// worst-case stack estimate and what the platform itself takes; for the pick, the tuner replaces
 /// the estimate with the built program's analysed stack. Flash is the weights and tables (exact)
@@ -29,7 +30,7 @@ public struct CostModel: Sendable {
     /// Mean timesteps per sequence (1 for feed-forward models).
     public let meanSteps: Double
     /// The model's own kernels measured on the board, when the caller has them: nodes the profile
-    /// saw are priced at their measured ratio, and their code at its measured offset.
+    /// saw are priced at what was measured for them, and their code with its measured offset.
     public let profile: KernelProfile?
 
     public init(target: Target, meanSteps: Double, profile: KernelProfile? = nil) {

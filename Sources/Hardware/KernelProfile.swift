@@ -7,10 +7,10 @@ import Foundation
 /// the same at every shape; the compiler does not (it unrolls a loop of one trip count and not of
 /// another, keeps an operand in a register at one width and spills it at the next). A profile
 /// builds a few programs of the model itself (`KernelProfiling`), measures every node on the
-/// simulator and keeps, per node and kernel variant, the ratio of measured to priced cycles, and per
-/// node and variant the code bytes the size tool counts beyond the priced ones. A candidate's node
-/// with a variant the profile saw is then priced at its own measured ratio; any other at the board's
-/// coefficients alone.
+/// simulator, and keeps each node's measured cycles by signature, and per node and variant the code
+/// bytes the size tool counts beyond the priced ones. A candidate's node whose variant the profile
+/// saw is then priced at what was measured for its nearest signature (`cycles(node:counts:)`); any
+/// other at the board's coefficients alone.
 public struct KernelProfile: Codable, Sendable {
     /// One node of one profiled program.
     public struct Node: Codable, Sendable, Equatable {
@@ -20,7 +20,7 @@ public struct KernelProfile: Codable, Sendable {
         public var signature: String
         /// The node's kernel variant (its `.call` term): the fallback when no signature matches.
         public var variant: String
-        /// Cycles per execution, the board's coefficients against the simulator.
+        /// Cycles per execution: what the board's coefficients say (for reports) and what the simulator counted.
         public var pricedCycles: Double
         public var measuredCycles: Double
         /// The node's shift terms (`.bits`): the bits it shifts, by width and kind.
@@ -94,7 +94,7 @@ public struct KernelProfile: Codable, Sendable {
     private var bySignature: [String: [Execution]] = [:]
     private var byVariant: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
 
-    typealias Execution = (priced: Double, measured: Double, shifts: [String: Double])
+    typealias Execution = (measured: Double, shifts: [String: Double])
 
     private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [(terms: Set<String>, executions: [Execution])]]) {
         var signatures: [String: [Execution]] = [:]
@@ -102,7 +102,7 @@ public struct KernelProfile: Codable, Sendable {
         for n in nodes {
             let key = "\(n.node) \(n.signature)"
             if signatures[key] == nil { order.append((key, n)) }
-            signatures[key, default: []].append((n.pricedCycles, n.measuredCycles, n.shiftBits))
+            signatures[key, default: []].append((n.measuredCycles, n.shiftBits))
         }
         var variants: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
         for (key, n) in order {
