@@ -56,7 +56,7 @@ public enum CostFeatures {
     /// Counts of one API call: its own overhead and its pieces.
     public static func call(_ call: Call, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
         let far = far ?? CEmitter.farConstants(of: program)
-        var v: Vector = ["api.\(call.rawValue)": 1]
+        var v = overhead(call)
         for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program, far: far)) }
         return v
     }
@@ -68,6 +68,17 @@ public enum CostFeatures {
         var v: Vector = [:]
         for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, far: far), times: times) }
         return v
+    }
+
+    /// A call's own work, besides its pieces.
+    public static func overhead(_ call: Call) -> Vector { ["api.\(call.rawValue)": 1] }
+
+    /// Counts of every node of `program`, by name (the program's far weights found once).
+    public static func nodes(_ program: FixedProgram) -> [String: Vector] {
+        let far = CEmitter.farConstants(of: program)
+        var nodes: [String: Vector] = [:]
+        for step in program.allSteps { nodes[step.node.name] = node(step, in: program, far: far) }
+        return nodes
     }
 
     /// The API calls of one inference and how often each runs: `predict` once, or `reset`, `steps`

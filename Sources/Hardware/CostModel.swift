@@ -44,42 +44,47 @@ public struct CostModel: Sendable {
         let c = target.cost
         let constants = Self.constantBytes(program)
         let statics = Self.staticBytes(program, arena: arena, target: target)
-        let code = Int(max(0, c.price(CostFeatures.code(program), in: \.codeBytes) + codeOffset(program)).rounded())
-        return Estimate(cycles: cycles(program),
+        // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
+        let nodes = profile.map { _ in CostFeatures.nodes(program) }
+        var code = c.price(CostFeatures.code(program), in: \.codeBytes)
+        if let profile, let nodes { code += profile.codeOffset(variants: Self.nodeVariants(program, nodes: nodes)) }
+        return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
-                        flashBytes: constants + code,
+                        flashBytes: constants + Int(max(0, code).rounded()),
                         arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants,
                         staticBytes: statics, stackBytes: c.stackBytes)
     }
 
     /// Cycles per inference alone (no arena plan).
     public func cycles(_ program: FixedProgram) -> Double {
-        let priced = target.cost.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles)
-        guard let profile else { return priced }
-        // Each node the profile knows at its measured cycles instead of its price, as often as its call runs.
-        let far = CEmitter.farConstants(of: program)
-        var correction = 0.0
+        cycles(program, nodes: profile.map { _ in CostFeatures.nodes(program) })
+    }
+
+    /// Cycles per inference; with a profile, `nodes` are the program's node counts (`CostFeatures.nodes`).
+    private func cycles(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]?) -> Double {
+        let c = target.cost
+        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles) }
+        // Each call's pieces, a node the profile knows at its measured cycles, as often as the call runs.
+        var total = 0.0
         for (call, times) in CostFeatures.calls(program, steps: meanSteps) {
-            for case let .node(name) in CostFeatures.pieces(of: call, in: program) {
-                let counts = CostFeatures.features(of: .node(name), in: program, far: far)
-                guard let measured = profile.cycles(node: name, counts: counts) else { continue }
-                correction += times * (measured - target.cost.price(counts, in: \.cycles))
+            var cost = c.price(CostFeatures.overhead(call), in: \.cycles)
+            for piece in CostFeatures.pieces(of: call, in: program) {
+                if case let .node(name) = piece, let counts = nodes[name] {
+                    cost += profile.cycles(node: name, counts: counts) ?? c.price(counts, in: \.cycles)
+                } else {
+                    cost += c.price(CostFeatures.features(of: piece, in: program), in: \.cycles)
+                }
             }
+            total += times * cost
         }
-        return max(0, (priced + correction) * profile.unmarkedScale)
+        return max(0, total * profile.unmarkedScale)
     }
 
-    /// Code bytes the profile measured beyond the priced ones (0 without a profile).
-    func codeOffset(_ program: FixedProgram) -> Double {
-        guard let profile else { return 0 }
-        return profile.codeOffset(variants: Self.nodeVariants(program))
-    }
-
-    /// Each node of `program` with its kernel variant.
-    public static func nodeVariants(_ program: FixedProgram) -> [(node: String, variant: String)] {
-        let far = CEmitter.farConstants(of: program)
+    /// Each node of `program` with its kernel variant, in program order.
+    public static func nodeVariants(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]? = nil) -> [(node: String, variant: String)] {
+        let nodes = nodes ?? CostFeatures.nodes(program)
         return program.allSteps.compactMap { step in
-            CostFeatures.variant(CostFeatures.node(step, in: program, far: far)).map { (step.node.name, $0) }
+            nodes[step.node.name].flatMap(CostFeatures.variant).map { (step.node.name, $0) }
         }
     }
 

@@ -24,14 +24,12 @@ extension Bench {
             let job = try LoadedJob.load(model: name, data: nil)
             var accuracies = [[Double]](repeating: [], count: rules.count), cycles = [[Double]](repeating: [], count: rules.count)
             var floatTest = 0.0, testCount = 0
+            let test = try reporting { try DatasetSplitAccuracy(job: job) }
             for s in 0..<seeds {
                 let settings = TuningJob.Settings(strategy: .genetic, seed: seed &+ UInt64(s),
                                                   budgets: .init(ramBytes: budgetRAM, flashBytes: board.flashBytes, maxLoss: nil),
                                                   profiling: profiling)
-                let (result, test) = try reporting { () throws -> (TuningJob.Result, DatasetSplitAccuracy) in
-                    let result = try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings).run()
-                    return (result, try DatasetSplitAccuracy(job: job))
-                }
+                let result = try reporting { try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings).run() }
                 floatTest = result.floatTestAccuracy ?? 0
                 testCount = result.testSamples ?? 0
                 for (r, rule) in rules.enumerated() {

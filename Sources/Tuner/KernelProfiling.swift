@@ -1,6 +1,5 @@
 import Devices
 import Emit
-import Evaluator
 import FixedPoint
 import Foundation
 import Hardware
@@ -64,7 +63,7 @@ public struct KernelProfiling: Sendable {
     public func profile(model: LoadedModel, dataset: Dataset, directory: String) throws -> (KernelProfile, Origin)? {
         let lowered = try Lowering.lower(model.graph)
         let validation = try dataset.load(split: "val")
-        let space = SearchSpace(graph: lowered, profile: try Calibration.profile(model.graph, on: validation))
+        let space = try TuningJob.space(of: model.graph, lowered: lowered, validation: validation, offsets: TuningJob.Settings.defaultOffsets)
         return try profile(graph: lowered, space: space, split: validation, directory: directory)
     }
 

@@ -62,8 +62,8 @@ public enum PickRule: Sendable, Equatable {
         let points = front.compactMap { i in evaluations[i].objectives.map { (index: i, o: $0) } }
         switch self {
         case .accurate:
-            guard let best = points.min(by: { (-$0.o.accuracy, $0.o.logitError, $0.index) < (-$1.o.accuracy, $1.o.logitError, $1.index) }) else { return [] }
-            let equivalent = points.filter { !Self.significantlyWorse(evaluations[$0.index].correct, than: evaluations[best.index].correct) }
+            let kept = Set(Self.equivalent(front, evaluations))
+            let equivalent = points.filter { kept.contains($0.index) }
             // The most faithful: fewest disagreements with float, then logit errors within `logitTolerance`
             // of the best count as equal, and the fewest cycles of those goes first.
             let fewest = equivalent.map(\.o.disagreement).min() ?? 0
@@ -90,6 +90,14 @@ public enum PickRule: Sendable, Equatable {
                 .sorted { ($0.o.ramBytes, $0.o.cycles, $0.o.logitError, $0.index) < ($1.o.ramBytes, $1.o.cycles, $1.o.logitError, $1.index) }
                 .map(\.index)
         }
+    }
+
+    /// The points of `front` whose validation accuracy is not significantly below the most accurate
+    /// one's (ties: the lower logit error), in front order.
+    public static func equivalent(_ front: [Int], _ evaluations: [Evaluation]) -> [Int] {
+        let points = front.compactMap { i in evaluations[i].objectives.map { (index: i, o: $0) } }
+        guard let best = points.min(by: { (-$0.o.accuracy, $0.o.logitError, $0.index) < (-$1.o.accuracy, $1.o.logitError, $1.index) }) else { return [] }
+        return points.filter { !significantlyWorse(evaluations[$0.index].correct, than: evaluations[best.index].correct) }.map(\.index)
     }
 
     /// Whether a candidate with per-sample correctness `a` is significantly less accurate than one

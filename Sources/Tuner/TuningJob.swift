@@ -58,8 +58,10 @@ public struct TuningJob {
         /// or all of them for `fastest` and `smallest`, whose pick rests on a bound of the disagreement).
         public var fidelitySamples: Int?
         public var pick: PickRule
+        /// Scale offsets around each tensor's data-driven format, unless a caller says otherwise.
+        public static let defaultOffsets = -3...2
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
-                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = -3...2, verification: Verification = .estimate,
+                    maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = Settings.defaultOffsets, verification: Verification = .estimate,
                     profiling: KernelProfiling? = nil, profileDirectory: String? = nil, fidelitySamples: Int? = nil,
                     pick: PickRule = .accurate) {
             self.verification = verification
@@ -124,7 +126,6 @@ public struct TuningJob {
         // Before any data is read: if even the smallest program cannot fit, say so at once.
         try Self.checkSmallestFits(lowered, target: target, budgets: settings.budgets)
         let validation = try dataset.load(split: "val")
-        let profile = try Calibration.profile(model.graph, on: validation)
         // Fidelity is measured on the validation inputs and training inputs (no labels needed): as many
         // again by default; every one of them where the pick rests on a bound of the disagreement.
         let train = dataset.availableSplits.contains("train") ? try dataset.load(split: "train") : nil
@@ -135,7 +136,7 @@ public struct TuningJob {
         }
         let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: extra, graph: model.graph)
         let floatAccuracy = Accuracy.of(classes: Array(fidelity.floatClasses.prefix(validation.count)), labels: validation.labels)
-        let space = SearchSpace(graph: lowered, profile: profile, offsets: settings.offsets)
+        let space = try Self.space(of: model.graph, lowered: lowered, validation: validation, offsets: settings.offsets)
         let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
         let profiled = try settings.profiling?.profile(graph: lowered, space: space, split: validation,
                                                         directory: settings.profileDirectory, progress: profileProgress)
@@ -199,13 +200,19 @@ public struct TuningJob {
         return result
     }
 
+    /// The search space of `graph` (lowered to `lowered`): every tensor's formats around the ranges
+    /// the float model reaches on `validation`. Kernel profiles are chosen from it, so they and the
+    /// search always see the same space.
+    static func space(of graph: Graph, lowered: Graph, validation: DatasetSplit, offsets: ClosedRange<Int>) throws -> SearchSpace {
+        SearchSpace(graph: lowered, profile: try Calibration.profile(graph, on: validation), offsets: offsets)
+    }
+
     /// How `rule` chose among the front, in words.
     static func decision(_ rule: PickRule, front: [Int], trials: [Evaluation], qualifying: Int, fidelity: FidelitySet) -> String {
         let samples = "\(fidelity.samples.count) fidelity samples (\(fidelity.source))"
         switch rule {
         case .accurate:
-            let best = front.max { (trials[$0].objectives?.accuracy ?? 0, -$0) < (trials[$1].objectives?.accuracy ?? 0, -$1) }
-            let equivalent = best.map { b in front.filter { !PickRule.significantlyWorse(trials[$0].correct, than: trials[b].correct) }.count } ?? 0
+            let equivalent = PickRule.equivalent(front, trials).count
             if equivalent <= 1 { return "by validation accuracy: no other front point comes within significance of it" }
             return "by fidelity: \(equivalent) of \(front.count) front points are not significantly below the best validation accuracy "
                 + "(paired McNemar test, 5%); the pick is the fastest of those that follow the float model most closely on \(samples)"

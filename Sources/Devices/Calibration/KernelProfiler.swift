@@ -40,10 +40,8 @@ public enum KernelProfiler {
             let predicted = m.steps.map { CostModel(target: device.target, meanSteps: Double($0), profile: profile).cycles(program) }
             let (p, c) = (predicted.reduce(0, +), Double(m.plainCycles.reduce(0, +)))
             return p > 0 && c > 0 ? c / p : nil
-        }.sorted()
-        if !ratios.isEmpty {
-            profile.unmarkedScale = ratios.count % 2 == 1 ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2
         }
+        if !ratios.isEmpty { profile.unmarkedScale = CalibrationFit.median(ratios) }
         return profile
     }
 
