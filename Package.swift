@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
@@ -34,10 +35,13 @@ let package = Package(
         .target(name: "Evaluator", dependencies: ["ModelIR", "FixedPoint", "CBLAS"]),
         // The search and the jobs the CLI runs.
         .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices"]),
+        // Experiments over many runs: batches from YAML configs (local processes or a Slurm job array),
+        // their manifest, and reports and Pareto plots drawn from the runs' logs.
+        .target(name: "Experiments", dependencies: ["Tuner", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [
-                "Tuner", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
+                "Tuner", "Experiments", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +53,7 @@ let package = Package(
         .testTarget(name: "MemoryPlanningTests", dependencies: ["MemoryPlanning"]),
         .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "Devices", "ModelIR", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Tuner", "FixedPoint", "Hardware", "Emit", "ModelIR", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Tuner", "TestSupport"]),
         .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "Devices", "TestSupport"]),
     ]
 )

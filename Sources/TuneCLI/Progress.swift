@@ -30,22 +30,25 @@ final class Progress: @unchecked Sendable {
     }
 }
 
-/// Ctrl-C asks the search to stop: it finishes the candidate at hand, then the log and the best so far are written.
+/// Ctrl-C (or SIGTERM, as a batch or Slurm sends at a time limit) asks the search to stop: it
+/// finishes the candidate at hand, then the log and the best so far are written.
 enum Interrupt {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
-    nonisolated(unsafe) private static var source: DispatchSourceSignal?
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static var requested: Bool { flag != 0 }
 
     static func install() {
-        signal(SIGINT, SIG_IGN)
-        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        s.setEventHandler {
-            if flag != 0 { exit(130) }  // a second Ctrl-C stops at once
-            flag = 1
-            FileHandle.standardError.write(Data("\ninterrupted: finishing the current candidate, then writing the best so far\n".utf8))
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            s.setEventHandler {
+                if flag != 0 { exit(130) }  // a second one stops at once
+                flag = 1
+                FileHandle.standardError.write(Data("\ninterrupted: finishing the current candidate, then writing the best so far\n".utf8))
+            }
+            s.resume()
+            sources.append(s)
         }
-        s.resume()
-        source = s
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Devices
 import Emit
+import Experiments
 import FixedPoint
 import Foundation
 import Hardware
@@ -20,7 +21,11 @@ struct Run: ParsableCommand {
             front point whose built RAM or flash breaks a budget, or whose build fails, gives way to the \
             next; the summary shows the measured cycles, flash and RAM beside the estimates, and whether \
             every output equals the emulator's. Writes the pick's C, the board's firmware (built), an \
-            Arduino sketch, the search log (JSON Lines, docs/search-log.md) and a summary into --out.
+            Arduino sketch, the search log (JSON Lines, docs/search-log.md) and a summary into --out. \
+            The log is written as the search goes, so a run stopped at any moment (Ctrl-C, which exits \
+            130 after writing the best so far, or kill -9) leaves every candidate it scored; `tune --resume \
+            DIR` continues it with the options it was started with (kept in DIR/run.json), evaluating none \
+            of them again, to the same log and pick as a run that was never stopped.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -73,6 +78,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-profile"), help: "Price candidates with the board's calibrated coefficients alone: do not first measure this model's kernels on the board's simulator (a dozen builds, cached under .build/mcutune-profiles).")
     var noProfile = false
 
+    @Option(name: .long, help: ArgumentHelp("Continue the stopped run in DIR (its --out) with the options it was started with: the candidates its log holds are not evaluated again. Give no other option.", valueName: "dir"))
+    var resume: String?
+
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
         if let budgetFlash, budgetFlash <= 0 { throw ValidationError("--budget-flash must be a positive number of bytes, got \(budgetFlash)") }
@@ -90,9 +98,62 @@ struct Run: ParsableCommand {
         if let fidelitySamples, fidelitySamples < 0 { throw ValidationError("--fidelity-samples must be 0 or more, got \(fidelitySamples)") }
         if maxEvaluations < 1 { throw ValidationError("--max-evaluations must be at least 1, got \(maxEvaluations)") }
         if out.isEmpty { throw ValidationError("--out must not be empty") }
+        if let resume {
+            if resume.isEmpty { throw ValidationError("--resume must name the stopped run's directory") }
+            let others = CommandLine.arguments.dropFirst().filter { $0 != "run" && $0 != resume && !$0.hasPrefix("--resume") }
+            if !others.isEmpty {
+                throw ValidationError("--resume takes the run's options from \(resume)/run.json; give no other option (got \(others.joined(separator: " ")))")
+            }
+        }
+    }
+
+    /// The options as arguments that reproduce this run from any directory (paths made absolute):
+    /// kept in OUT/run.json for `--resume`.
+    var canonicalArguments: [String] {
+        let cwd = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") || !FileManager.default.fileExists(atPath: path) ? path : (cwd as NSString).appendingPathComponent(path)
+        }
+        var a: [String] = []
+        if let model = modelOptions.model { a += ["--model", absolute(model)] }
+        if let data = modelOptions.data { a += ["--data", absolute(data)] }
+        a += ["--target", target]
+        if let budgetRAM { a += ["--budget-ram", "\(budgetRAM)"] }
+        if let budgetFlash { a += ["--budget-flash", "\(budgetFlash)"] }
+        a += ["--reserve-ram", "\(reserveRAM)"]
+        if let maxLoss { a += ["--max-loss", "\(maxLoss)"] }
+        a += ["--pick", pick]
+        if let fidelitySamples { a += ["--fidelity-samples", "\(fidelitySamples)"] }
+        a += ["--strategy", strategy, "--seed", "\(seed)", "--max-evaluations", "\(maxEvaluations)"]
+        a += ["--out", out.hasPrefix("/") ? out : (cwd as NSString).appendingPathComponent(out)]
+        if emitFront { a.append("--emit-front") }
+        if noVerify { a.append("--no-verify") }
+        if noProfile { a.append("--no-profile") }
+        return a
     }
 
     func run() throws {
+        guard let resume else { return try execute(resuming: false) }
+        // The stopped run's own options, so it continues exactly as it started.
+        let path = (resume as NSString).appendingPathComponent("run.json")
+        let arguments = try reporting { () throws -> [String] in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandError("cannot resume \(resume): \(path) is missing (it is written when a run starts; was \(resume) a tune run's --out?)")
+            }
+            guard let options = try? JSONDecoder().decode(RunOptions.self, from: data) else {
+                throw CommandError("cannot resume \(resume): \(path) is not the options file a tune run writes")
+            }
+            return options.arguments
+        }
+        var command: Run
+        do { command = try Run.parse(arguments) } catch {
+            throw CommandError("cannot resume \(resume): the options in \(path) do not parse: \(Run.message(for: error))")
+        }
+        command.resume = nil
+        try command.execute(resuming: true)
+    }
+
+    private func execute(resuming: Bool) throws {
         let started = Date()
         let (board, ram, flash) = try reporting { () throws -> (Target, Int, Int) in
             let resources = try BundledResources.locate().get()
@@ -126,11 +187,20 @@ struct Run: ParsableCommand {
         let verification: TuningJob.Verification = noVerify ? .estimate : .device(device, directory: "\(out)/firmware")
         // The model's own kernels measured first, so the search prices what this board's compiler makes of them.
         let profiling = noVerify || noProfile ? nil : KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: job.resources.root))
+        // One run per --out at a time; the options first, so a stopped run can be resumed.
+        let lock = try reporting { () throws -> DirectoryLock in
+            do throws(DirectoryLock.Failure) { return try DirectoryLock(directory: out) } catch { throw CommandError(error.description) }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if !resuming {
+            let options = RunOptions(arguments: canonicalArguments)
+            try reporting { try OutputWriter.write(options.json, to: "\(out)/run.json") }
+        }
         let settings = TuningJob.Settings(
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
             budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
             verification: verification, profiling: profiling, profileDirectory: "\(out)/profile", fidelitySamples: fidelitySamples,
-            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate)
+            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(out)/log.jsonl", resume: resuming)
         fflush(nil)  // the header before any progress on stderr
         Interrupt.install()
         let progress = Progress(started: started)
@@ -140,7 +210,9 @@ struct Run: ParsableCommand {
                      profileProgress: { done, count in progress.note("profiling this model's kernels on the simulator: \(done)/\(count) programs") })
         }
         progress.finish()
-        try writeLog(result)
+        if result.replayed > 0 {
+            print("resumed  \(result.replayed) candidates taken from the stopped run's log, \(result.trials.count - result.replayed) evaluated now")
+        }
         if let (profile, origin) = result.profile {
             let kernels = Set(profile.nodes.map { "\($0.node) \($0.signature)" }).count
             switch origin {
@@ -207,14 +279,9 @@ struct Run: ParsableCommand {
         if let m = result.pickMeasurement, !m.isBitExact {
             throw CommandError("the pick's firmware printed \(m.mismatches) of \(m.values) values that differ from the emulator on \(board.name); first: \(m.firstMismatch ?? "")")
         }
-    }
-
-    private func writeLog(_ result: TuningJob.Result) throws {
-        try reporting {
-            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-                throw TunerError.cannotWrite(path: out, reason: error.localizedDescription)
-            }
-            try OutputWriter.write(result.log.text, to: "\(out)/log.jsonl")
+        if result.interrupted {
+            print("stopped  by Ctrl-C: the best so far is written; `tune --resume \(out)` continues the search")
+            throw ExitCode(130)
         }
     }
 

@@ -4,6 +4,9 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case noDataset(model: String)
     case budgetExceedsTarget(option: String, bytes: Int, target: String, available: Int)
     case cannotWrite(path: String, reason: String)
+    case cannotRead(path: String, reason: String)
+    /// `tune --resume`: the log in the run directory was written by a search with other settings.
+    case resumeMismatch(path: String, differences: [String])
     case spaceTooLarge(candidates: Double, limit: Int)
     case nothingFits(smallestRAM: Int, budgetRAM: Int, smallestFlash: Int, budgetFlash: Int, largestTensors: [String])
 
@@ -17,6 +20,11 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(option) \(bytes) exceeds the \(available) bytes that target '\(target)' has"
         case let .cannotWrite(path, reason):
             return "cannot write \(path): \(reason)"
+        case let .cannotRead(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .resumeMismatch(path, differences):
+            return "cannot resume from \(path): it was written by a search with other settings (\(differences.joined(separator: "; "))); "
+                + "resume with the settings it was started with, or start afresh in another --out"
         case let .spaceTooLarge(candidates, limit):
             return "--strategy exhaustive: the space has \(String(format: "%.3g", candidates)) candidates, more than \(limit); use greedy, genetic or random"
         case let .nothingFits(ram, budgetRAM, flash, budgetFlash, tensors):

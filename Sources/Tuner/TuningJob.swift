@@ -58,12 +58,19 @@ public struct TuningJob {
         /// or all of them for `fastest` and `smallest`, whose pick rests on a bound of the disagreement).
         public var fidelitySamples: Int?
         public var pick: PickRule
+        /// Where the search log is written as the search goes (nil: kept in memory only).
+        public var logPath: String?
+        /// Continue the search whose log is at `logPath` (`tune --resume`): its candidates are replayed
+        /// instead of evaluated again, and the finished log and pick equal an uninterrupted run's.
+        public var resume = false
         /// Scale offsets around each tensor's data-driven format, unless a caller says otherwise.
         public static let defaultOffsets = -3...2
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
                     maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = Settings.defaultOffsets, verification: Verification = .estimate,
                     profiling: KernelProfiling? = nil, profileDirectory: String? = nil, fidelitySamples: Int? = nil,
-                    pick: PickRule = .accurate) {
+                    pick: PickRule = .accurate, logPath: String? = nil, resume: Bool = false) {
+            self.logPath = logPath
+            self.resume = resume
             self.verification = verification
             self.fidelitySamples = fidelitySamples
             self.pick = pick
@@ -96,6 +103,8 @@ public struct TuningJob {
         public var testSamples: Int?
         public var interrupted: Bool
         public var log: SearchLog
+        /// Candidates taken from the interrupted run's log instead of evaluated (`resume`).
+        public var replayed = 0
         /// How the pick rule chose, in words.
         public var decision: String = ""
         /// Why the search stopped, in words.
@@ -146,6 +155,29 @@ public struct TuningJob {
             costModel: CostModel(target: target, meanSteps: meanSteps, profile: profiled?.0), budgets: settings.budgets)
         var context = SearchContext(evaluator: evaluator, maxEvaluations: settings.maxEvaluations, interrupted: interrupted)
         context.onProgress = progress
+        // The log is written as the search goes: the header now, each candidate as it is scored.
+        let header = SearchLog.Header(
+            tool: "mcutune", toolVersion: "0.1.0", model: model.graph.name, target: target.name,
+            budgetRAMBytes: settings.budgets.ramBytes, budgetFlashBytes: settings.budgets.flashBytes,
+            maxLoss: settings.budgets.maxLoss, strategy: settings.strategy.rawValue, seed: settings.seed,
+            variables: space.variables.map(\.tensor), offsets: [space.offsets.lowerBound, space.offsets.upperBound],
+            floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated, targetClockHz: target.clockHz,
+            kernelProfile: profiled.map { .init(key: $0.0.key, programs: $0.0.programs) },
+            fidelitySamples: fidelity.samples.count, fidelitySource: fidelity.source, pickRule: settings.pick.name)
+        let log: SearchLog
+        var resumed: SearchResume?
+        if let path = settings.logPath {
+            if settings.resume {
+                let earlier = try SearchResume(logPath: path, header: header, space: space)
+                context.replay = { earlier.evaluation(of: $0) }
+                resumed = earlier
+            }
+            log = try SearchLog(streamingTo: path)
+        } else {
+            log = SearchLog()
+        }
+        log.append(header)
+        context.onTrial = { index, trial in log.append(Self.candidateLine(index: index, trial: trial, space: space)) }
         var generator = SeededGenerator(seed: settings.seed)
         let maxLoss = settings.budgets.maxLoss ?? 0.01
         switch settings.strategy {
@@ -190,8 +222,10 @@ public struct TuningJob {
             case .uniform: stopped = "one candidate"
             }
         }
-        var result = try finish(context: context, space: space, floatAccuracy: floatAccuracy, profile: profiled?.0, fidelity: fidelity,
-                                interrupted: interrupted())
+        var result = try finish(context: &context, space: space, floatAccuracy: floatAccuracy, fidelity: fidelity,
+                                interrupted: interrupted(), log: log)
+        resumed?.finished()
+        result.replayed = context.replayed
         result.stopped = stopped
         result.fidelitySamples = fidelity.samples.count
         result.fidelitySource = fidelity.source
@@ -256,10 +290,20 @@ public struct TuningJob {
         return sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
     }
 
-    private func finish(context: SearchContext<EmulatorCandidateEvaluator>, space: SearchSpace, floatAccuracy: Double,
-                        profile: KernelProfile?, fidelity: FidelitySet, interrupted: Bool) throws -> Result {
-        let trials = context.trials
+    /// A trial as its log line: formats per variable in the header's order.
+    static func candidateLine(index: Int, trial: SearchContext<EmulatorCandidateEvaluator>.Trial, space: SearchSpace) -> SearchLog.CandidateLine {
+        let config = space.config(for: trial.candidate)
+        return SearchLog.CandidateLine(index: index, strategy: trial.strategy, formats: SearchResume.formats(config, space: space),
+                                       fingerprint: config.fingerprint, outcome: trial.evaluation.outcome, message: trial.evaluation.message,
+                                       objectives: trial.evaluation.objectives)
+    }
+
+    private func finish(context: inout SearchContext<EmulatorCandidateEvaluator>, space: SearchSpace, floatAccuracy: Double,
+                        fidelity: FidelitySet, interrupted: Bool, log: SearchLog) throws -> Result {
         let front = context.front
+        context.restoreCorrectness(of: front)
+        let trials = context.trials
+        let profile = context.evaluator.costModel.profile
         let preference = settings.pick.preference(front, trials.map(\.evaluation), fidelitySamples: fidelity.samples.count)
         let decision = Self.decision(settings.pick, front: front, trials: trials.map(\.evaluation), qualifying: preference.count,
                                      fidelity: fidelity)
@@ -290,25 +334,16 @@ public struct TuningJob {
                                        outputsClassIndex: model.graph.outputsClassIndex)
             }
         }
-        var log = SearchLog()
-        log.append(SearchLog.Header(
-            tool: "mcutune", toolVersion: "0.1.0", model: model.graph.name, target: target.name,
-            budgetRAMBytes: settings.budgets.ramBytes, budgetFlashBytes: settings.budgets.flashBytes,
-            maxLoss: settings.budgets.maxLoss, strategy: settings.strategy.rawValue, seed: settings.seed,
-            variables: space.variables.map(\.tensor), offsets: [space.offsets.lowerBound, space.offsets.upperBound],
-            floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated,
-            kernelProfile: profile.map { .init(key: $0.key, programs: $0.programs) },
-            fidelitySamples: fidelity.samples.count, fidelitySource: fidelity.source, pickRule: settings.pick.name))
-        for (i, trial) in trials.enumerated() {
-            let config = space.config(for: trial.candidate)
-            let formats = space.variables.map { v in [config.formats[v.tensor]?.bits ?? 0, config.formats[v.tensor]?.fracBits ?? 0] }
-            log.append(SearchLog.CandidateLine(index: i, strategy: trial.strategy, formats: formats, fingerprint: config.fingerprint,
-                                               outcome: trial.evaluation.outcome, message: trial.evaluation.message,
-                                               objectives: trial.evaluation.objectives))
+        // Reference points for plots and reports: uniform programs at the data-driven scales.
+        var baselines: [String: SearchLog.Summary.Baseline] = [:]
+        for bits in [16, 8] {
+            let e = context.evaluator.evaluate(space.uniform(bits: bits))
+            baselines["all\(bits)"] = .init(outcome: e.outcome, objectives: e.objectives)
         }
         log.append(SearchLog.Summary(evaluations: trials.count, interrupted: interrupted, front: front, pick: pick,
                                      pickTestAccuracy: pickTest, floatTestAccuracy: floatTest,
-                                     pickMeasured: measurement.map(MeasuredPick.init), rejectedAfterBuild: rejected))
+                                     pickMeasured: measurement.map(MeasuredPick.init), rejectedAfterBuild: rejected,
+                                     baselines: baselines))
         return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
                       pickMeasurement: measurement, rejectedAfterBuild: rejected,
                       floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, valSamples: 0, testSamples: hasTest ? samples.count : nil,

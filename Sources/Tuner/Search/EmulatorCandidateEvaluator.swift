@@ -62,16 +62,33 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
         let cost = costModel.estimate(program)
         let objectives = Evaluation.Objectives(accuracy: accuracy, disagreement: disagreement, logitError: logitError, cycles: cost.cycles,
                                                ramBytes: cost.ramBytes, flashBytes: cost.flashBytes)
-        let over = max(0, cost.ramBytes - budgets.ramBytes) + max(0, cost.flashBytes - budgets.flashBytes)
-        if over > 0 {
+        let budgets = self.budgets
+        func violation(_ outcome: Evaluation.Outcome) -> Double {
+            Self.violation(outcome: outcome, objectives: objectives, ramBudget: budgets.ramBytes, flashBudget: budgets.flashBytes)
+        }
+        if cost.ramBytes > budgets.ramBytes || cost.flashBytes > budgets.flashBytes {
             return Evaluation(objectives: objectives, outcome: .overBudget, message:
-                "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: Double(over),
+                "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: violation(.overBudget),
                 correct: correct)
         }
         if let maxLoss = budgets.maxLoss, accuracy < floatAccuracy - maxLoss - 1e-12 {
             return Evaluation(objectives: objectives, outcome: .overLoss, message:
-                "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: 0.5, correct: correct)
+                "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: violation(.overLoss),
+                correct: correct)
         }
         return Evaluation(objectives: objectives, outcome: .ok, correct: correct)
+    }
+
+    /// How far an evaluation is from feasible, for constraint domination: bytes over the budgets, a
+    /// half for a loss over the limit, infinite when nothing was built. It follows from the outcome and
+    /// objectives alone, so a resumed search derives it from the log.
+    public static func violation(outcome: Evaluation.Outcome, objectives: Evaluation.Objectives?, ramBudget: Int, flashBudget: Int) -> Double {
+        switch outcome {
+        case .ok: 0
+        case .overBudget:
+            Double(max(0, (objectives?.ramBytes ?? 0) - ramBudget) + max(0, (objectives?.flashBytes ?? 0) - flashBudget))
+        case .overLoss: 0.5
+        case .overflowRisk, .error: .infinity
+        }
     }
 }

@@ -16,6 +16,13 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
     let interrupted: @Sendable () -> Bool
     /// Called after each new evaluation (progress display).
     public var onProgress: ((SearchProgress) -> Void)?
+    /// Called with each new trial and its index, before the strategy sees it (the log, as it goes).
+    public var onTrial: ((Int, Trial) -> Void)?
+    /// Evaluations from an earlier, interrupted run of the same search (`tune --resume`): a candidate
+    /// found here is taken as it was scored instead of being evaluated again.
+    public var replay: ((Candidate) -> Evaluation?)?
+    /// How many trials came from `replay`.
+    public private(set) var replayed = 0
     public var currentStrategy = ""
     private var bestFeasibleAccuracy: Double?
     private var feasible = 0
@@ -35,9 +42,16 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
         if shouldStop {
             return Evaluation(objectives: nil, outcome: .error, message: "not evaluated: the search was stopped", violation: .infinity)
         }
-        let evaluation = evaluator.evaluate(candidate)
+        let evaluation: Evaluation
+        if let earlier = replay?(candidate) {
+            evaluation = earlier
+            replayed += 1
+        } else {
+            evaluation = evaluator.evaluate(candidate)
+        }
         memo[candidate] = trials.count
         trials.append(Trial(candidate: candidate, evaluation: evaluation, strategy: currentStrategy))
+        onTrial?(trials.count - 1, trials[trials.count - 1])
         if evaluation.isFeasible, let accuracy = evaluation.objectives?.accuracy {
             feasible += 1
             bestFeasibleAccuracy = max(bestFeasibleAccuracy ?? 0, accuracy)
@@ -48,6 +62,14 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
     }
 
     public func hasEvaluated(_ candidate: Candidate) -> Bool { memo[candidate] != nil }
+
+    /// A replayed evaluation carries no per-sample correctness (the log does not keep it); paired
+    /// tests need it for these trials, so it is computed again (evaluations are deterministic).
+    public mutating func restoreCorrectness(of indices: [Int]) {
+        for i in indices where trials[i].evaluation.correct.isEmpty && trials[i].evaluation.objectives != nil {
+            trials[i].evaluation.correct = evaluator.evaluate(trials[i].candidate).correct
+        }
+    }
 
     /// Indices of trials on the Pareto front of the feasible ones.
     public var front: [Int] { Pareto.front(trials.map(\.evaluation)) }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// An exclusive lock on a directory (`flock` on DIR/.lock), held while a `tune` run writes into it:
+/// a second run on the same --out is refused instead of mixing its files with the first's, and a
+/// batch restarted after `kill -9` can tell a run still going from one that died. The kernel drops
+/// the lock when its process ends, however it ends.
+public final class DirectoryLock: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    public enum Failure: Error, CustomStringConvertible {
+        case held(directory: String, pid: String)
+        case cannotOpen(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case let .held(directory, pid):
+                "\(directory) is in use by another tune run (pid \(pid)); wait for it, or choose another --out"
+            case let .cannotOpen(path, reason): "cannot lock \(path): \(reason)"
+            }
+        }
+    }
+
+    /// Takes the lock on `directory` (created if missing) without waiting.
+    public init(directory: String) throws(Failure) {
+        path = (directory as NSString).appendingPathComponent(".lock")
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .cannotOpen(path: path, reason: error.localizedDescription)
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw .held(directory: directory, pid: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown")
+        }
+        descriptor = fd
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    /// Whether some process holds the lock on `directory` now.
+    public static func isHeld(directory: String) -> Bool {
+        let path = (directory as NSString).appendingPathComponent(".lock")
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
+    deinit { close(descriptor) }
+}
