@@ -1,4 +1,5 @@
 import Devices
+import Experiments
 import FixedPoint
 import Hardware
 import ModelIR
@@ -15,6 +16,10 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ error: TargetCatalog.Failure) { description = error.description }
     init(_ error: FixedPointError) { description = error.description }
     init(_ error: TargetFile.Failure) { description = error.description }
+    init(_ error: BatchError) { description = error.description }
+    init(_ error: BatchConfig.Failure) { description = error.description }
+    init(_ error: SlurmError) { description = error.description }
+    init(_ error: ExperimentsError) { description = error.description }
 }
 
 /// Runs `body`, turning the typed errors of the modules into `CommandError`s.
@@ -31,6 +36,14 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
     } catch let error as FixedPointError {
         throw CommandError(error)
     } catch let error as TargetFile.Failure {
+        throw CommandError(error)
+    } catch let error as ExperimentsError {
+        throw CommandError(error)
+    } catch let error as BatchError {
+        throw CommandError(error)
+    } catch let error as BatchConfig.Failure {
+        throw CommandError(error)
+    } catch let error as SlurmError {
         throw CommandError(error)
     }
 }

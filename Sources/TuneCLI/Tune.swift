@@ -11,7 +11,7 @@ struct Tune: ParsableCommand {
             Without --model it uses the bundled default, \(defaultModelNote).
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Measure.self, Calibrate.self, Inspect.self, Targets.self, Bench.self],
+        subcommands: [Run.self, Check.self, Measure.self, Calibrate.self, Inspect.self, Targets.self, Bench.self, Batch.self, ReportCommand.self, PlotCommand.self],
         defaultSubcommand: Run.self
     )
 
