@@ -148,12 +148,6 @@ public final class BatchRunner: @unchecked Sendable {
                 }
                 return true
             }
-            while !stopping, running.count + waiting.count < jobs, !queue.isEmpty {
-                let run = queue.removeFirst()
-                let process = try start(run)
-                running.append((run, process, Date()))
-                try manifest.append(.init(id: run.id, state: .started, pid: process.processIdentifier, worker: "local"))
-            }
             var still: [(run: BatchRun, process: Process, started: Date)] = []
             for child in running {
                 if child.process.isRunning { still.append(child); continue }
@@ -169,8 +163,15 @@ public final class BatchRunner: @unchecked Sendable {
                 case .interrupted, .started: break
                 }
             }
-            let changed = still.count != running.count
+            var changed = still.count != running.count
             running = still
+            while !stopping, running.count + waiting.count < jobs, !queue.isEmpty {
+                let run = queue.removeFirst()
+                let process = try start(run)
+                running.append((run, process, Date()))
+                try manifest.append(.init(id: run.id, state: .started, pid: process.processIdentifier, worker: "local"))
+                changed = true
+            }
             report(force: changed)
             if !running.isEmpty || !waiting.isEmpty { usleep(100_000) }
         }

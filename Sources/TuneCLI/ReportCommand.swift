@@ -1,0 +1,42 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Tabulate finished and unfinished runs: accuracy, cycles, memory and time per run; hypervolume and spread per strategy.",
+        discussion: """
+            PATH is a run directory (the --out of a tune run), a search log (log.jsonl), or a batch directory \
+            (manifest.jsonl and runs/*/log.jsonl, maybe peers.json); give any mix. Cycles, RAM and flash are the pick's \
+            as measured on the board's simulator where it was, else the cost model's estimates. The second table gives, \
+            per model, target, RAM budget and strategy, the mean hypervolume of the fronts in (validation error, RAM) \
+            over the seeds, and the spread of the pick's test accuracy. csv: the runs, a blank line, the strategies \
+            (then the peers). Warnings (skipped log lines, unfinished runs) go to stderr.
+            """)
+
+    @Argument(help: ArgumentHelp("Run directories, search logs or batch directories.", valueName: "path"))
+    var paths: [String]
+
+    @Option(name: .long, help: ArgumentHelp("Output format: \(ReportTable.Format.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    var format = ReportTable.Format.md.rawValue
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the report to this file instead of stdout.", valueName: "file"))
+    var output: String?
+
+    func validate() throws {
+        if ReportTable.Format(rawValue: format) == nil {
+            throw ValidationError("unknown --format '\(format)'; allowed: \(ReportTable.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let collection = try reporting { try RunCollection.load(paths) }
+        for warning in collection.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        let text = ReportTable.render(RunReport(collection), as: ReportTable.Format(rawValue: format) ?? .md)
+        guard let output else { return print(text, terminator: "") }
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: output)) } catch {
+            throw CommandError(ReportError.cannotWrite(path: output, reason: error.localizedDescription))
+        }
+    }
+}
