@@ -58,39 +58,35 @@ public struct BatchConfig: Sendable, Equatable {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public var description: String
-    }
-
     static let topKeys = ["name", "matrix", "options", "peers"]
     static let matrixKeys = ["model", "target", "budget_ram", "strategy", "seed"]
     static let optionKeys = ["max_evaluations", "budget_flash", "reserve_ram", "max_loss", "pick", "fidelity_samples", "verify", "profile", "emit_front"]
     static let peerKeys = ["name", "model", "target", "accuracy", "milliseconds", "cycles", "ram_bytes", "flash_bytes"]
 
     /// Reads and checks `path` against the bundled models and boards of `resources`.
-    public static func load(path: String, resources: BundledResources) throws(Failure) -> BatchConfig {
+    public static func load(path: String, resources: BundledResources) throws(ExperimentsError) -> BatchConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "cannot read the batch config \(path): " + (FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"))
+            throw .badConfig("cannot read the batch config \(path): " + (FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"))
         }
         return try parse(String(decoding: data, as: UTF8.self), path: path, resources: resources)
     }
 
-    public static func parse(_ yaml: String, path: String, resources: BundledResources) throws(Failure) -> BatchConfig {
+    public static func parse(_ yaml: String, path: String, resources: BundledResources) throws(ExperimentsError) -> BatchConfig {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
-            throw Failure(description: "\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            throw .badConfig("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
         let reader = Reader(path: path)
         guard let root, let top = root.mapping else { throw reader.fail(root, "the file must be a mapping with the keys \(topKeys.joined(separator: ", "))") }
         try reader.onlyKeys(top, topKeys, in: "the top level")
-        let name = try top["name"].map { node throws(Failure) in try reader.string(node, key: "name") }
+        let name = try top["name"].map { node throws(ExperimentsError) in try reader.string(node, key: "name") }
             ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         guard let matrixNode = top["matrix"] else { throw reader.fail(root, "missing key 'matrix' (a mapping of \(matrixKeys.joined(separator: ", ")))") }
         guard let matrix = matrixNode.mapping else { throw reader.fail(matrixNode, "'matrix' must be a mapping of \(matrixKeys.joined(separator: ", "))") }
         try reader.onlyKeys(matrix, matrixKeys, in: "'matrix'")
 
         let bundled = resources.bundledModels
-        let models = try reader.list(matrix, "model", required: true) { node throws(Failure) -> String in
+        let models = try reader.list(matrix, "model", required: true) { node throws(ExperimentsError) -> String in
             let value = try reader.string(node, key: "matrix.model")
             let resolved = resources.resolveModel(value)
             guard FileManager.default.fileExists(atPath: resolved) else {
@@ -100,9 +96,9 @@ public struct BatchConfig: Sendable, Equatable {
         } ?? []
         let catalog: TargetCatalog
         do { catalog = try TargetCatalog.load(directory: resources.targetsDirectory) } catch {
-            throw Failure(description: "cannot read the boards in \(resources.targetsDirectory): \(error)")
+            throw .badConfig("cannot read the boards in \(resources.targetsDirectory): \(error)")
         }
-        let targets = try reader.list(matrix, "target", required: true) { node throws(Failure) -> String in
+        let targets = try reader.list(matrix, "target", required: true) { node throws(ExperimentsError) -> String in
             let value = try reader.string(node, key: "matrix.target")
             guard (try? catalog.target(named: value)) != nil else {
                 throw reader.fail(node, "matrix.target: unknown target '\(value)'; allowed: \(catalog.targets.map(\.name).joined(separator: ", "))")
@@ -110,7 +106,7 @@ public struct BatchConfig: Sendable, Equatable {
             return value
         } ?? []
         // "board": all the board's RAM. A budget above a board's RAM is refused now, not at that run.
-        let budgets: [Int?] = try reader.list(matrix, "budget_ram", required: false) { node throws(Failure) -> Int? in
+        let budgets: [Int?] = try reader.list(matrix, "budget_ram", required: false) { node throws(ExperimentsError) -> Int? in
             if node.string == "board" { return nil }
             guard let value = node.int, value > 0 else {
                 throw reader.fail(node, "matrix.budget_ram: '\(node.string ?? "?")' is not a budget; allowed: bytes above 0, or board (all its RAM)")
@@ -124,14 +120,14 @@ public struct BatchConfig: Sendable, Equatable {
             return value
         } ?? [nil]
         let strategyNames = TuningJob.Strategy.allCases.map(\.rawValue)
-        let strategies = try reader.list(matrix, "strategy", required: false) { node throws(Failure) -> String in
+        let strategies = try reader.list(matrix, "strategy", required: false) { node throws(ExperimentsError) -> String in
             let value = try reader.string(node, key: "matrix.strategy")
             guard strategyNames.contains(value) else {
                 throw reader.fail(node, "matrix.strategy: unknown strategy '\(value)'; allowed: \(strategyNames.joined(separator: ", "))")
             }
             return value
         } ?? ["genetic"]
-        let seeds = try reader.list(matrix, "seed", required: false) { node throws(Failure) -> UInt64 in
+        let seeds = try reader.list(matrix, "seed", required: false) { node throws(ExperimentsError) -> UInt64 in
             guard let value = node.int, value >= 0, node.scalar?.string.contains(".") == false else {
                 throw reader.fail(node, "matrix.seed: '\(node.string ?? "?")' is not a seed; allowed: whole numbers 0 or more")
             }
@@ -142,10 +138,10 @@ public struct BatchConfig: Sendable, Equatable {
         if let node = top["options"] {
             guard let map = node.mapping else { throw reader.fail(node, "'options' must be a mapping of \(optionKeys.joined(separator: ", "))") }
             try reader.onlyKeys(map, optionKeys, in: "'options'")
-            options.maxEvaluations = try map["max_evaluations"].map { n throws(Failure) in try reader.positiveInt(n, key: "options.max_evaluations") }
-            options.budgetFlash = try map["budget_flash"].map { n throws(Failure) in try reader.positiveInt(n, key: "options.budget_flash") }
-            options.reserveRAM = try map["reserve_ram"].map { n throws(Failure) in try reader.positiveInt(n, key: "options.reserve_ram", allowZero: true) }
-            options.fidelitySamples = try map["fidelity_samples"].map { n throws(Failure) in try reader.positiveInt(n, key: "options.fidelity_samples", allowZero: true) }
+            options.maxEvaluations = try map["max_evaluations"].map { n throws(ExperimentsError) in try reader.positiveInt(n, key: "options.max_evaluations") }
+            options.budgetFlash = try map["budget_flash"].map { n throws(ExperimentsError) in try reader.positiveInt(n, key: "options.budget_flash") }
+            options.reserveRAM = try map["reserve_ram"].map { n throws(ExperimentsError) in try reader.positiveInt(n, key: "options.reserve_ram", allowZero: true) }
+            options.fidelitySamples = try map["fidelity_samples"].map { n throws(ExperimentsError) in try reader.positiveInt(n, key: "options.fidelity_samples", allowZero: true) }
             if let n = map["max_loss"] {
                 guard let value = n.float, (0...100).contains(value) else {
                     throw reader.fail(n, "options.max_loss: '\(n.string ?? "?")' is not a loss; allowed: points between 0 and 100 (e.g. 0.5)")
@@ -162,9 +158,9 @@ public struct BatchConfig: Sendable, Equatable {
                 }
                 options.pick = value
             }
-            options.verify = try map["verify"].map { n throws(Failure) in try reader.bool(n, key: "options.verify") } ?? true
-            options.profile = try map["profile"].map { n throws(Failure) in try reader.bool(n, key: "options.profile") } ?? true
-            options.emitFront = try map["emit_front"].map { n throws(Failure) in try reader.bool(n, key: "options.emit_front") } ?? false
+            options.verify = try map["verify"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.verify") } ?? true
+            options.profile = try map["profile"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.profile") } ?? true
+            options.emitFront = try map["emit_front"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.emit_front") } ?? false
         }
 
         var peers: [[String: PeerValue]] = []
@@ -214,11 +210,11 @@ public struct BatchConfig: Sendable, Equatable {
     private struct Reader {
         let path: String
 
-        func fail(_ node: Node?, _ message: String) -> Failure {
-            Failure(description: "\(path)" + (node?.mark.map { ":\($0.line)" } ?? "") + ": " + message)
+        func fail(_ node: Node?, _ message: String) -> ExperimentsError {
+            .badConfig("\(path)" + (node?.mark.map { ":\($0.line)" } ?? "") + ": " + message)
         }
 
-        func onlyKeys(_ map: Node.Mapping, _ allowed: [String], in place: String) throws(Failure) {
+        func onlyKeys(_ map: Node.Mapping, _ allowed: [String], in place: String) throws(ExperimentsError) {
             for (key, _) in map {
                 let name = key.string ?? "?"
                 guard allowed.contains(name) else {
@@ -227,17 +223,17 @@ public struct BatchConfig: Sendable, Equatable {
             }
         }
 
-        func string(_ node: Node, key: String) throws(Failure) -> String {
+        func string(_ node: Node, key: String) throws(ExperimentsError) -> String {
             guard let scalar = node.scalar, !scalar.string.isEmpty else { throw fail(node, "\(key) must be a non-empty text") }
             return scalar.string
         }
 
-        func bool(_ node: Node, key: String) throws(Failure) -> Bool {
+        func bool(_ node: Node, key: String) throws(ExperimentsError) -> Bool {
             guard let value = node.bool else { throw fail(node, "\(key): '\(node.string ?? "?")' is not true or false") }
             return value
         }
 
-        func positiveInt(_ node: Node, key: String, allowZero: Bool = false) throws(Failure) -> Int {
+        func positiveInt(_ node: Node, key: String, allowZero: Bool = false) throws(ExperimentsError) -> Int {
             guard let value = node.int, value > 0 || (allowZero && value == 0) else {
                 throw fail(node, "\(key): '\(node.string ?? "?")' is not a whole number \(allowZero ? "0 or more" : "above 0")")
             }
@@ -246,7 +242,7 @@ public struct BatchConfig: Sendable, Equatable {
 
         /// `map[key]` as a non-empty list (a single value counts as a list of one); nil when absent
         /// and not required.
-        func list<T>(_ map: Node.Mapping, _ key: String, required: Bool, _ element: (Node) throws(Failure) -> T) throws(Failure) -> [T]? {
+        func list<T>(_ map: Node.Mapping, _ key: String, required: Bool, _ element: (Node) throws(ExperimentsError) -> T) throws(ExperimentsError) -> [T]? {
             guard let node = map[key] else {
                 if required { throw fail(nil, "missing key 'matrix.\(key)'") }
                 return nil

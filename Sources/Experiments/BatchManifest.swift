@@ -47,7 +47,7 @@ public struct BatchManifest: Sendable {
         }
     }
 
-    public func append(_ entry: Entry) throws(BatchError) {
+    public func append(_ entry: Entry) throws(ExperimentsError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(entry) else { return }

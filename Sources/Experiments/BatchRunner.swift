@@ -43,7 +43,7 @@ public final class BatchRunner: @unchecked Sendable {
 
     /// Creates OUT (or checks it holds this same config), keeps the config in OUT/batch.yaml and the
     /// peers in OUT/peers.json.
-    public func prepare(configText: String) throws(BatchError) {
+    public func prepare(configText: String) throws(ExperimentsError) {
         let kept = (directory as NSString).appendingPathComponent("batch.yaml")
         if let existing = FileManager.default.contents(atPath: kept) {
             guard String(decoding: existing, as: UTF8.self) == configText else { throw .otherConfig(directory: directory, kept: kept) }
@@ -96,7 +96,7 @@ public final class BatchRunner: @unchecked Sendable {
 
     /// Runs every pending run, `jobs` at a time, until all have ended or `interrupted()` (then the
     /// running ones are asked to stop, write what they have, and are recorded as interrupted).
-    public func runLocally(jobs: Int, interrupted: () -> Bool, progress: (Progress) -> Void) throws(BatchError) -> Outcome {
+    public func runLocally(jobs: Int, interrupted: () -> Bool, progress: (Progress) -> Void) throws(ExperimentsError) -> Outcome {
         let runs = config.runs
         var latest = manifest.latest()
         var queue: [BatchRun] = []
@@ -180,7 +180,7 @@ public final class BatchRunner: @unchecked Sendable {
     }
 
     /// Performs one run in this process's place (a Slurm array task): start or resume it, wait, record.
-    public func runOne(_ run: BatchRun, worker: String) throws(BatchError) -> BatchManifest.Entry {
+    public func runOne(_ run: BatchRun, worker: String) throws(ExperimentsError) -> BatchManifest.Entry {
         if case let .finished(state) = need(run, latest: manifest.latest()[run.id]) {
             return BatchManifest.Entry(id: run.id, state: state, worker: worker)
         }
@@ -193,7 +193,7 @@ public final class BatchRunner: @unchecked Sendable {
     }
 
     /// Starts `tune run` for `run` (resumed when an earlier start left its options behind).
-    func start(_ run: BatchRun) throws(BatchError) -> Process {
+    func start(_ run: BatchRun) throws(ExperimentsError) -> Process {
         let dir = runDirectory(run)
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: dir, reason: error.localizedDescription)
@@ -217,7 +217,7 @@ public final class BatchRunner: @unchecked Sendable {
 
     /// Records how a run's process ended: stopped by a signal or by Ctrl-C (130) it is interrupted,
     /// and a restarted batch resumes it.
-    func finish(_ run: BatchRun, status: Int32, signalled: Bool, seconds: Double, worker: String) throws(BatchError) -> BatchManifest.Entry {
+    func finish(_ run: BatchRun, status: Int32, signalled: Bool, seconds: Double, worker: String) throws(ExperimentsError) -> BatchManifest.Entry {
         let entry: BatchManifest.Entry
         if status == 0 && !signalled {
             entry = .init(id: run.id, state: .done, worker: worker, seconds: seconds, exitStatus: 0, figures: figures(run))
@@ -238,7 +238,7 @@ public final class BatchRunner: @unchecked Sendable {
         return line.map { String($0.dropFirst("Error: ".count)) } ?? "it stopped without an error message; see \(path)"
     }
 
-    public static func write(_ text: String, to path: String) throws(BatchError) {
+    public static func write(_ text: String, to path: String) throws(ExperimentsError) {
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
             throw .cannotWrite(path: path, reason: error.localizedDescription)
         }
@@ -248,7 +248,7 @@ public final class BatchRunner: @unchecked Sendable {
 extension BatchRunner {
     /// Submits `count` pending runs (OUT/slurm/pending.json) as one Slurm job array: task i runs
     /// `tune batch OUT/batch.yaml --out OUT --task i`, which performs and records run i like a local worker.
-    public func submitToSlurm(count: Int, directory slurmDirectory: String, partition: String?, time: String?) throws(SlurmError) -> String {
+    public func submitToSlurm(count: Int, directory slurmDirectory: String, partition: String?, time: String?) throws(ExperimentsError) -> String {
         let kept = (directory as NSString).appendingPathComponent("batch.yaml")
         let array = try SlurmArray(
             jobName: "mcutune-\(config.name)".map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.reduce(into: "") { $0.append($1) },

@@ -8,31 +8,18 @@ public final class DirectoryLock: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
 
-    public enum Failure: Error, CustomStringConvertible {
-        case held(directory: String, pid: String)
-        case cannotOpen(path: String, reason: String)
-
-        public var description: String {
-            switch self {
-            case let .held(directory, pid):
-                "\(directory) is in use by another tune run (pid \(pid)); wait for it, or choose another --out"
-            case let .cannotOpen(path, reason): "cannot lock \(path): \(reason)"
-            }
-        }
-    }
-
     /// Takes the lock on `directory` (created if missing) without waiting.
-    public init(directory: String) throws(Failure) {
+    public init(directory: String) throws(ExperimentsError) {
         path = (directory as NSString).appendingPathComponent(".lock")
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw .cannotOpen(path: path, reason: error.localizedDescription)
+            throw .cannotLock(path: path, reason: error.localizedDescription)
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .cannotLock(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw .held(directory: directory, pid: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown")
+            throw .directoryInUse(directory: directory, pid: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown")
         }
         descriptor = fd
         ftruncate(fd, 0)

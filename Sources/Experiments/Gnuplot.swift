@@ -8,7 +8,7 @@ public struct Gnuplot: Sendable {
     public let executable: String
 
     /// Finds `gnuplot` on the PATH of `environment`.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReportError) -> Gnuplot {
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExperimentsError) -> Gnuplot {
         let path = environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/gnuplot"
@@ -20,7 +20,7 @@ public struct Gnuplot: Sendable {
     /// Runs `script` in its own directory (its data files are named relative to it). gnuplot's
     /// warnings (a skipped empty block) are returned; a failure throws with its output.
     @discardableResult
-    public func render(script: String) throws(ReportError) -> String {
+    public func render(script: String) throws(ExperimentsError) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [(script as NSString).lastPathComponent]

@@ -37,7 +37,7 @@ public struct ParetoPlot: Sendable {
     }
 
     /// The figure's extension, if gnuplot is asked to write that format.
-    public static func figureFormat(_ path: String) throws(ReportError) -> String {
+    public static func figureFormat(_ path: String) throws(ExperimentsError) -> String {
         let ext = (path as NSString).pathExtension.lowercased()
         guard extensions.contains(ext) else { throw .unsupportedFigure(path: path, allowed: extensions) }
         return ext
@@ -45,7 +45,7 @@ public struct ParetoPlot: Sendable {
 
     /// Writes the scripts and data, then has gnuplot draw them (found on the PATH of `environment`).
     public func draw(_ collection: RunCollection, to path: String,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReportError) -> Output {
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExperimentsError) -> Output {
         let output = try write(collection, to: path)
         let gnuplot = try Gnuplot.locate(environment: environment)
         for script in output.scripts { try gnuplot.render(script: script) }
@@ -53,7 +53,7 @@ public struct ParetoPlot: Sendable {
     }
 
     /// Writes the scripts and data of the figures for `collection` beside `path`.
-    public func write(_ collection: RunCollection, to path: String) throws(ReportError) -> Output {
+    public func write(_ collection: RunCollection, to path: String) throws(ExperimentsError) -> Output {
         let ext = try Self.figureFormat(path)
         var output = Output()
         var runs = collection.runs.filter { $0.logPath != nil }
@@ -103,7 +103,7 @@ public struct ParetoPlot: Sendable {
 
     /// One figure with a panel per model (gnuplot's multiplot), from the per-model figures' data.
     private func writeOverview(_ panels: [PlotPanel], figure: String, ext: String, directory: String,
-                               output: inout Output) throws(ReportError) {
+                               output: inout Output) throws(ExperimentsError) {
         let columns = panels.count == 1 ? 1 : 2, rows = (panels.count + columns - 1) / columns
         var script = header(figure, panels: panels) + terminal(ext, columns: columns, rows: rows)
         script += "set output \(Gnuplot.quoted(figure))\n"
@@ -114,7 +114,7 @@ public struct ParetoPlot: Sendable {
         output.figures.append(Self.path(directory, figure))
     }
 
-    private func writeData(_ panel: PlotPanel, in directory: String, output: inout Output) throws(ReportError) {
+    private func writeData(_ panel: PlotPanel, in directory: String, output: inout Output) throws(ExperimentsError) {
         for entry in panel.entries {
             let text = entry.series.dataFile(header: "\(entry.label): \(entry.series.run.logPath ?? entry.series.run.id)")
             try write(text, to: Self.path(directory, entry.dataFile), output: &output, script: false)
@@ -151,7 +151,7 @@ public struct ParetoPlot: Sendable {
         }
     }
 
-    private func write(_ text: String, to path: String, output: inout Output, script: Bool) throws(ReportError) {
+    private func write(_ text: String, to path: String, output: inout Output, script: Bool) throws(ExperimentsError) {
         let directory = (path as NSString).deletingLastPathComponent
         do {
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

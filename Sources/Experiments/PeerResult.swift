@@ -38,7 +38,7 @@ public struct PeerResult: Sendable, Equatable, Decodable {
     }
 
     /// Reads `path`; a missing file is no peers.
-    public static func load(path: String) throws(ReportError) -> [PeerResult] {
+    public static func load(path: String) throws(ExperimentsError) -> [PeerResult] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path, reason: "not readable") }
         do { return try JSONDecoder().decode([PeerResult].self, from: data) } catch let DecodingError.dataCorrupted(context) {

@@ -31,7 +31,7 @@ public struct RunCollection: Sendable {
     }
 
     /// Reads every path in order. Throws for a path that does not exist or is not a run, log or batch.
-    public static func load(_ paths: [String], clock: ClockLookup = bundledClocks()) throws(ReportError) -> RunCollection {
+    public static func load(_ paths: [String], clock: ClockLookup = bundledClocks()) throws(ExperimentsError) -> RunCollection {
         var collection = RunCollection()
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -69,7 +69,7 @@ public struct RunCollection: Sendable {
             || fm.fileExists(atPath: (path as NSString).appendingPathComponent("runs"), isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    static func loadRunDirectory(_ path: String, id: String, clock: ClockLookup) throws(ReportError) -> RunRecord {
+    static func loadRunDirectory(_ path: String, id: String, clock: ClockLookup) throws(ExperimentsError) -> RunRecord {
         let directory = RunDirectory(path: path)
         var run = try loadLog(directory.logPath, id: id, clock: clock)
         run.summaryFile = directory.summary().map(RunRecord.SummaryFile.init)
@@ -77,7 +77,7 @@ public struct RunCollection: Sendable {
     }
 
     /// One search log. Throws when it cannot be read, or holds neither a header nor a candidate.
-    static func loadLog(_ path: String, id: String, clock: ClockLookup) throws(ReportError) -> RunRecord {
+    static func loadLog(_ path: String, id: String, clock: ClockLookup) throws(ExperimentsError) -> RunRecord {
         guard let data = FileManager.default.contents(atPath: path) else { throw .cannotRead(path: path, reason: "not readable") }
         let text = String(decoding: data, as: UTF8.self)
         let log = SearchLogFile.parse(text, path: path)
@@ -133,7 +133,7 @@ public struct RunCollection: Sendable {
 extension RunCollection {
     /// A batch's runs: every `runs/<id>/log.jsonl`, in id order, with the manifest's latest state and
     /// wall time for each; then the manifest's runs that have no log yet (pending, or failed early).
-    mutating func addBatch(_ path: String, clock: ClockLookup) throws(ReportError) {
+    mutating func addBatch(_ path: String, clock: ClockLookup) throws(ExperimentsError) {
         hasBatch = true
         let manifest = ManifestStates.read((path as NSString).appendingPathComponent("manifest.jsonl"))
         let runsDirectory = (path as NSString).appendingPathComponent("runs")

@@ -36,7 +36,7 @@ public struct SlurmArray: Sendable, Equatable {
     /// command, a time limit Slurm cannot parse, and names or paths that an `#SBATCH` line cannot carry.
     public init(jobName: String, workingDirectory: String, tasks: Tasks, outputDirectory: String,
                 partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil,
-                maxRunning: Int? = nil) throws(SlurmError) {
+                maxRunning: Int? = nil) throws(ExperimentsError) {
         self.jobName = jobName
         self.workingDirectory = Self.absolute(workingDirectory)
         self.tasks = tasks
@@ -112,7 +112,7 @@ public struct SlurmArray: Sendable, Equatable {
 
     // MARK: Validation
 
-    private func validate() throws(SlurmError) {
+    private func validate() throws(ExperimentsError) {
         switch tasks {
         case let .commands(commands):
             if commands.isEmpty { throw .noTasks }
@@ -178,7 +178,7 @@ extension SlurmArray {
     /// Writes the script to `scriptPath` (default: `JOBNAME.sbatch` in the output directory), creates
     /// the output directory, submits the script with `sbatch --parsable` and returns the array's job id.
     /// `environment` is added to this process's for the Slurm commands (`SLURM_CONF` to pick a cluster).
-    public func submit(scriptPath: String? = nil, environment: [String: String] = [:]) throws(SlurmError) -> String {
+    public func submit(scriptPath: String? = nil, environment: [String: String] = [:]) throws(ExperimentsError) -> String {
         let scriptPath = scriptPath.map(Self.absolute) ?? (outputDirectory as NSString).appendingPathComponent("\(jobName).sbatch")
         for directory in [outputDirectory, (scriptPath as NSString).deletingLastPathComponent] {
             do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
@@ -201,7 +201,7 @@ extension SlurmArray {
     /// The states (PENDING, RUNNING, COMPLETING, ...) of the job's tasks that are still queued or
     /// running, one per line squeue prints (pending tasks may share one line). Empty once every task
     /// has finished, and also once the controller has forgotten the job (after its MinJobAge).
-    public static func queuedStates(jobID: String, environment: [String: String] = [:]) throws(SlurmError) -> [String] {
+    public static func queuedStates(jobID: String, environment: [String: String] = [:]) throws(ExperimentsError) -> [String] {
         do {
             let output = try SlurmCommand.run("squeue", ["--noheader", "--jobs=\(jobID)", "--format=%T"], environment: environment)
             return output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -211,12 +211,12 @@ extension SlurmArray {
     }
 
     /// Whether any task of the job is still queued or running.
-    public static func isQueued(jobID: String, environment: [String: String] = [:]) throws(SlurmError) -> Bool {
+    public static func isQueued(jobID: String, environment: [String: String] = [:]) throws(ExperimentsError) -> Bool {
         try !queuedStates(jobID: jobID, environment: environment).isEmpty
     }
 
     /// Cancels every task of the job (`scancel JOBID`) that has not finished.
-    public static func cancel(jobID: String, environment: [String: String] = [:]) throws(SlurmError) {
+    public static func cancel(jobID: String, environment: [String: String] = [:]) throws(ExperimentsError) {
         _ = try SlurmCommand.run("scancel", [jobID], environment: environment)
     }
 }

@@ -7,7 +7,7 @@ enum SlurmCommand {
     /// A non-zero exit becomes `.commandFailed` with the tool's stderr; after `timeout` seconds the tool
     /// is terminated, since a client that cannot reach the controller keeps retrying.
     static func run(_ tool: String, _ arguments: [String], environment: [String: String], in directory: String? = nil,
-                    timeout: Double = 60) throws(SlurmError) -> String {
+                    timeout: Double = 60) throws(ExperimentsError) -> String {
         let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         guard let executable = find(tool, path: environment["PATH"] ?? "/usr/bin:/bin") else { throw .toolNotFound(tool: tool) }
         let process = Process()

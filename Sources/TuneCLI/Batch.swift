@@ -61,7 +61,7 @@ struct Batch: ParsableCommand {
         let text = String(decoding: data, as: UTF8.self)
         let parsed = try reporting { try BatchConfig.parse(text, path: configPath, resources: resources) }
         let directory = absolute(out ?? "out/batch-\(parsed.name)")
-        guard let executable = Bundle.main.executablePath else { throw CommandError(BatchError.noExecutable) }
+        guard let executable = Bundle.main.executablePath else { throw CommandError(ExperimentsError.noExecutable) }
         let runner = BatchRunner(config: parsed, directory: directory, executable: executable)
         if status { return printStatus(runner) }
         try reporting { try runner.prepare(configText: text) }
@@ -119,7 +119,7 @@ struct Batch: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: pendingPath), let ids = try? JSONDecoder().decode([String].self, from: data) else {
             throw CommandError("--task: cannot read the pending runs in \(pendingPath) (written by `tune batch --slurm`)")
         }
-        guard ids.indices.contains(index) else { throw CommandError(BatchError.unknownTask(index: index, count: ids.count, path: pendingPath)) }
+        guard ids.indices.contains(index) else { throw CommandError(ExperimentsError.unknownTask(index: index, count: ids.count, path: pendingPath)) }
         guard let run = runner.config.runs.first(where: { $0.id == ids[index] }) else {
             throw CommandError("--task \(index): run \(ids[index]) is not in the batch's config \(runner.directory)/batch.yaml")
         }
@@ -143,7 +143,7 @@ struct Batch: ParsableCommand {
         let slurmDirectory = (runner.directory as NSString).appendingPathComponent("slurm")
         try reporting {
             do { try FileManager.default.createDirectory(atPath: slurmDirectory, withIntermediateDirectories: true) } catch {
-                throw BatchError.cannotWrite(path: slurmDirectory, reason: error.localizedDescription)
+                throw ExperimentsError.cannotWrite(path: slurmDirectory, reason: error.localizedDescription)
             }
             let ids = pending.map(\.id)
             let json = String(decoding: (try? JSONEncoder().encode(ids)) ?? Data("[]".utf8), as: UTF8.self)

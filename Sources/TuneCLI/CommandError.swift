@@ -16,10 +16,7 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ error: TargetCatalog.Failure) { description = error.description }
     init(_ error: FixedPointError) { description = error.description }
     init(_ error: TargetFile.Failure) { description = error.description }
-    init(_ error: BatchError) { description = error.description }
-    init(_ error: BatchConfig.Failure) { description = error.description }
-    init(_ error: SlurmError) { description = error.description }
-    init(_ error: ReportError) { description = error.description }
+    init(_ error: ExperimentsError) { description = error.description }
 }
 
 /// Runs `body`, turning the typed errors of the modules into `CommandError`s.
@@ -37,13 +34,7 @@ func reporting<T>(_ body: () throws -> T) throws -> T {
         throw CommandError(error)
     } catch let error as TargetFile.Failure {
         throw CommandError(error)
-    } catch let error as ReportError {
-        throw CommandError(error)
-    } catch let error as BatchError {
-        throw CommandError(error)
-    } catch let error as BatchConfig.Failure {
-        throw CommandError(error)
-    } catch let error as SlurmError {
+    } catch let error as ExperimentsError {
         throw CommandError(error)
     }
 }

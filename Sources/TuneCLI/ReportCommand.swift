@@ -36,7 +36,7 @@ struct ReportCommand: ParsableCommand {
         let text = ReportTable.render(RunReport(collection), as: ReportTable.Format(rawValue: format) ?? .md)
         guard let output else { return print(text, terminator: "") }
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: output)) } catch {
-            throw CommandError(ReportError.cannotWrite(path: output, reason: error.localizedDescription))
+            throw CommandError(ExperimentsError.cannotWrite(path: output, reason: error.localizedDescription))
         }
     }
 }

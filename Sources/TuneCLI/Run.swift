@@ -188,9 +188,7 @@ struct Run: ParsableCommand {
         // The model's own kernels measured first, so the search prices what this board's compiler makes of them.
         let profiling = noVerify || noProfile ? nil : KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: job.resources.root))
         // One run per --out at a time; the options first, so a stopped run can be resumed.
-        let lock = try reporting { () throws -> DirectoryLock in
-            do throws(DirectoryLock.Failure) { return try DirectoryLock(directory: out) } catch { throw CommandError(error.description) }
-        }
+        let lock = try reporting { try DirectoryLock(directory: out) }
         defer { withExtendedLifetime(lock) {} }
         if !resuming {
             let options = RunOptions(arguments: canonicalArguments)

@@ -116,7 +116,7 @@ import TestSupport
         var unfinished = RunFixture.finished()
         unfinished.front = nil
         let none = try RunCollection.load([try unfinished.write()], clock: noClocks)
-        #expect(throws: ReportError.nothingToPlot(reason: "no run has a pick with a test accuracy (an unfinished run has none); try --y val")) {
+        #expect(throws: ExperimentsError.nothingToPlot(reason: "no run has a pick with a test accuracy (an unfinished run has none); try --y val")) {
             try ParetoPlot(y: .test).write(none, to: "\(out)/none.png")
         }
         // Its candidates are drawn on validation accuracy all the same.
@@ -125,16 +125,16 @@ import TestSupport
 
     @Test func aFigureNeedsAKnownExtensionAndGnuplot() throws {
         let collection = try RunCollection.load([try finishedRun()], clock: noClocks)
-        #expect(throws: ReportError.unsupportedFigure(path: "/tmp/x.jpg", allowed: ["png", "svg", "pdf"])) {
+        #expect(throws: ExperimentsError.unsupportedFigure(path: "/tmp/x.jpg", allowed: ["png", "svg", "pdf"])) {
             try ParetoPlot().write(collection, to: "/tmp/x.jpg")
         }
-        #expect(ReportError.unsupportedFigure(path: "x.jpg", allowed: ParetoPlot.extensions).description
+        #expect(ExperimentsError.unsupportedFigure(path: "x.jpg", allowed: ParetoPlot.extensions).description
             == "cannot draw x.jpg: the figure's extension must be one of .png, .svg, .pdf")
         let out = makeTemporaryDirectory("plot")
-        #expect(throws: ReportError.toolMissing(tool: "gnuplot", package: "gnuplot-nox")) {
+        #expect(throws: ExperimentsError.toolMissing(tool: "gnuplot", package: "gnuplot-nox")) {
             try ParetoPlot().draw(collection, to: "\(out)/x.png", environment: ["PATH": makeTemporaryDirectory("empty-path")])
         }
-        #expect(ReportError.toolMissing(tool: "gnuplot", package: "gnuplot-nox").description
+        #expect(ExperimentsError.toolMissing(tool: "gnuplot", package: "gnuplot-nox").description
             == "'gnuplot' is not installed; install it with: apt-get install -y gnuplot-nox (or run scripts/install-system-packages)")
         // The script and data are written all the same, to be drawn elsewhere.
         #expect(FileManager.default.fileExists(atPath: "\(out)/x.gp"))

@@ -141,13 +141,13 @@ import TestSupport
 
     @Test func pathsThatAreNotRuns() throws {
         let empty = makeTemporaryDirectory("not-a-run")
-        #expect(throws: ReportError.notARun(path: empty)) { try RunCollection.load([empty], clock: noClocks) }
-        #expect(ReportError.notARun(path: "/x").description
+        #expect(throws: ExperimentsError.notARun(path: empty)) { try RunCollection.load([empty], clock: noClocks) }
+        #expect(ExperimentsError.notARun(path: "/x").description
             == "/x is neither a run directory (with log.jsonl), a search log (.jsonl), nor a batch directory (with manifest.jsonl and runs/*/log.jsonl)")
         let text = "\(empty)/notes.txt"
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: text))
-        #expect(throws: ReportError.notARun(path: text)) { try RunCollection.load([text], clock: noClocks) }
-        #expect(throws: ReportError.cannotRead(path: "/nonexistent/run", reason: "no such file or directory")) {
+        #expect(throws: ExperimentsError.notARun(path: text)) { try RunCollection.load([text], clock: noClocks) }
+        #expect(throws: ExperimentsError.cannotRead(path: "/nonexistent/run", reason: "no such file or directory")) {
             try RunCollection.load(["/nonexistent/run"], clock: noClocks)
         }
     }
@@ -155,7 +155,7 @@ import TestSupport
     @Test func malformedPeersAreAnError() throws {
         let dir = try batch()
         try Data(#"[{"model": "mlp"}]"#.utf8).write(to: URL(fileURLWithPath: "\(dir)/peers.json"))
-        #expect(throws: ReportError.self) { try RunCollection.load([dir], clock: noClocks) }
+        #expect(throws: ExperimentsError.self) { try RunCollection.load([dir], clock: noClocks) }
         do { _ = try RunCollection.load([dir], clock: noClocks) } catch {
             #expect(error.description.hasPrefix("\(dir)/peers.json: entry 0 has no \"name\"; expected an array of objects like"))
         }

@@ -80,28 +80,28 @@ import TestSupport
     }
 
     @Test func aBadTimeLimitNamesTheFormats() {
-        #expect(throws: SlurmError.invalidTimeLimit("2h")) {
+        #expect(throws: ExperimentsError.invalidTimeLimit("2h")) {
             try SlurmArray(jobName: "j", workingDirectory: "/w", tasks: .template(["true"], count: 1), outputDirectory: "/w", timeLimit: "2h")
         }
-        #expect(SlurmError.invalidTimeLimit("2h").description == "--time '2h' is not a Slurm time limit; allowed: MINUTES, MINUTES:SECONDS, "
+        #expect(ExperimentsError.invalidTimeLimit("2h").description == "--time '2h' is not a Slurm time limit; allowed: MINUTES, MINUTES:SECONDS, "
             + "HOURS:MINUTES:SECONDS, DAYS-HOURS, DAYS-HOURS:MINUTES, DAYS-HOURS:MINUTES:SECONDS (e.g. 30, 2:00:00, 1-00:00:00) or UNLIMITED")
     }
 
     @Test func whatSlurmCannotTakeIsRefusedBeforeSubmitting() {
         func make(name: String = "j", directory: String = "/w", tasks: SlurmArray.Tasks = .template(["true"], count: 1),
-                  partition: String? = nil, cpus: Int? = nil) throws(SlurmError) {
+                  partition: String? = nil, cpus: Int? = nil) throws(ExperimentsError) {
             _ = try SlurmArray(jobName: name, workingDirectory: directory, tasks: tasks, outputDirectory: "/w/logs",
                                partition: partition, cpusPerTask: cpus)
         }
-        #expect(throws: SlurmError.noTasks) { try make(tasks: .commands([])) }
-        #expect(throws: SlurmError.noTasks) { try make(tasks: .template(["true"], count: 0)) }
-        #expect(throws: SlurmError.emptyCommand(task: 1)) { try make(tasks: .commands([["true"], []])) }
-        #expect(throws: SlurmError.self) { try make(name: "my run") }
-        #expect(throws: SlurmError.self) { try make(partition: "a'b") }
-        #expect(throws: SlurmError.invalidValue(option: "--cpus-per-task", value: "0", allowed: "a whole number of 1 or more")) { try make(cpus: 0) }
-        #expect(throws: SlurmError.self) { try make(directory: #"/w/"quoted""#) }
+        #expect(throws: ExperimentsError.noTasks) { try make(tasks: .commands([])) }
+        #expect(throws: ExperimentsError.noTasks) { try make(tasks: .template(["true"], count: 0)) }
+        #expect(throws: ExperimentsError.emptyCommand(task: 1)) { try make(tasks: .commands([["true"], []])) }
+        #expect(throws: ExperimentsError.self) { try make(name: "my run") }
+        #expect(throws: ExperimentsError.self) { try make(partition: "a'b") }
+        #expect(throws: ExperimentsError.invalidValue(option: "--cpus-per-task", value: "0", allowed: "a whole number of 1 or more")) { try make(cpus: 0) }
+        #expect(throws: ExperimentsError.self) { try make(directory: #"/w/"quoted""#) }
         #expect(throws: Never.self) { try make(name: "mcutune_batch-2.v1", partition: "short,long") }
-        #expect(SlurmError.invalidValue(option: "--partition", value: "a'b", allowed: "letters").description == "--partition 'a'b' is not allowed: letters")
+        #expect(ExperimentsError.invalidValue(option: "--partition", value: "a'b", allowed: "letters").description == "--partition 'a'b' is not allowed: letters")
     }
 
     // MARK: Submitting, with stand-ins for sbatch
@@ -110,8 +110,8 @@ import TestSupport
         let empty = makeTemporaryDirectory("no-slurm")
         let array = try SlurmArray(jobName: "j", workingDirectory: empty, tasks: .template(["true"], count: 2),
                                    outputDirectory: empty + "/logs")
-        #expect(throws: SlurmError.toolNotFound(tool: "sbatch")) { try array.submit(environment: ["PATH": empty]) }
-        #expect(SlurmError.toolNotFound(tool: "sbatch").description
+        #expect(throws: ExperimentsError.toolNotFound(tool: "sbatch")) { try array.submit(environment: ["PATH": empty]) }
+        #expect(ExperimentsError.toolNotFound(tool: "sbatch").description
             == "sbatch not found: install the Debian package slurm-client (and a cluster to submit to)")
         // The script and the log directory are there already, for a look at what would have been submitted.
         #expect(FileManager.default.fileExists(atPath: empty + "/logs/j.sbatch"))
@@ -120,7 +120,7 @@ import TestSupport
     @Test func failingSbatchReportsItsStatusAndStderr() throws {
         let stub = try slurmStub(["sbatch"])
         let array = try SlurmArray(jobName: "j", workingDirectory: stub, tasks: .template(["true"], count: 1), outputDirectory: stub + "/logs")
-        let error = #expect(throws: SlurmError.self) {
+        let error = #expect(throws: ExperimentsError.self) {
             try array.submit(environment: ["PATH": stub, "SLURM_STUB_STDERR": "sbatch: error: invalid partition specified: nope", "SLURM_STUB_STATUS": "1"])
         }
         #expect(error?.description == "sbatch failed with exit status 1: sbatch: error: invalid partition specified: nope")
@@ -136,7 +136,7 @@ import TestSupport
         #expect(try String(contentsOfFile: arguments, encoding: .utf8) == "--parsable\n\(stub)/scripts/job.sh\n")
         #expect(FileManager.default.contents(atPath: stub + "/scripts/job.sh") == Data(array.script.utf8))
 
-        let error = #expect(throws: SlurmError.self) {
+        let error = #expect(throws: ExperimentsError.self) {
             try array.submit(environment: ["PATH": stub, "SLURM_STUB_STDOUT": "Submitted batch job 12"])
         }
         #expect(error == .unexpectedOutput(tool: "sbatch", output: "Submitted batch job 12"))
@@ -151,7 +151,7 @@ import TestSupport
             == ["RUNNING", "PENDING"])
         #expect(try String(contentsOfFile: arguments, encoding: .utf8) == "--noheader\n--jobs=7\n--format=%T\n")
         // Any other failure of squeue is an error, not "finished".
-        #expect(throws: SlurmError.commandFailed(tool: "squeue", status: 1, stderr: "squeue: error: Unable to contact slurm controller\n")) {
+        #expect(throws: ExperimentsError.commandFailed(tool: "squeue", status: 1, stderr: "squeue: error: Unable to contact slurm controller\n")) {
             try SlurmArray.isQueued(jobID: "7", environment: ["PATH": stub, "SLURM_STUB_STDERR": "squeue: error: Unable to contact slurm controller", "SLURM_STUB_STATUS": "1"])
         }
         try SlurmArray.cancel(jobID: "7", environment: ["PATH": stub, "SLURM_STUB_ARGUMENTS": arguments])
@@ -257,13 +257,13 @@ struct SlurmCluster {
             }
         }
         guard let directory = exported["SLURM_TEST_DIR"], let config = exported["SLURM_CONF"] else {
-            throw SlurmError.unexpectedOutput(tool: script, output: output)
+            throw ExperimentsError.unexpectedOutput(tool: script, output: output)
         }
         return SlurmCluster(directory: directory, configPath: config)
     }
 
     /// Nil once every daemon is stopped and the directory removed, else what went wrong.
-    func stop() -> SlurmError? {
+    func stop() -> ExperimentsError? {
         do { _ = try SlurmCommand.run(Self.script, ["stop", directory], environment: [:], timeout: 90) } catch { return error }
         return FileManager.default.fileExists(atPath: directory) ? .cannotWrite(path: directory, reason: "still there after stop") : nil
     }
