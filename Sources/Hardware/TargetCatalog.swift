@@ -47,6 +47,21 @@ public struct TargetCatalog: Sendable {
             guard target.clockHz > 0, target.ramBytes > 0, target.flashBytes > 0, [16, 32].contains(target.intBits) else {
                 throw .malformed(path: path, reason: "clock_hz, ram_bytes and flash_bytes must be positive and int_bits 16 or 32")
             }
+            // Per-element and per-output coefficients are costs: a negative one gives negative cycles.
+            // Only a kernel's per-call term (a fitted intercept) may be below zero.
+            let cost = target.cost
+            if let (key, value) = cost.cycles.sorted(by: { $0.key < $1.key }).first(where: { !$0.key.hasSuffix(".call") && ($0.value < 0 || !$0.value.isFinite) }) {
+                throw .malformed(path: path, reason: "cost.cycles[\"\(key)\"] is \(value); cycle coefficients are finite numbers 0 or more (only the per-call terms ending in .call may be negative)")
+            }
+            if let (key, value) = cost.codeBytes.sorted(by: { $0.key < $1.key }).first(where: { $0.value < 0 || !$0.value.isFinite }) {
+                throw .malformed(path: path, reason: "cost.code_bytes[\"\(key)\"] is \(value); code bytes are finite numbers 0 or more")
+            }
+            if let bad = cost.cycles.first(where: { !$0.value.isFinite }) {
+                throw .malformed(path: path, reason: "cost.cycles[\"\(bad.key)\"] is \(bad.value); cycle coefficients are finite numbers")
+            }
+            guard cost.stackBytes >= 0, cost.platformRAMBytes >= 0 else {
+                throw .malformed(path: path, reason: "cost.stack_bytes and cost.platform_ram_bytes must be 0 or more")
+            }
             targets.append(target)
         }
         return TargetCatalog(targets: targets)

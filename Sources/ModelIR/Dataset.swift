@@ -94,6 +94,12 @@ public struct Dataset: Sendable {
             throw .datasetMismatch(path: yPath, reason: "labels have shape \(y.shape), inputs \(x.shape): expected [N] and [N, ...]")
         }
         let count = y.shape[0]
+        guard count > 0 else {
+            throw .datasetMismatch(path: xPath, reason: "split '\(split)' has 0 samples; a split needs at least one (remove its files to leave it out)")
+        }
+        if let bad = x.values.firstIndex(where: { !$0.isFinite }) {
+            throw .datasetMismatch(path: xPath, reason: "input value \(x.values[bad]) at flat index \(bad) (sample \(bad / max(1, x.values.count / count))); inputs must be finite numbers")
+        }
         if let bad = y.values.firstIndex(where: { $0 < 0 || $0 >= Double(description.classes) || $0.rounded() != $0 }) {
             throw .datasetMismatch(path: yPath, reason:
                 "label \(y.values[bad]) at index \(bad) is not a class in 0..<\(description.classes)")

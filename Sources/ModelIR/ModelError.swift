@@ -19,6 +19,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case sequenceMisuse(node: String, reason: String)
     case undefinedOutput(name: String)
     case datasetMismatch(path: String, reason: String)
+    /// Two nodes share a name: the emitter names a function after each.
+    case duplicateNode(name: String, path: String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "output '\(name)' is not produced by any node"
         case let .datasetMismatch(path, reason):
             return "\(path): \(reason)"
+        case let .duplicateNode(name, path):
+            return "\(path): two nodes are named '\(name)'; every node needs a name of its own"
         }
     }
 }

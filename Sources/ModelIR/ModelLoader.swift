@@ -51,6 +51,18 @@ struct GraphBuilder {
     let jsonPath: String
 
     func build() throws(ModelError) -> Graph {
+        // The name goes into C comments and file names: plain characters only.
+        let nameCharacters = file.name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_. ".contains($0)) }
+        guard !file.name.isEmpty, file.name.count <= 64, nameCharacters else {
+            throw .malformedJSON(path: jsonPath, reason: "name '\(file.name)' is not a model name (allowed: 1 to 64 of A-Z a-z 0-9 - _ . and space)")
+        }
+        for (key, value) in [("float_val_accuracy", file.training?.float_val_accuracy), ("float_test_accuracy", file.training?.float_test_accuracy)] {
+            if let value, !(0...1).contains(value) {
+                throw .malformedJSON(path: jsonPath, reason: "training.\(key) is \(value); accuracies are fractions in 0...1 (e.g. 0.975 for 97.5%)")
+            }
+        }
+        var seen: Set<String> = []
+        for spec in file.nodes where !seen.insert(spec.name).inserted { throw .duplicateNode(name: spec.name, path: jsonPath) }
         try checkName(file.input.name, context: "\(jsonPath): input")
         guard file.input.shape.allSatisfy({ $0 > 0 }) else {
             throw .malformedJSON(path: jsonPath, reason: "input.shape \(file.input.shape) must have positive dimensions")
@@ -62,6 +74,9 @@ struct GraphBuilder {
             let array = try NumpyArray.read(contentsOf: path)
             guard array.dtype.isFloat else {
                 throw .unsupportedFormat(path: path, found: "dtype \(array.dtype.rawValue) for a weight", expected: "<f4 or <f8")
+            }
+            if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+                throw .malformedNumpy(path: path, reason: "weight '\(name)' holds \(array.values[bad]) at flat index \(bad); weights must be finite numbers")
             }
             constants[name] = Tensor(shape: Shape(array.shape), values: array.values)
         }

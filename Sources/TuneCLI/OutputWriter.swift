@@ -63,8 +63,9 @@ struct OutputWriter {
             "model": program.graph.name, "config_fingerprint": program.config.fingerprint,
             "budget_ram_bytes": ram, "budget_flash_bytes": flash, "evaluations": result.trials.count,
             "front_size": result.front.count, "pick": result.pick ?? -1,
-            "pick_val_accuracy": pick?.accuracy ?? 0, "pick_test_accuracy": result.pickTestAccuracy ?? 0,
-            "float_test_accuracy": result.floatTestAccuracy ?? 0, "float_val_accuracy": result.floatValAccuracy,
+            // Without a test split there is no test accuracy: null, not 0.
+            "pick_val_accuracy": pick?.accuracy ?? 0, "pick_test_accuracy": result.pickTestAccuracy.map { $0 as Any } ?? NSNull(),
+            "float_test_accuracy": result.floatTestAccuracy.map { $0 as Any } ?? NSNull(), "float_val_accuracy": result.floatValAccuracy,
             "pick_cycles": pick?.cycles ?? 0, "pick_ram_bytes": pick?.ramBytes ?? 0, "pick_flash_bytes": pick?.flashBytes ?? 0,
             "arena_bytes": emitted.arena.bytes, "arena_lower_bound": emitted.arena.lowerBound,
         ]

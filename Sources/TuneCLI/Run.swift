@@ -172,6 +172,7 @@ struct Run: ParsableCommand {
         }
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let graph = job.model.graph
+        for warning in WeightRangeCheck.warnings(graph) { print("warning  \(warning)") }
         print("model    \(graph.name) (\(job.model.directory))")
         print("target   \(board.name): \(board.board), \(board.mcu), \(Format.hertz(board.clockHz)), "
               + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash"
@@ -234,6 +235,12 @@ struct Run: ParsableCommand {
             if !result.front.isEmpty {
                 fflush(nil)  // the front before the error
                 throw CommandError("--pick \(pick): \(result.decision); the front is above and in \(out)/log.jsonl")
+            }
+            // Nothing was even sized: every candidate failed to build; say why, not "0 B".
+            if !result.trials.isEmpty, result.trials.allSatisfy({ $0.evaluation.objectives == nil }) {
+                let reasons = Set(result.trials.compactMap(\.evaluation.message)).sorted()
+                throw CommandError("none of the \(result.trials.count) candidates could be built as a fixed-point program: "
+                                   + (reasons.first ?? "no reason given") + (reasons.count > 1 ? " (and \(reasons.count - 1) other reasons; see \(out)/log.jsonl)" : ""))
             }
             throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
         }

@@ -5,6 +5,8 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case budgetExceedsTarget(option: String, bytes: Int, target: String, available: Int)
     case cannotWrite(path: String, reason: String)
     case cannotRead(path: String, reason: String)
+    /// The float model's outputs overflow (inf or NaN) on a split: it cannot be the reference.
+    case nonFiniteFloat(model: String, split: String, sample: Int, value: Double)
     /// `tune --resume`: the log in the run directory was written by a search with other settings.
     case resumeMismatch(path: String, differences: [String])
     case spaceTooLarge(candidates: Double, limit: Int)
@@ -20,6 +22,9 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(option) \(bytes) exceeds the \(available) bytes that target '\(target)' has"
         case let .cannotWrite(path, reason):
             return "cannot write \(path): \(reason)"
+        case let .nonFiniteFloat(model, split, sample, value):
+            return "the float model '\(model)' outputs \(value) on sample \(sample) of \(split): its outputs must be finite to serve as the "
+                + "reference (check its weights and the data's scale)"
         case let .cannotRead(path, reason):
             return "cannot read \(path): \(reason)"
         case let .resumeMismatch(path, differences):

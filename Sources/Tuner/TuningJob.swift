@@ -144,6 +144,14 @@ public struct TuningJob {
         case .accurate, .validation: extra = settings.fidelitySamples ?? validation.count
         }
         let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: extra, graph: model.graph)
+        // Every split is read and checked before the search, so a bad one is refused now, not after it.
+        let test = dataset.availableSplits.contains("test") ? try dataset.load(split: "test") : nil
+        try Self.checkFinite(fidelity.floatOutputs, split: fidelity.source, model: model.graph.name)
+        let testWithFloat = try test.map { split throws -> (split: DatasetSplit, floatOutputs: Batch) in
+            let outputs = try FloatEvaluator(graph: model.graph).run(split)
+            try Self.checkFinite(outputs, split: "test", model: model.graph.name)
+            return (split, outputs)
+        }
         let floatAccuracy = Accuracy.of(classes: Array(fidelity.floatClasses.prefix(validation.count)), labels: validation.labels)
         let space = try Self.space(of: model.graph, lowered: lowered, validation: validation, offsets: settings.offsets)
         let meanSteps = validation.lengths.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) } ?? 1
@@ -223,7 +231,8 @@ public struct TuningJob {
             }
         }
         var result = try finish(context: &context, space: space, floatAccuracy: floatAccuracy, fidelity: fidelity,
-                                interrupted: interrupted(), log: log)
+                                interrupted: interrupted(), log: log, test: testWithFloat,
+                                validation: validation)
         resumed?.finished()
         result.replayed = context.replayed
         result.stopped = stopped
@@ -290,6 +299,12 @@ public struct TuningJob {
         return sizes.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { "\($0.0) (\($0.1) B)" }
     }
 
+    /// A float model whose outputs overflow on the data is no baseline: refuse it, naming the split.
+    static func checkFinite(_ outputs: Batch, split: String, model: String) throws {
+        guard let bad = outputs.values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw TunerError.nonFiniteFloat(model: model, split: split, sample: bad / max(outputs.columns, 1), value: outputs.values[bad])
+    }
+
     /// A trial as its log line: formats per variable in the header's order.
     static func candidateLine(index: Int, trial: SearchContext<EmulatorCandidateEvaluator>.Trial, space: SearchSpace) -> SearchLog.CandidateLine {
         let config = space.config(for: trial.candidate)
@@ -299,7 +314,8 @@ public struct TuningJob {
     }
 
     private func finish(context: inout SearchContext<EmulatorCandidateEvaluator>, space: SearchSpace, floatAccuracy: Double,
-                        fidelity: FidelitySet, interrupted: Bool, log: SearchLog) throws -> Result {
+                        fidelity: FidelitySet, interrupted: Bool, log: SearchLog, test: (split: DatasetSplit, floatOutputs: Batch)?,
+                        validation: DatasetSplit) throws -> Result {
         let front = context.front
         context.restoreCorrectness(of: front)
         let trials = context.trials
@@ -307,8 +323,8 @@ public struct TuningJob {
         let preference = settings.pick.preference(front, trials.map(\.evaluation), fidelitySamples: fidelity.samples.count)
         let decision = Self.decision(settings.pick, front: front, trials: trials.map(\.evaluation), qualifying: preference.count,
                                      fidelity: fidelity)
-        let hasTest = dataset.availableSplits.contains("test")
-        let samples = try dataset.load(split: hasTest ? "test" : "val")
+        let hasTest = test != nil
+        let samples = test?.split ?? validation
         var pick: Int?, pickProgram: FixedProgram?, measurement: FirmwareMeasurement?
         var rejected: [PickRejection] = []
         switch settings.verification {
@@ -326,8 +342,7 @@ public struct TuningJob {
             }
         }
         var pickTest: Double?, floatTest: Double?
-        if hasTest {
-            let floatOutputs = try FloatEvaluator(graph: model.graph).run(samples)
+        if let floatOutputs = test?.floatOutputs {
             floatTest = Accuracy.of(floatOutputs, labels: samples.labels, outputsClassIndex: model.graph.outputsClassIndex)
             if let pickProgram {
                 pickTest = Accuracy.of(FixedEmulator(program: pickProgram).run(samples), labels: samples.labels,
