@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices"]),
         // Experiments over many runs: batches from YAML configs (local processes or a Slurm job array),
         // their manifest, and reports and Pareto plots drawn from the runs' logs.
-        .target(name: "Experiments", dependencies: ["Tuner", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Tuner", "Evaluator", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [

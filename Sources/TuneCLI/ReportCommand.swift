@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tuner
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,11 @@ struct ReportCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the report to this file instead of stdout.", valueName: "file"))
     var output: String?
 
+    @Option(name: .customLong("cloud-rtt"), help: ArgumentHelp("Add a table of each pick's latency on its board against a cloud round trip: the float model on this host for one input (measured now) plus this network round-trip time in ms (md only).", valueName: "ms"))
+    var cloudRTT: Double?
+
     func validate() throws {
+        if let cloudRTT, !(cloudRTT >= 0 && cloudRTT.isFinite) { throw ValidationError("--cloud-rtt must be 0 or more milliseconds, got \(cloudRTT)") }
         if ReportTable.Format(rawValue: format) == nil {
             throw ValidationError("unknown --format '\(format)'; allowed: \(ReportTable.Format.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -33,7 +38,13 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let collection = try reporting { try RunCollection.load(paths) }
         for warning in collection.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        let text = ReportTable.render(RunReport(collection), as: ReportTable.Format(rawValue: format) ?? .md)
+        var text = ReportTable.render(RunReport(collection), as: ReportTable.Format(rawValue: format) ?? .md)
+        if let cloudRTT {
+            let resources = try reporting { try BundledResources.locate().get() }
+            let cloud = CloudComparison(collection, roundTripMilliseconds: cloudRTT, resources: resources)
+            for warning in cloud.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            text += "\n" + cloud.markdown
+        }
         guard let output else { return print(text, terminator: "") }
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: output)) } catch {
             throw CommandError(ExperimentsError.cannotWrite(path: output, reason: error.localizedDescription))
