@@ -35,9 +35,11 @@ let package = Package(
         .target(name: "Evaluator", dependencies: ["ModelIR", "FixedPoint", "CBLAS"]),
         // The search and the jobs the CLI runs.
         .target(name: "Tuner", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices"]),
+        // Linux calls Swift's Glibc module does not expose (an atomic exchange of two directories).
+        .target(name: "CSystem"),
         // Experiments over many runs: batches from YAML configs (local processes or a Slurm job array),
         // their manifest, and reports and Pareto plots drawn from the runs' logs.
-        .target(name: "Experiments", dependencies: ["Tuner", "Evaluator", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Tuner", "Evaluator", "CSystem", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [

@@ -1,8 +1,8 @@
 import Foundation
 import Tuner
 
-/// Runs a batch: each run is a `tune run` child process writing into OUT/runs/ID (its output and
-/// errors in tune.log there), at most `jobs` at once, each change of state appended to the manifest.
+/// Runs a batch: each run is a `tune run` child process writing into OUT/runs/ID (what it prints in
+/// OUT/runs/ID.log), at most `jobs` at once, each change of state appended to the manifest.
 ///
 /// Restarted on the same OUT after any stop (Ctrl-C, `kill -9`, a reboot), it repeats no run the
 /// manifest or the run's own files show finished, resumes each unfinished one from its log
@@ -40,6 +40,9 @@ public final class BatchRunner: @unchecked Sendable {
 
     public var runsDirectory: String { (directory as NSString).appendingPathComponent("runs") }
     public func runDirectory(_ run: BatchRun) -> String { (runsDirectory as NSString).appendingPathComponent(run.id) }
+    /// What the run printed, every start appended: runs/ID.log (beside its directory, which is replaced
+    /// as a whole when the run completes).
+    public func outputPath(_ run: BatchRun) -> String { (runsDirectory as NSString).appendingPathComponent("\(run.id).log") }
 
     /// Creates OUT (or checks it holds this same config), keeps the config in OUT/batch.yaml and the
     /// peers in OUT/peers.json.
@@ -195,14 +198,15 @@ public final class BatchRunner: @unchecked Sendable {
     /// Starts `tune run` for `run` (resumed when an earlier start left its options behind).
     func start(_ run: BatchRun) throws(ExperimentsError) -> Process {
         let dir = runDirectory(run)
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw .cannotWrite(path: dir, reason: error.localizedDescription)
+        do { try FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true) } catch {
+            throw .cannotWrite(path: runsDirectory, reason: error.localizedDescription)
         }
-        let resume = FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("run.json"))
+        // Started before (its options are kept, in the staging directory while unfinished): resume it.
+        let resume = [RunDirectory(path: dir).staging.optionsPath, RunDirectory(path: dir).optionsPath].contains { FileManager.default.fileExists(atPath: $0) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = resume ? ["run", "--resume", dir] : run.arguments(directory: dir)
-        let logPath = (dir as NSString).appendingPathComponent("tune.log")
+        let logPath = outputPath(run)
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let output = FileHandle(forWritingAtPath: logPath) else { throw .cannotWrite(path: logPath, reason: "cannot open it") }
         output.seekToEndOfFile()
@@ -232,7 +236,7 @@ public final class BatchRunner: @unchecked Sendable {
 
     /// The run's last `Error:` line (what `tune` printed), or a pointer to its output.
     func lastError(_ run: BatchRun) -> String {
-        let path = (runDirectory(run) as NSString).appendingPathComponent("tune.log")
+        let path = outputPath(run)
         let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let line = text.split(separator: "\n").last { $0.hasPrefix("Error: ") }
         return line.map { String($0.dropFirst("Error: ".count)) } ?? "it stopped without an error message; see \(path)"

@@ -35,6 +35,12 @@ public struct RunCollection: Sendable {
         var collection = RunCollection()
         for path in paths {
             var isDirectory: ObjCBool = false
+            // A run that has not completed yet is still in its staging directory beside the path.
+            let staged = RunDirectory(path: path).staging
+            if !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: staged.logPath) {
+                collection.add(try loadRunDirectory(staged.path, id: path, clock: clock))
+                continue
+            }
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw .cannotRead(path: path, reason: "no such file or directory")
             }
@@ -137,10 +143,18 @@ extension RunCollection {
         hasBatch = true
         let manifest = ManifestStates.read((path as NSString).appendingPathComponent("manifest.jsonl"))
         let runsDirectory = (path as NSString).appendingPathComponent("runs")
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []).sorted()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        // A run's directory appears when it completes; until then its files are in .ID.partial.
+        let staged = Set(entries.filter { $0.hasPrefix(".") && $0.hasSuffix(".partial") }.map { String($0.dropFirst().dropLast(".partial".count)) })
+        let ids = Set(entries.filter { !$0.hasPrefix(".") }).union(staged).sorted()
         var seen = Set<String>()
         for id in ids {
-            let directory = (runsDirectory as NSString).appendingPathComponent(id)
+            var directory = (runsDirectory as NSString).appendingPathComponent(id)
+            let finished = RunDirectory(path: directory)
+            let finishedLog = (try? finished.log())?.summary
+            if staged.contains(id), finishedLog == nil || finishedLog?.interrupted == true {
+                directory = finished.staging.path  // being resumed, or stopped mid-search
+            }
             guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("log.jsonl")) else { continue }
             var run = try Self.loadRunDirectory(directory, id: id, clock: clock)
             run.manifestState = manifest.states[id]?.state

@@ -135,7 +135,8 @@ struct Run: ParsableCommand {
     func run() throws {
         guard let resume else { return try execute(resuming: false) }
         // The stopped run's own options, so it continues exactly as it started.
-        let path = (resume as NSString).appendingPathComponent("run.json")
+        let staged = (RunDirectory(path: resume).staging.path as NSString).appendingPathComponent("run.json")
+        let path = FileManager.default.fileExists(atPath: staged) ? staged : (resume as NSString).appendingPathComponent("run.json")
         let arguments = try reporting { () throws -> [String] in
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CommandError("cannot resume \(resume): \(path) is missing (it is written when a run starts; was \(resume) a tune run's --out?)")
@@ -185,21 +186,25 @@ struct Run: ParsableCommand {
             if !noVerify { try device.checkTools() }
             return device
         }
-        let verification: TuningJob.Verification = noVerify ? .estimate : .device(device, directory: "\(out)/firmware")
+        // Everything is written into a staging directory beside --out and moved into place at the end,
+        // so --out holds one complete run's files or the previous output, never a mix.
+        let work = RunDirectory(path: out).staging.path
+        let verification: TuningJob.Verification = noVerify ? .estimate : .device(device, directory: "\(work)/firmware")
         // The model's own kernels measured first, so the search prices what this board's compiler makes of them.
         let profiling = noVerify || noProfile ? nil : KernelProfiling(device: device, cacheDirectory: KernelProfiling.cacheDirectory(root: job.resources.root))
         // One run per --out at a time; the options first, so a stopped run can be resumed.
         let lock = try reporting { try DirectoryLock(directory: out) }
         defer { withExtendedLifetime(lock) {} }
+        try reporting { try prepareStaging(work, resuming: resuming) }
         if !resuming {
             let options = RunOptions(arguments: canonicalArguments)
-            try reporting { try OutputWriter.write(options.json, to: "\(out)/run.json") }
+            try reporting { try OutputWriter.write(options.json, to: "\(work)/run.json") }
         }
         let settings = TuningJob.Settings(
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
             budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
-            verification: verification, profiling: profiling, profileDirectory: "\(out)/profile", fidelitySamples: fidelitySamples,
-            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(out)/log.jsonl", resume: resuming)
+            verification: verification, profiling: profiling, profileDirectory: "\(work)/profile", fidelitySamples: fidelitySamples,
+            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(work)/log.jsonl", resume: resuming)
         fflush(nil)  // the header before any progress on stderr
         Interrupt.install()
         let progress = Progress(started: started)
@@ -230,17 +235,17 @@ struct Run: ParsableCommand {
         if !result.front.isEmpty { printFront(result, board: board) }
         guard let pick = result.pick, let program = result.pickProgram else {
             if !result.rejectedAfterBuild.isEmpty {
-                throw CommandError("no front point could be built within the budgets (RAM \(ram) B, flash \(flash) B) on \(board.name); see the reasons above and \(out)/log.jsonl")
+                throw CommandError("no front point could be built within the budgets (RAM \(ram) B, flash \(flash) B) on \(board.name); see the reasons above and \(work)/log.jsonl")
             }
             if !result.front.isEmpty {
                 fflush(nil)  // the front before the error
-                throw CommandError("--pick \(pick): \(result.decision); the front is above and in \(out)/log.jsonl")
+                throw CommandError("--pick \(pick): \(result.decision); the front is above and in \(work)/log.jsonl")
             }
             // Nothing was even sized: every candidate failed to build; say why, not "0 B".
             if !result.trials.isEmpty, result.trials.allSatisfy({ $0.evaluation.objectives == nil }) {
                 let reasons = Set(result.trials.compactMap(\.evaluation.message)).sorted()
                 throw CommandError("none of the \(result.trials.count) candidates could be built as a fixed-point program: "
-                                   + (reasons.first ?? "no reason given") + (reasons.count > 1 ? " (and \(reasons.count - 1) other reasons; see \(out)/log.jsonl)" : ""))
+                                   + (reasons.first ?? "no reason given") + (reasons.count > 1 ? " (and \(reasons.count - 1) other reasons; see \(work)/log.jsonl)" : ""))
             }
             throw CommandError(nothingFits(result, ram: ram, flash: flash).description)
         }
@@ -264,21 +269,22 @@ struct Run: ParsableCommand {
                 print("         cost model on the same \(m.samples) samples: \(Format.count(Int(predicted.rounded()))) cycles ("
                       + Format.signedPercent(predicted / max(m.meanCycles, 1) - 1) + " against measured)")
             }
-            print("         \(m.build.elf): bit-exact \(m.values - m.mismatches)/\(m.values) values on \(m.samples) test samples")
+            print("         \(m.build.elf.replacingOccurrences(of: work, with: out)): bit-exact \(m.values - m.mismatches)/\(m.values) values on \(m.samples) test samples")
         } else {
             print("         not built or run (--no-verify)")
         }
         try reporting {
-            try OutputWriter(directory: out, dataset: job.dataset, device: device).write(program: program, result: result, ram: ram, flash: flash)
+            try OutputWriter(directory: work, dataset: job.dataset, device: device).write(program: program, result: result, ram: ram, flash: flash)
         }
         if emitFront {
             for index in result.front {
                 let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
-                try reporting { try OutputWriter(directory: "\(out)/front/\(index)", dataset: job.dataset, device: device).writeC(program: p) }
+                try reporting { try OutputWriter(directory: "\(work)/front/\(index)", dataset: job.dataset, device: device).writeC(program: p) }
                 // So that `tune check --config` and `tune measure --config` take the point directly.
-                try reporting { try p.config.write(to: "\(out)/front/\(index)/config.json") }
+                try reporting { try p.config.write(to: "\(work)/front/\(index)/config.json") }
             }
         }
+        try reporting { try RunDirectory(path: out).publish() }
         print("wrote    \(out)/model.c, model.h, firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/, log.jsonl, summary.json"
               + (emitFront ? ", front/" : ""))
         if let m = result.pickMeasurement, !m.isBitExact {
@@ -288,6 +294,26 @@ struct Run: ParsableCommand {
             print("stopped  by Ctrl-C: the best so far is written; `tune --resume \(out)` continues the search")
             throw ExitCode(130)
         }
+    }
+
+    /// A fresh staging directory for a new run; for a resumed one, the stopped run's files (left in the
+    /// staging directory by a kill, or in --out by Ctrl-C, which publishes what it has).
+    private func prepareStaging(_ work: String, resuming: Bool) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandError("--out \(out) is a file; give a directory (it is created, or replaced when the run completes)")
+        }
+        let staged = fm.fileExists(atPath: "\(work)/run.json")
+        if resuming && staged { return }
+        do {
+            if fm.fileExists(atPath: work) { try fm.removeItem(atPath: work) }
+            if resuming, fm.fileExists(atPath: "\(out)/run.json") {
+                try fm.copyItem(atPath: out, toPath: work)
+            } else {
+                try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+            }
+        } catch { throw CommandError("cannot prepare \(work) for the run's files: \(error.localizedDescription)") }
     }
 
     /// Which measure decided the pick, and a warning when the validation split cannot tell candidates apart.

@@ -11,9 +11,9 @@ import TestSupport
 
     /// Runs whose log has candidates but no summary yet.
     static func midSearch(_ dir: String) -> Int {
-        let runs = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs")) ?? []
-        return runs.filter { run in
-            let log = (try? String(contentsOfFile: "\(dir)/runs/\(run)/log.jsonl", encoding: .utf8)) ?? ""
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/runs")) ?? []
+        return entries.filter { $0.hasSuffix(".partial") }.filter { staged in
+            let log = (try? String(contentsOfFile: "\(dir)/runs/\(staged)/log.jsonl", encoding: .utf8)) ?? ""
             return log.split(separator: "\n").count > 20 && !log.contains(#""type":"summary""#)
         }.count
     }
@@ -22,7 +22,7 @@ import TestSupport
         let whole = makeTemporaryDirectory("batch-whole"), killed = makeTemporaryDirectory("batch-killed")
         let reference = try TuneExecutable.run(["batch", "configs/smoke.yaml", "--out", whole, "--jobs", "2"])
         #expect(reference.status == 0, "\(reference.stdout)\(reference.stderr)")
-        let runs = try FileManager.default.contentsOfDirectory(atPath: "\(whole)/runs").sorted()
+        let runs = try FileManager.default.contentsOfDirectory(atPath: "\(whole)/runs").filter { !$0.hasPrefix(".") && !$0.hasSuffix(".log") }.sorted()
         #expect(runs.count == 8)
 
         // Start it again elsewhere; kill it, and the runs it started, once some are done and others mid-search.

@@ -8,6 +8,11 @@ import TestSupport
     static let options = ["--model", "mlp-digits", "--target", "uno", "--budget-ram", "2048", "--no-verify",
                           "--max-evaluations", "400", "--seed", "3"]
 
+    /// Where a run writes until it completes: `.NAME.partial` beside its --out.
+    static func staging(_ out: String) -> String {
+        ((out as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".\((out as NSString).lastPathComponent).partial")
+    }
+
     /// Starts `tune` with `arguments`, waits until its log holds `lines` lines and no summary, sends `signal`.
     static func stop(_ arguments: [String], log: String, afterLines lines: Int, signal: Int32) throws -> Int32 {
         let process = Process()
@@ -32,8 +37,8 @@ import TestSupport
         let whole = makeTemporaryDirectory("whole"), stopped = makeTemporaryDirectory("killed")
         let reference = try TuneExecutable.run(Self.options + ["--out", whole])
         #expect(reference.status == 0, "\(reference.stderr)")
-        _ = try Self.stop(Self.options + ["--out", stopped], log: "\(stopped)/log.jsonl", afterLines: 80, signal: SIGKILL)
-        let partial = try String(contentsOfFile: "\(stopped)/log.jsonl", encoding: .utf8)
+        _ = try Self.stop(Self.options + ["--out", stopped], log: "\(Self.staging(stopped))/log.jsonl", afterLines: 80, signal: SIGKILL)
+        let partial = try String(contentsOfFile: "\(Self.staging(stopped))/log.jsonl", encoding: .utf8)
         #expect(!partial.contains(#""type":"summary""#), "the run finished before it was killed; the test proves nothing")
         let resumed = try TuneExecutable.run(["--resume", stopped])
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -41,13 +46,14 @@ import TestSupport
         #expect(try String(contentsOfFile: "\(stopped)/log.jsonl", encoding: .utf8)
                 == String(contentsOfFile: "\(whole)/log.jsonl", encoding: .utf8))
         #expect(!FileManager.default.fileExists(atPath: "\(stopped)/log.jsonl.interrupted"))
+        #expect(!FileManager.default.fileExists(atPath: Self.staging(stopped)))
         let pick = { (dir: String) in try String(contentsOfFile: "\(dir)/config.json", encoding: .utf8) }
         #expect(try pick(stopped) == pick(whole))
     }
 
     @Test func ctrlCWritesTheBestSoFarAndExits130() throws {
         let out = makeTemporaryDirectory("interrupted")
-        let status = try Self.stop(Self.options + ["--out", out], log: "\(out)/log.jsonl", afterLines: 60, signal: SIGINT)
+        let status = try Self.stop(Self.options + ["--out", out], log: "\(Self.staging(out))/log.jsonl", afterLines: 60, signal: SIGINT)
         #expect(status == 130)
         let log = try String(contentsOfFile: "\(out)/log.jsonl", encoding: .utf8)
         #expect(log.contains(#""interrupted":true"#))
@@ -64,7 +70,7 @@ import TestSupport
         first.standardError = FileHandle.nullDevice
         try first.run()
         defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
-        while first.isRunning, !FileManager.default.fileExists(atPath: "\(out)/log.jsonl") { usleep(10_000) }
+        while first.isRunning, !FileManager.default.fileExists(atPath: "\(Self.staging(out))/log.jsonl") { usleep(10_000) }
         let second = try TuneExecutable.run(Self.options + ["--out", out])
         #expect(second.status == 1)
         #expect(second.stderr.contains("is in use by another tune run (pid \(first.processIdentifier))"), "\(second.stderr)")
