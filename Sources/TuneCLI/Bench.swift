@@ -67,6 +67,7 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600], got \(seconds)") }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        guard budgetRAM > 0 else { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
     }
 
     func run() throws {

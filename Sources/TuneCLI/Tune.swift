@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Evaluator
 
 @main
@@ -17,6 +18,14 @@ struct Tune: ParsableCommand {
 
     static func main() {
         AllocatorTuning.keepLargeAllocations()
+        // `tune help NAME` for a NAME that is no command would print the overview and exit 0.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "help", arguments.count >= 2,
+           !configuration.subcommands.contains(where: { $0._commandName == arguments[1] }) {
+            let names = configuration.subcommands.map { $0._commandName }
+            FileHandle.standardError.write(Data("Error: no command '\(arguments[1])'; commands: \(names.joined(separator: ", "))\n".utf8))
+            Foundation.exit(64)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -91,4 +91,25 @@ import ModelIR
         #expect(result.status == 64)
         #expect(result.stderr.hasPrefix("Error: Unknown option '--budget-rom'"))
     }
+
+    @Test func helpForACommandThatDoesNotExistIsAnError() throws {
+        let result = try TuneExecutable.run(["help", "nosuch"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: no command 'nosuch'; commands: run, check, measure"))
+    }
+
+    @Test func benchRefusesAZeroBudget() throws {
+        let result = try TuneExecutable.run(["bench", "--budget-ram", "0"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: --budget-ram must be a positive number of bytes, got 0"))
+    }
+
+    @Test func outNamingAFileIsRefusedBeforeTheSearch() throws {
+        let file = makeTemporaryDirectory("outfile") + "/a-file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let result = try TuneExecutable.run(["--model", "mlp-digits", "--no-verify", "--out", file])
+        #expect(result.status == 1)
+        #expect(result.stderr == "Error: --out \(file) is a file; give a directory (it is created, or replaced when the run completes)\n")
+        #expect(!result.stdout.contains("search   "))
+    }
 }
