@@ -68,7 +68,21 @@ public struct ParetoPlot: Sendable {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         let models = PlotPanel.unique(runs.map { $0.model ?? "?" })
         var panels: [(figure: String, panel: PlotPanel)] = []
-        if collection.hasBatch || models.count > 1 {
+        if collection.hasBatch {
+            // A batch has many runs per model: a figure per model and board (boards have their own
+            // clocks), and in it one run per strategy and budget, the lowest seed, so the legend stays
+            // readable; `tune report` gives the spread over the seeds.
+            for model in models {
+                let ofModel = runs.filter { ($0.model ?? "?") == model }
+                for target in PlotPanel.unique(ofModel.map { $0.target ?? "?" }) {
+                    let group = Self.lowestSeeds(ofModel.filter { ($0.target ?? "?") == target })
+                    let fileStem = "\(stem)-\(Self.fileName(model))-\(Self.fileName(target))"
+                    let panel = self.panel(group, peers: collection.peers, fileStem: fileStem)
+                    if panel.hasData { panels.append(("\(fileStem).\(ext)", panel)) } else { output.notes.append("\(model) on \(target): nothing to draw") }
+                }
+            }
+            output.notes.append("batch: each figure draws one run per strategy and RAM budget (the lowest seed); `tune report` gives the spread over seeds")
+        } else if models.count > 1 {
             for model in models {
                 let fileStem = "\(stem)-\(Self.fileName(model))"
                 let panel = self.panel(runs.filter { ($0.model ?? "?") == model }, peers: collection.peers, fileStem: fileStem)
@@ -104,10 +118,12 @@ public struct ParetoPlot: Sendable {
     /// One figure with a panel per model (gnuplot's multiplot), from the per-model figures' data.
     private func writeOverview(_ panels: [PlotPanel], figure: String, ext: String, directory: String,
                                output: inout Output) throws(ExperimentsError) {
-        let columns = panels.count == 1 ? 1 : 2, rows = (panels.count + columns - 1) / columns
+        // A batch's panels are models x boards: a row per model, a column per board.
+        let boards = PlotPanel.unique(panels.flatMap { $0.entries.compactMap { $0.series.run.target } }).count
+        let columns = panels.count == 1 ? 1 : min(max(2, boards), 4), rows = (panels.count + columns - 1) / columns
         var script = header(figure, panels: panels) + terminal(ext, columns: columns, rows: rows)
         script += "set output \(Gnuplot.quoted(figure))\n"
-        script += "set multiplot layout \(rows),\(columns) title \(Gnuplot.quoted("Pareto fronts of \(panels.count) model\(panels.count == 1 ? "" : "s")")) font \",14\"\n"
+        script += "set multiplot layout \(rows),\(columns) title \(Gnuplot.quoted(boards > 1 ? "Pareto fronts of \(panels.count) models x boards" : "Pareto fronts of \(panels.count) model\(panels.count == 1 ? "" : "s")")) font \",14\"\n"
         for panel in panels { script += panel.commands().joined(separator: "\n") + "\n" }
         script += "unset multiplot\n"
         try write(script, to: Self.path(directory, (figure as NSString).deletingPathExtension + ".gp"), output: &output, script: true)
@@ -162,6 +178,22 @@ public struct ParetoPlot: Sendable {
 
     static func path(_ directory: String, _ name: String) -> String {
         directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
+    }
+
+    /// Of runs that differ only by seed, the one with the lowest seed.
+    static func lowestSeeds(_ runs: [RunRecord]) -> [RunRecord] {
+        var kept: [String: RunRecord] = [:]
+        var order: [String] = []
+        for run in runs {
+            let key = "\(run.strategy ?? "?")|\(run.budgetRAMBytes.map(String.init) ?? "?")|\(run.budgetFlashBytes.map(String.init) ?? "?")"
+            if let current = kept[key] {
+                if (run.seed ?? .max) < (current.seed ?? .max) { kept[key] = run }
+            } else {
+                kept[key] = run
+                order.append(key)
+            }
+        }
+        return order.compactMap { kept[$0] }
     }
 
     /// A model name as part of a file name.

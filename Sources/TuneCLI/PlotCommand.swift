@@ -12,7 +12,9 @@ struct PlotCommand: ParsableCommand {
             a large triangle, where it was measured on the board's simulator when it was; the uniform 16- and 8-bit \
             programs a square and a diamond; the float model a dashed line; the budget a vertical line (--x ram, flash); \
             peers from a batch's peers.json labelled points. Several runs are overlaid, a colour each; several models \
-            (or a batch directory) give FILE-MODEL.EXT per model and an overview with a panel per model in FILE.EXT.
+            give FILE-MODEL.EXT per model and an overview with a panel per model in FILE.EXT; a batch directory gives \
+            FILE-MODEL-BOARD.EXT per model and board, each with one run per strategy and RAM budget (the lowest seed; \
+            `tune report` gives the spread over seeds), and an overview of them all.
             The gnuplot script (FILE.gp) and data (FILE-*.dat) are kept beside the figure: restyle and rerun \
             'gnuplot FILE.gp' in that directory. Needs gnuplot (Debian: gnuplot-nox).
             """)
