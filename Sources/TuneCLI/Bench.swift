@@ -80,12 +80,12 @@ struct Bench: ParsableCommand {
         if float { return try compareWithFloat(names, resources: resources) }
         if picks { return try comparePickRules(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run",
-                               "fidelity set", "BLAS/s on it", "val:fidelity"],
-                              numeric: Set(1...11))
+                               "fidelity set", "BLAS/s on it", "val:fidelity", "search/s val", "search/s fidelity", "val:fidelity search"],
+                              numeric: Set(1...14))
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-bench-\(UUID().uuidString.prefix(8))")
-            let (row, fidelityCount, fidelityRate) = try reporting { () throws -> (EvaluationBenchmark.Row, Int, Double) in
+            let (row, fidelityCount, fidelityRate, searchRates) = try reporting { () throws -> (EvaluationBenchmark.Row, Int, Double, [Double]) in
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 let quant = try ConfigSource.resolve(config, model: job.model, dataset: job.dataset)
                 let program = try FixedProgram(graph: job.model.graph, config: quant)
@@ -95,14 +95,26 @@ struct Bench: ParsableCommand {
                 let train = job.dataset.availableSplits.contains("train") ? try job.dataset.load(split: "train") : nil
                 let fidelity = try FidelitySet(validation: validation, extra: train, extraCount: validation.count, graph: job.model.graph)
                 let emulator = FixedEmulator(program: program)
-                return (row, fidelity.samples.count, EvaluationBenchmark.rate(seconds: seconds) { _ = emulator.run(fidelity.samples) })
+                let fidelityRate = EvaluationBenchmark.rate(seconds: seconds) { _ = emulator.run(fidelity.samples) }
+                // The rate the search reaches: the same genetic search (Uno, 2,048 B, seed 0, 300 candidates) scoring
+                // validation alone, then the fidelity set with racing (a candidate a front point dominates whatever the
+                // training inputs give is not run on them).
+                let board = try TargetCatalog.load(directory: resources.targetsDirectory).target(named: "uno")
+                let searchRates = try [0, validation.count].map { extra -> Double in
+                    let settings = TuningJob.Settings(strategy: .genetic, seed: 0, budgets: .init(ramBytes: 2048, flashBytes: board.flashBytes, maxLoss: nil),
+                                                      maxEvaluations: 300, fidelitySamples: extra)
+                    let result = try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings).run()
+                    return Double(result.trials.count) / max(result.searchSeconds, 1e-9)
+                }
+                return (row, fidelity.samples.count, fidelityRate, searchRates)
             }
             try? FileManager.default.removeItem(atPath: directory)
             func f(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.1f", v) }
             let rates: [String] = [f(row.blasPerSecond), f(row.scalarPerSecond), f(row.cRunPerSecond), f(row.cBuildAndRunPerSecond)]
             let ratios: [String] = [f(row.blasPerSecond / row.scalarPerSecond) + "x", f(row.blasPerSecond / row.cRunPerSecond) + "x",
                                     f(row.blasPerSecond / row.cBuildAndRunPerSecond) + "x"]
-            let withFidelity: [String] = ["\(fidelityCount)", f(fidelityRate), f(row.blasPerSecond / fidelityRate) + "x"]
+            let withFidelity: [String] = ["\(fidelityCount)", f(fidelityRate), f(row.blasPerSecond / fidelityRate) + "x",
+                                          f(searchRates[0]), f(searchRates[1]), f(searchRates[0] / searchRates[1]) + "x"]
             table.add([row.model, "\(row.samples)"] + rates + ratios + withFidelity)
         }
         print(table.render())

@@ -105,6 +105,8 @@ public struct TuningJob {
         public var log: SearchLog
         /// Candidates taken from the interrupted run's log instead of evaluated (`resume`).
         public var replayed = 0
+        /// Wall time of the strategies alone (candidate evaluations), for benchmarks.
+        public var searchSeconds = 0.0
         /// How the pick rule chose, in words.
         public var decision: String = ""
         /// Why the search stopped, in words.
@@ -188,6 +190,7 @@ public struct TuningJob {
         context.onTrial = { index, trial in log.append(Self.candidateLine(index: index, trial: trial, space: space)) }
         var generator = SeededGenerator(seed: settings.seed)
         let maxLoss = settings.budgets.maxLoss ?? 0.01
+        let searchStarted = DispatchTime.now().uptimeNanoseconds
         switch settings.strategy {
         case .greedy:
             var greedy = GreedySearch(maxLoss: maxLoss)
@@ -215,6 +218,7 @@ public struct TuningJob {
             context.currentStrategy = exhaustive.name
             exhaustive.search(space, &context, generator: &generator)
         }
+        let searchSeconds = Double(DispatchTime.now().uptimeNanoseconds - searchStarted) / 1e9
         // Why the search stopped: the user, the evaluation limit, or the strategy's own end.
         let stopped: String
         if interrupted() {
@@ -235,6 +239,7 @@ public struct TuningJob {
                                 validation: validation)
         resumed?.finished()
         result.replayed = context.replayed
+        result.searchSeconds = searchSeconds
         result.stopped = stopped
         result.fidelitySamples = fidelity.samples.count
         result.fidelitySource = fidelity.source

@@ -24,6 +24,8 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
     let floatAccuracy: Double
     let costModel: CostModel
     let budgets: Budgets
+    /// The front so far of the candidates scored on every fidelity input (`observe`).
+    private var archive: [Evaluation.Objectives] = []
 
     /// Scores candidates on `fidelity`: accuracy on its validation samples, fidelity on all of them.
     public init(lowered graph: Graph, space: SearchSpace, fidelity: FidelitySet, floatAccuracy: Double, costModel: CostModel,
@@ -46,37 +48,74 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
             if case .unsupported = error { return Evaluation(objectives: nil, outcome: .overflowRisk, message: error.description, violation: .infinity) }
             return Evaluation(objectives: nil, outcome: .error, message: error.description, violation: .infinity)
         }
-        let outputs = FixedEmulator(program: program).run(fidelity.samples)
-        let classes = Accuracy.classes(outputs, outputsClassIndex: graph.outputsClassIndex)
-        // Accuracy on the validation samples (the first ones), kept sample by sample for paired tests.
+        let emulator = FixedEmulator(program: program)
+        let fracBits = program.outputFormat.fracBits, classIndex = graph.outputsClassIndex
+        // The validation inputs first: accuracy (sample by sample, for paired tests) and the first part of fidelity.
+        let outputs = emulator.run(fidelity.validation)
+        let classes = Accuracy.classes(outputs, outputsClassIndex: classIndex)
         let v = fidelity.validationCount
         var correct = [UInt64](repeating: 0, count: (v + 63) / 64)
         var right = 0
-        for i in 0..<v where classes[i] == fidelity.samples.labels[i] {
+        for i in 0..<v where classes[i] == fidelity.validation.labels[i] {
             correct[i / 64] |= 1 << UInt64(i % 64)
             right += 1
         }
         let accuracy = Double(right) / Double(max(v, 1))
-        let (disagreement, logitError) = fidelity.fidelity(outputs: outputs, classes: classes, fracBits: program.outputFormat.fracBits,
-                                                           outputsClassIndex: graph.outputsClassIndex)
+        var (mismatches, logitError) = fidelity.differences(outputs: outputs, classes: classes, first: 0, fracBits: fracBits,
+                                                            outputsClassIndex: classIndex)
         let cost = costModel.estimate(program)
-        let objectives = Evaluation.Objectives(accuracy: accuracy, disagreement: disagreement, logitError: logitError, cycles: cost.cycles,
-                                               ramBytes: cost.ramBytes, flashBytes: cost.flashBytes)
+        func objectives() -> Evaluation.Objectives {
+            Evaluation.Objectives(accuracy: accuracy, disagreement: Double(mismatches) / Double(max(fidelity.samples.count, 1)),
+                                  logitError: logitError, cycles: cost.cycles, ramBytes: cost.ramBytes, flashBytes: cost.flashBytes)
+        }
+        let overBudget = cost.ramBytes > budgets.ramBytes || cost.flashBytes > budgets.flashBytes
+        let overLoss = budgets.maxLoss.map { accuracy < floatAccuracy - $0 - 1e-12 } ?? false
+        // The other inputs only where they can matter (racing): a candidate outside the budgets or the
+        // loss limit can be on no front, and one that a front point dominates even with no more error
+        // than it has so far (its partial sums bound the totals from below) can be on none either.
+        var partial: String?
+        if let extra = fidelity.extra {
+            if overBudget || overLoss {
+                partial = "fidelity on the validation inputs only"
+            } else if archive.contains(where: { Pareto.dominates($0, objectives()) }) {
+                partial = "fidelity on the validation inputs only: raced out, a front point dominates it whatever the other inputs give"
+            } else {
+                let rest = emulator.run(extra)
+                let restClasses = Accuracy.classes(rest, outputsClassIndex: classIndex)
+                let more = fidelity.differences(outputs: rest, classes: restClasses, first: v, fracBits: fracBits, outputsClassIndex: classIndex)
+                mismatches += more.mismatches
+                logitError += more.error
+            }
+        }
+        let found = objectives()
         let budgets = self.budgets
         func violation(_ outcome: Evaluation.Outcome) -> Double {
-            Self.violation(outcome: outcome, objectives: objectives, ramBudget: budgets.ramBytes, flashBudget: budgets.flashBytes)
+            Self.violation(outcome: outcome, objectives: found, ramBudget: budgets.ramBytes, flashBudget: budgets.flashBytes)
         }
-        if cost.ramBytes > budgets.ramBytes || cost.flashBytes > budgets.flashBytes {
-            return Evaluation(objectives: objectives, outcome: .overBudget, message:
-                "RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B", violation: violation(.overBudget),
+        func note(_ message: String?) -> String? {
+            guard let partial else { return message }
+            return message.map { "\($0); \(partial)" } ?? partial
+        }
+        if overBudget {
+            return Evaluation(objectives: found, outcome: .overBudget, message:
+                note("RAM \(cost.ramBytes) of \(budgets.ramBytes) B, flash \(cost.flashBytes) of \(budgets.flashBytes) B"),
+                violation: violation(.overBudget), correct: correct)
+        }
+        if overLoss, let maxLoss = budgets.maxLoss {
+            return Evaluation(objectives: found, outcome: .overLoss, message:
+                note("accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)"), violation: violation(.overLoss),
                 correct: correct)
         }
-        if let maxLoss = budgets.maxLoss, accuracy < floatAccuracy - maxLoss - 1e-12 {
-            return Evaluation(objectives: objectives, outcome: .overLoss, message:
-                "accuracy \(accuracy) is more than \(maxLoss) below the float model's \(floatAccuracy)", violation: violation(.overLoss),
-                correct: correct)
-        }
-        return Evaluation(objectives: objectives, outcome: .ok, correct: correct)
+        return Evaluation(objectives: found, outcome: .ok, message: note(nil), correct: correct)
+    }
+
+    /// Keeps the front of the fully scored feasible candidates, which racing compares against. Called
+    /// for every evaluation in search order, replayed ones included, so a resumed search races alike.
+    public mutating func observe(_ evaluation: Evaluation) {
+        guard evaluation.isFeasible, evaluation.message == nil, let o = evaluation.objectives,
+              !archive.contains(where: { Pareto.dominates($0, o) || $0 == o }) else { return }
+        archive.removeAll { Pareto.dominates(o, $0) }
+        archive.append(o)
     }
 
     /// How far an evaluation is from feasible, for constraint domination: bytes over the budgets, a

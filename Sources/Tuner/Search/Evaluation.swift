@@ -61,4 +61,11 @@ public struct Evaluation: Sendable, Equatable {
 /// known objectives.
 public protocol CandidateEvaluator {
     mutating func evaluate(_ candidate: Candidate) -> Evaluation
+    /// Sees every evaluation of the search in order, replayed ones included (for evaluators that learn
+    /// from what they have scored, such as racing against the front so far).
+    mutating func observe(_ evaluation: Evaluation)
+}
+
+extension CandidateEvaluator {
+    public mutating func observe(_ evaluation: Evaluation) {}
 }

@@ -9,6 +9,9 @@ public struct FidelitySet: Sendable {
     /// Validation first, then the extra inputs.
     public let samples: DatasetSplit
     public let validationCount: Int
+    /// The two parts, run separately so that a candidate can stop after the first (racing).
+    public let validation: DatasetSplit
+    public let extra: DatasetSplit?
     /// Where the samples come from, for the log and the summary ("val 359 + train 359 of 1,079").
     public let source: String
     public let floatClasses: [Int]
@@ -20,6 +23,7 @@ public struct FidelitySet: Sendable {
     /// validation's shape), with the float model's outputs on all of them.
     public init(validation: DatasetSplit, extra: DatasetSplit?, extraCount: Int, graph: Graph) throws {
         var samples = validation
+        var extraPart: DatasetSplit?
         var source = "val \(validation.count)"
         if let extra, extraCount > 0, extra.count > 0, extra.sampleShape == validation.sampleShape, extra.maxSteps == validation.maxSteps,
            (extra.lengths == nil) == (validation.lengths == nil) {
@@ -28,8 +32,11 @@ public struct FidelitySet: Sendable {
                                    lengths: validation.lengths.map { $0 + (taken.lengths ?? []) }, sampleShape: validation.sampleShape,
                                    maxSteps: validation.maxSteps)
             source += " + \(extra.name) \(taken.count) of \(extra.count)"
+            extraPart = taken
         }
         self.samples = samples
+        self.validation = validation
+        self.extra = extraPart
         self.validationCount = validation.count
         self.source = source
         floatOutputs = try FloatEvaluator(graph: graph).run(samples)
@@ -45,16 +52,19 @@ public struct FidelitySet: Sendable {
         floatSpread = spread
     }
 
-    /// Fidelity of a program's integer `outputs` (with `fracBits` fractional bits): the fraction of
-    /// samples whose class differs from the float model's, and the squared error of the outputs
-    /// against the float ones over `floatSpread` (0: identical; 1: no better than each output's mean).
-    func fidelity(outputs: Batch, classes: [Int], fracBits: Int, outputsClassIndex: Bool) -> (disagreement: Double, logitError: Double) {
-        let n = Double(max(samples.count, 1))
-        let disagreement = Double(zip(classes, floatClasses).filter { $0 != $1 }.count) / n
-        guard !outputsClassIndex, floatSpread > 0, outputs.values.count == floatOutputs.values.count else { return (disagreement, disagreement) }
+    /// How a program's integer `outputs` for samples `first..<first + outputs.rows` of `samples` differ
+    /// from the float model's: the samples whose class differs, and the squared error of the outputs
+    /// over `floatSpread`. Both only grow as samples are added, so a part's sums bound the whole's from below.
+    func differences(outputs: Batch, classes: [Int], first: Int, fracBits: Int, outputsClassIndex: Bool) -> (mismatches: Int, error: Double) {
+        var mismatches = 0
+        for (i, c) in classes.enumerated() where c != floatClasses[first + i] { mismatches += 1 }
+        guard !outputsClassIndex, floatSpread > 0, outputs.columns == floatOutputs.columns else {
+            return (mismatches, Double(mismatches) / Double(max(samples.count, 1)))
+        }
         let scale = Double(sign: .plus, exponent: -fracBits, significand: 1)
+        let offset = first * floatOutputs.columns
         var error = 0.0
-        for (q, f) in zip(outputs.values, floatOutputs.values) { let d = q * scale - f; error += d * d }
-        return (disagreement, error / floatSpread)
+        for (k, q) in outputs.values.enumerated() { let d = q * scale - floatOutputs.values[offset + k]; error += d * d }
+        return (mismatches, error / floatSpread)
     }
 }

@@ -49,6 +49,7 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
         } else {
             evaluation = evaluator.evaluate(candidate)
         }
+        evaluator.observe(evaluation)
         memo[candidate] = trials.count
         trials.append(Trial(candidate: candidate, evaluation: evaluation, strategy: currentStrategy))
         onTrial?(trials.count - 1, trials[trials.count - 1])
