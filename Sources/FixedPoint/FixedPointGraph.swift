@@ -65,7 +65,11 @@ public enum FixedPointGraph {
             let fmt = try format(name)
             guard fmt.bits == 8 || fmt.bits == 16 else { throw .invalidFormat(tensor: name, format: fmt, reason: "has \(fmt.bits) bits; allowed: 8, 16") }
             guard fracBitsRange.contains(fmt.fracBits) else {
-                throw .invalidFormat(tensor: name, format: fmt, reason: "has \(fmt.fracBits) fractional bits; allowed: \(fracBitsRange.lowerBound)...\(fracBitsRange.upperBound)")
+                // Most often from data: a tensor whose values reach 2^(bits-1-fracBits) or more (or only tiny ones).
+                let cause = fmt.fracBits < fracBitsRange.lowerBound
+                    ? " (its values reach about 2^\(fmt.bits - 1 - fmt.fracBits): an outlier weight or input, or a layer that overflows, sets that scale)"
+                    : " (its values are all below about 2^\(fmt.bits - 1 - fmt.fracBits))"
+                throw .invalidFormat(tensor: name, format: fmt, reason: "has \(fmt.fracBits) fractional bits; allowed: \(fracBitsRange.lowerBound)...\(fracBitsRange.upperBound)" + cause)
             }
         }
         func tie(_ node: Node) throws(FixedPointError) {

@@ -353,7 +353,9 @@ struct Run: ParsableCommand {
         guard let smallest = sized.min(by: { ($0.1.ramBytes, $0.1.flashBytes) < ($1.1.ramBytes, $1.1.flashBytes) }) else {
             return .nothingFits(smallestRAM: 0, budgetRAM: ram, smallestFlash: 0, budgetFlash: flash, largestTensors: [])
         }
-        let largest = TuningJob.largestTensors(result.space, config: result.space.config(for: smallest.0.candidate))
+        // RAM holds the activations, flash the weights: name the tensors of the budget that breaks.
+        let overRAM = smallest.1.ramBytes > ram
+        let largest = TuningJob.largestTensors(result.space, config: result.space.config(for: smallest.0.candidate), weights: !overRAM)
         return .nothingFits(smallestRAM: smallest.1.ramBytes, budgetRAM: ram, smallestFlash: smallest.1.flashBytes,
                             budgetFlash: flash, largestTensors: largest)
     }

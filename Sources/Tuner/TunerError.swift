@@ -34,7 +34,8 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "--strategy exhaustive: the space has \(String(format: "%.3g", candidates)) candidates, more than \(limit); use greedy, genetic or random"
         case let .nothingFits(ram, budgetRAM, flash, budgetFlash, tensors):
             let what = ram > budgetRAM ? "largest tensors in RAM" : flash > budgetFlash ? "largest weights" : "largest tensors"
-            return "no config fits: the smallest needs \(ram) B of RAM (budget \(budgetRAM)) and \(flash) B of flash (budget \(budgetFlash)); \(what): \(tensors.joined(separator: ", "))"
+            return "no config fits: the smallest needs \(ram) B of RAM (budget \(budgetRAM)) and \(flash) B of flash (budget \(budgetFlash))"
+                + (tensors.isEmpty ? "" : "; \(what): \(tensors.joined(separator: ", "))")
         }
     }
 }
