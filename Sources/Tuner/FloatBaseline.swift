@@ -32,11 +32,23 @@ public struct FloatBaseline: Sendable {
             var difference: Double?
             if let path = model.referenceLogitsPath(split: split) {
                 let reference = try NumpyArray.read(contentsOf: path)
-                guard reference.shape == [outputs.rows, outputs.columns] else {
-                    throw .datasetMismatch(path: path, reason:
-                        "reference logits have shape \(reference.shape); the model gives [\(outputs.rows), \(outputs.columns)] on split '\(split)'")
+                // A model ending in ArgMax gives classes; an exporter may have recorded the logits before
+                // it: compare their argmax (the format allows both).
+                if model.graph.outputsClassIndex, outputs.columns == 1, reference.shape.count == 2, reference.shape[0] == outputs.rows,
+                   reference.shape[1] > 1 {
+                    let columns = reference.shape[1]
+                    difference = (0..<outputs.rows).map { r -> Double in
+                        let row = reference.values[(r * columns)..<((r + 1) * columns)]
+                        let best = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }.map { $0 - r * columns } ?? 0
+                        return abs(Double(best) - outputs.values[r])
+                    }.max() ?? 0
+                } else {
+                    guard reference.shape == [outputs.rows, outputs.columns] else {
+                        throw .datasetMismatch(path: path, reason:
+                            "reference logits have shape \(reference.shape); the model gives [\(outputs.rows), \(outputs.columns)] on split '\(split)'")
+                    }
+                    difference = zip(reference.values, outputs.values).map { abs($0 - $1) }.max() ?? 0
                 }
-                difference = zip(reference.values, outputs.values).map { abs($0 - $1) }.max() ?? 0
             }
             var steps: (Int, Double, Int)?
             if let lengths = data.lengths, let lo = lengths.min(), let hi = lengths.max() {

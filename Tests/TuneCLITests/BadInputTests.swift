@@ -99,6 +99,19 @@ import TestSupport
         #expect(result.stdout.contains("warning  weight 'fc1.W'"))
     }
 
+    @Test func anArgMaxModelWithRecordedLogitsIsInspected() throws {
+        let copy = try Copy("argmax")
+        try copy.editModel { json in
+            var nodes = json["nodes"] as? [[String: Any]] ?? []
+            nodes.append(["name": "am", "op": "ArgMax", "inputs": [json["output"] as? String ?? ""], "outputs": ["cls"]])
+            json["nodes"] = nodes
+            json["output"] = "cls"
+        }
+        let result = try TuneExecutable.run(["inspect", copy.model])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("val        359          98.05%                98.05%                  0.0e+00"), "\(result.stdout)")
+    }
+
     @Test func aModelNameThatCouldBreakTheCIsRefused() throws {
         let copy = try Copy("name")
         try copy.editModel { $0["name"] = "mlp */ int x; /*" }
