@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "TunerTests", dependencies: ["Tuner", "FixedPoint", "Hardware", "Devices", "ModelIR", "TestSupport"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Tuner", "FixedPoint", "Hardware", "Emit", "ModelIR", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Tuner", "TestSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Tuner", "TestSupport"]),
         .testTarget(name: "TuneCLITests", dependencies: ["TuneCLI", "Tuner", "Hardware", "Devices", "TestSupport"]),
     ]
 )

@@ -29,7 +29,7 @@ public struct ArenaPlan: Sendable {
 
     /// No two buffers that are live at the same time overlap in memory.
     public var isValid: Bool {
-        MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
+        !MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
     }
 
     /// - Parameter exactSeconds: the exact planner's time cap (the search prices thousands of

@@ -1,3 +1,5 @@
+import ModelIR
+
 /// Errors of the fixed-point layer, naming the tensor, config file or preset concerned.
 public enum FixedPointError: Error, Equatable, Sendable, CustomStringConvertible {
     case configNotFound(String)
@@ -7,7 +9,10 @@ public enum FixedPointError: Error, Equatable, Sendable, CustomStringConvertible
     case unknownPreset(String, known: [String])
     case unsupported(node: String, reason: String)
 
-    public var description: String {
+    /// One line: tensor names come from config files, which may hold any text.
+    public var description: String { text.escapingControlCharacters }
+
+    private var text: String {
         switch self {
         case let .configNotFound(path):
             return "config not found: \(path) (a config file, or a preset: \(Presets.names.joined(separator: ", ")))"

@@ -66,9 +66,11 @@ public enum FixedPointGraph {
             guard fmt.bits == 8 || fmt.bits == 16 else { throw .invalidFormat(tensor: name, format: fmt, reason: "has \(fmt.bits) bits; allowed: 8, 16") }
             guard fracBitsRange.contains(fmt.fracBits) else {
                 // Most often from data: a tensor whose values reach 2^(bits-1-fracBits) or more (or only tiny ones).
-                let cause = fmt.fracBits < fracBitsRange.lowerBound
-                    ? " (its values reach about 2^\(fmt.bits - 1 - fmt.fracBits): an outlier weight or input, or a layer that overflows, sets that scale)"
-                    : " (its values are all below about 2^\(fmt.bits - 1 - fmt.fracBits))"
+                // A config file may hold any Int: no cause when the exponent itself overflows.
+                let (exponent, overflow) = (fmt.bits - 1).subtractingReportingOverflow(fmt.fracBits)
+                let cause = overflow ? "" : fmt.fracBits < fracBitsRange.lowerBound
+                    ? " (its values reach about 2^\(exponent): an outlier weight or input, or a layer that overflows, sets that scale)"
+                    : " (its values are all below about 2^\(exponent))"
                 throw .invalidFormat(tensor: name, format: fmt, reason: "has \(fmt.fracBits) fractional bits; allowed: \(fracBitsRange.lowerBound)...\(fracBitsRange.upperBound)" + cause)
             }
         }

@@ -31,7 +31,9 @@ public struct TensorFormat: Codable, Hashable, Sendable, CustomStringConvertible
     public static func fitting(maxAbs: Double, bits: Int) -> TensorFormat {
         guard maxAbs > 0, maxAbs.isFinite else { return TensorFormat(bits: bits, fracBits: bits - 1) }
         let limit = Double((1 << (bits - 1)) - 1)
-        var frac = Int((limit / maxAbs).exponent)  // floor(log2(limit / maxAbs))
+        // About floor(log2(limit / maxAbs)), from the exponents: for a subnormal maxAbs the ratio itself
+        // is inf, whose exponent (Int.max) would leave the loops below counting for ever.
+        var frac = limit.exponent - maxAbs.exponent
         while maxAbs * pow2(frac) > limit { frac -= 1 }
         while maxAbs * pow2(frac + 1) <= limit { frac += 1 }
         return TensorFormat(bits: bits, fracBits: frac)

@@ -3,7 +3,7 @@
 /// Targets are data (`configs/targets/NAME.json`), so adding a board needs no code. Cycle
 /// coefficients for the cost model join this record when the tuner lands.
 public struct Target: Codable, Sendable, Equatable {
-    public enum Core: String, Codable, Sendable {
+    public enum Core: String, Codable, Sendable, CaseIterable {
         case avr
         case cortexM0Plus = "cortex-m0plus"
         case cortexM3 = "cortex-m3"

@@ -61,7 +61,7 @@ public struct Dataset: Sendable {
         }
         let description: Description
         do { description = try JSONDecoder().decode(Description.self, from: data) } catch let error as DecodingError {
-            throw .malformedJSON(path: jsonPath, reason: ModelFile.describe(error))
+            throw .malformedJSON(path: jsonPath, reason: ModelFile.describe(error, data: data))
         } catch { throw .malformedJSON(path: jsonPath, reason: "\(error)") }
         guard description.format == "mcutune-dataset", description.version == 1 else {
             throw .unsupportedFormat(path: jsonPath, found: "format '\(description.format)' version \(description.version)",
@@ -114,8 +114,11 @@ public struct Dataset: Sendable {
             let lengthPath = path(split, "lengths")
             if FileManager.default.fileExists(atPath: lengthPath) {
                 let l = try NumpyArray.read(contentsOf: lengthPath)
-                guard l.shape == [count], l.values.allSatisfy({ $0 >= 1 && $0 <= Double(maxSteps) }) else {
-                    throw .datasetMismatch(path: lengthPath, reason: "lengths must have shape [\(count)] and lie in 1...\(maxSteps)")
+                guard l.shape == [count] else {
+                    throw .datasetMismatch(path: lengthPath, reason: "lengths have shape \(l.shape); expected [\(count)], one per sample")
+                }
+                if let bad = l.values.firstIndex(where: { !($0 >= 1 && $0 <= Double(maxSteps)) || $0.rounded() != $0 }) {
+                    throw .datasetMismatch(path: lengthPath, reason: "length \(l.values[bad]) at index \(bad) is not a whole number of steps in 1...\(maxSteps)")
                 }
                 lengths = l.values.map { Int($0) }
             } else {

@@ -10,11 +10,16 @@ public enum Lowering {
     public static func lower(_ graph: Graph) throws(ModelError) -> Graph {
         var constants = graph.constants
         var nodes: [Node] = []
+        var taken = TakenNames(graph)
         for node in graph.nodes {
             switch node.op {
             case .fastGRNN, .gru, .lstm:
                 var cell = CellBuilder(node: node, stepInput: "\(node.name).x_t", constants: graph.constants)
                 let loop = cell.lower()
+                // A cell's intermediates must not take a name the model uses: a clash would merge a
+                // derived constant over the model's own, or give two C functions one name.
+                let created = [loop.stepInput] + loop.states.map(\.name) + loop.body.map(\.name) + cell.derived.keys.sorted()
+                for name in created { try taken.claim(name, cell: node) }
                 constants.merge(cell.derived) { _, new in new }
                 nodes.append(Node(name: node.name, op: .loop(loop), inputs: node.inputs, output: node.output))
             default:
@@ -23,6 +28,22 @@ public enum Lowering {
         }
         return try Graph.checked(name: graph.name, input: graph.input, output: graph.output,
                                  constants: constants, nodes: nodes)
+    }
+}
+
+/// The names of a graph's nodes, tensors and constants, and those lowering has created so far.
+struct TakenNames {
+    private var uses: [String: String] = [:]
+
+    init(_ graph: Graph) {
+        for name in graph.constants.keys { uses[name] = "constant" }
+        for name in graph.shapes.keys { uses[name] = "tensor" }
+        for node in graph.nodes { uses[node.name] = "node" }
+    }
+
+    mutating func claim(_ name: String, cell: Node) throws(ModelError) {
+        if let use = uses[name] { throw .loweringNameTaken(name: name, cell: cell.name, op: cell.op.name, usedBy: use) }
+        uses[name] = "cell '\(cell.name)'"
     }
 }
 

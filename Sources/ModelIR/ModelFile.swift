@@ -26,7 +26,11 @@ public struct ModelFile: Codable, Sendable {
             let container = try decoder.singleValueContainer()
             if let n = try? container.decode(Double.self) { self = .number(n) }
             else if let a = try? container.decode([Double].self) { self = .numbers(a) }
-            else { self = .text(try container.decode(String.self)) }
+            else if let t = try? container.decode(String.self) { self = .text(t) }
+            else {
+                throw DecodingError.typeMismatch(AttributeValue.self, .init(codingPath: decoder.codingPath,
+                                                                          debugDescription: "not a number, a list of numbers or a string"))
+            }
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -64,13 +68,16 @@ public struct ModelFile: Codable, Sendable {
         do {
             return try JSONDecoder().decode(ModelFile.self, from: data)
         } catch let error as DecodingError {
-            throw .malformedJSON(path: path, reason: Self.describe(error))
+            throw .malformedJSON(path: path, reason: Self.describe(error, data: data))
         } catch {
             throw .malformedJSON(path: path, reason: error.localizedDescription)
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// One sentence for a decoding error of any of the tool's JSON files: the key path, what was
+    /// expected and what was found, in words (never Swift's type names or the error's dump).
+    /// With the file's `data`, text that is not JSON is located by character.
+    public static func describe(_ error: DecodingError, data: Data? = nil) -> String {
         func where_(_ path: [CodingKey]) -> String {
             let text = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             return text.isEmpty ? "the top level" : String(text.drop(while: { $0 == "." }))
@@ -79,15 +86,53 @@ public struct ModelFile: Codable, Sendable {
         case let .keyNotFound(key, context):
             return "missing key '\(key.stringValue)' in \(where_(context.codingPath))"
         case let .typeMismatch(type, context), let .valueNotFound(type, context):
-            return "\(where_(context.codingPath)): expected \(type)"
+            // Foundation says what it found in its debug text: "Expected to decode Int but found a string instead."
+            let found = context.debugDescription.range(of: "but found ").map {
+                ", found " + article(context.debugDescription[$0.upperBound...].replacingOccurrences(of: " instead.", with: ""))
+            } ?? (context.debugDescription.contains("null") ? ", found null" : "")
+            return "\(where_(context.codingPath)): expected \(kind(type))\(found)"
         case let .dataCorrupted(context):
-            if context.codingPath.isEmpty {
-                let detail = (context.underlyingError as NSError?)?.localizedDescription ?? context.debugDescription
-                return "not valid JSON (\(detail))"
-            }
+            if context.codingPath.isEmpty { return invalidJSON(data) }
             return "\(where_(context.codingPath)): \(context.debugDescription)"
         @unknown default:
-            return "\(error)"
+            return "not a valid file"
+        }
+    }
+
+    /// Why `data` did not decode at all: where its text stops being JSON, or (Foundation's decoder
+    /// reports these at the top level too) a number that does not fit the key that holds it.
+    private static func invalidJSON(_ data: Data?) -> String {
+        guard let data else { return "not valid JSON" }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "a number does not fit its key (a fraction where a whole number is expected, or beyond 64 bits)"
+        } catch {
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)?
+                .trimmingCharacters(in: CharacterSet(charactersIn: ". ")) ?? ""
+            return "not valid JSON" + (detail.isEmpty ? "" : " (\(detail))")
+        }
+    }
+
+    /// What Foundation found, as a phrase: it writes "number" and "bool" bare, "a string" with an article.
+    private static func article(_ found: String) -> String {
+        switch found {
+        case "number": return "a number"
+        case "bool": return "true or false"
+        default: return found
+        }
+    }
+
+    /// A JSON kind in words, for a Swift type that Codable expected.
+    private static func kind(_ type: Any.Type) -> String {
+        switch "\(type)" {
+        case "String": return "a string"
+        case "Int", "Int64", "Int32", "UInt64": return "an integer"
+        case "Double", "Float": return "a number"
+        case "Bool": return "true or false"
+        case "AttributeValue": return "a number, a list of numbers or a string"
+        case let name where name.hasPrefix("Dictionary"): return "an object"
+        case let name where name.hasPrefix("Array"): return "an array"
+        default: return "a value"
         }
     }
 }

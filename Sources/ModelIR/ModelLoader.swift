@@ -40,6 +40,8 @@ public enum ModelLoader {
             throw .unsupportedFormat(path: jsonPath, found: "version \(file.version)", expected: "1")
         }
         let graph = try GraphBuilder(file: file, directory: directory, jsonPath: jsonPath).build()
+        // Lowering checks that the names recurrent cells give their intermediates are free.
+        _ = try Lowering.lower(graph)
         return LoadedModel(graph: graph, file: file, directory: directory)
     }
 }
@@ -81,10 +83,16 @@ struct GraphBuilder {
             constants[name] = Tensor(shape: Shape(array.shape), values: array.values)
         }
         let nodes = try file.nodes.map(node(from:))
-        return try Graph.checked(
-            name: file.name,
-            input: .init(name: file.input.name, shape: Shape(file.input.shape), isSequence: file.input.sequence ?? false),
-            output: file.output, constants: constants, nodes: nodes)
+        do {
+            return try Graph.checked(
+                name: file.name,
+                input: .init(name: file.input.name, shape: Shape(file.input.shape), isSequence: file.input.sequence ?? false),
+                output: file.output, constants: constants, nodes: nodes)
+        } catch {
+            // The checker knows nodes, not files: a tensor too large is the file's doing.
+            if case let .tooLarge(tensor, node, shape, nil) = error { throw .tooLarge(tensor: tensor, node: node, shape: shape, path: jsonPath) }
+            throw error
+        }
     }
 
     private func checkName(_ name: String, context: String) throws(ModelError) {
@@ -96,9 +104,7 @@ struct GraphBuilder {
     private func node(from spec: ModelFile.NodeSpec) throws(ModelError) -> Node {
         try checkName(spec.name, context: "\(jsonPath): node")
         for tensor in spec.inputs + spec.outputs { try checkName(tensor, context: "node '\(spec.name)'") }
-        guard spec.outputs.count == 1 else {
-            throw .wrongInputCount(node: spec.name, op: spec.op, found: spec.outputs.count, expected: "exactly 1 output")
-        }
+        guard spec.outputs.count == 1 else { throw .wrongOutputCount(node: spec.name, op: spec.op, outputs: spec.outputs) }
         let attributes = Attributes(node: spec.name, values: spec.attributes ?? [:])
         let weights = spec.weights ?? [:]
         let op: Op

@@ -51,10 +51,13 @@ public struct NumpyArray: Sendable, Equatable {
     // MARK: Reading
 
     public static func read(contentsOf path: String) throws(ModelError) -> NumpyArray {
-        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path, what: ".npy file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .fileNotFound(path: path, what: ".npy file") }
+        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "a directory, not a .npy file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+            // Foundation's text here is "The operation could not be completed", with its error domain.
+            throw .unreadable(path: path, reason: FileManager.default.isReadableFile(atPath: path) ? "not a regular file" : "permission denied")
         }
         return try parse(data, path: path)
     }

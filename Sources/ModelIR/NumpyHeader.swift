@@ -37,8 +37,12 @@ struct NumpyHeader {
             }
             shape.append(n)
         }
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) < 1 << 40 else {
-            throw fail("'shape' \(shape) is too large")
+        // The element count, stopping at the first product that overflows (a wrapped product can be small).
+        var count = 1
+        for n in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow, product < 1 << 40 else { throw fail("'shape' \(shape) is too large (at most 2^40 elements)") }
+            count = product
         }
         return NumpyHeader(descr: descr, fortranOrder: fortran, shape: shape)
     }

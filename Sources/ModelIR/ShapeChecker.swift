@@ -7,6 +7,7 @@ struct ShapeChecker {
     let graph: Graph
 
     func inferShapes() throws(ModelError) -> [String: Shape] {
+        try checkSize(graph.input.name, graph.input.shape, node: nil)
         var shapes: [String: Shape] = [graph.input.name: graph.input.shape]
         for node in graph.nodes {
             if graph.input.isSequence, node.inputs.contains(graph.input.name), !node.op.isRecurrent {
@@ -31,7 +32,15 @@ struct ShapeChecker {
         guard shapes[name] == nil, graph.constants[name] == nil else {
             throw .duplicateTensor(name: name, node: node.name)
         }
+        try checkSize(name, shape, node: node.name)
         shapes[name] = shape
+    }
+
+    /// A shape from the model file (the input, or one a window or Reshape makes) may ask for any size.
+    private func checkSize(_ name: String, _ shape: Shape, node: String?) throws(ModelError) {
+        guard let count = shape.checkedElementCount, count <= Shape.maxElements else {
+            throw .tooLarge(tensor: name, node: node, shape: shape, path: nil)
+        }
     }
 
     private func checkLoop(_ loop: Loop, node: Node, shapes: inout [String: Shape]) throws(ModelError) -> Shape {
@@ -93,7 +102,7 @@ struct ShapeChecker {
         case let .reshape(target):
             try context.roles(required: [])
             let x = try context.single(inputs, rank: nil)
-            guard target.elementCount == x.elementCount, target.dims.allSatisfy({ $0 > 0 }) else {
+            guard target.checkedElementCount == x.elementCount, target.dims.allSatisfy({ $0 > 0 }) else {
                 throw .invalidAttribute(node: node.name, attribute: "shape",
                                         reason: "is \(target), which does not hold the \(x.elementCount) elements of \(x)")
             }

@@ -40,7 +40,7 @@ import TestSupport
 
     @Test func lengthsOutOfRangeAreNamed() throws {
         let dir = try writeDataset(sequence: true, labels: [0, 1], lengths: [4, 1])
-        #expect(throws: ModelError.datasetMismatch(path: "\(dir)/test_lengths.npy", reason: "lengths must have shape [2] and lie in 1...3")) {
+        #expect(throws: ModelError.datasetMismatch(path: "\(dir)/test_lengths.npy", reason: "length 4.0 at index 0 is not a whole number of steps in 1...3")) {
             try Dataset.open(dir).load(split: "test")
         }
     }

@@ -163,4 +163,47 @@ import TestSupport
         #expect(result.status == 1)
         #expect(result.stderr.contains(#"cost.cycles["relu.w8.element"] is -4.0; cycle coefficients are finite numbers 0 or more"#), "\(result.stderr)")
     }
+
+    // Found by the fuzz suite (Tests/FuzzTests): each was a trap or a raw dump before.
+
+    @Test func aConfigFileOfTheWrongTypeIsOneLineInWords() throws {
+        let copy = try Copy("config-type")
+        let config = "\(copy.model)/bad-config.json"
+        try Data(#"{"formats": {"x": {"bits": "8", "frac": 3}}}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let result = try TuneExecutable.run(["check", "--model", copy.model, "--config", config, "--split", "val"])
+        #expect(result.status == 1)
+        #expect(result.stderr == #"Error: \#(config): not a fixed-point config: formats.x.bits: expected an integer, found a string (expected {"formats": {TENSOR: {"bits": 8 or 16, "frac": N}}})"# + "\n")
+    }
+
+    @Test func aNodeNamedLikeALoweredIntermediateIsRefusedByInspect() throws {
+        let model = try copyDirectory(Repository.path("models/fastgrnn-japanesevowels"), label: "lowered-name")
+        let path = "\(model)/model.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var nodes = json["nodes"] as? [[String: Any]] ?? []
+        nodes[1]["name"] = "rnn.h_next"
+        json["nodes"] = nodes
+        json["dataset"] = Repository.path("data/japanesevowels")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        let result = try TuneExecutable.run(["inspect", model])
+        #expect(result.status == 1)
+        #expect(result.stderr == "Error: node 'rnn' (FastGRNN): lowering it creates 'rnn.h_next', which the model already names a node; "
+            + "rename that node (names 'rnn.<part>' other than its weights are the cell's intermediates)\n")
+    }
+
+    @Test func aTargetFileWithAHugeCoefficientIsRefused() throws {
+        let home = makeTemporaryDirectory("targets-huge")
+        try FileManager.default.createSymbolicLink(atPath: "\(home)/models", withDestinationPath: Repository.path("models"))
+        try FileManager.default.createDirectory(atPath: "\(home)/configs/targets", withIntermediateDirectories: true)
+        let data = try Data(contentsOf: URL(fileURLWithPath: Repository.path("configs/targets/uno.json")))
+        var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var cost = json["cost"] as? [String: Any] ?? [:]
+        var code = cost["code_bytes"] as? [String: Double] ?? [:]
+        code["code.clamp.base"] = 1e300
+        cost["code_bytes"] = code
+        json["cost"] = cost
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: "\(home)/configs/targets/uno.json"))
+        let result = try TuneExecutable.run(["targets"], environment: ["MCUTUNE_HOME": home])
+        #expect(result.status == 1)
+        #expect(result.stderr == #"Error: \#(home)/configs/targets/uno.json: cost.code_bytes["code.clamp.base"] is 1e+300; coefficients are at most 10^9 in magnitude"# + "\n")
+    }
 }
