@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "CSystem"),
         // Experiments over many runs: batches from YAML configs (local processes or a Slurm job array),
         // their manifest, and reports and Pareto plots drawn from the runs' logs.
-        .target(name: "Experiments", dependencies: ["Tuner", "Evaluator", "CSystem", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Tuner", "Devices", "Evaluator", "CSystem", "Hardware", "ModelIR", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "TuneCLI",
             dependencies: [

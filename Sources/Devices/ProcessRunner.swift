@@ -9,19 +9,21 @@ public enum ProcessRunner {
         public var timedOut = false
     }
 
-    /// Looks `tool` up on PATH (or takes it as a path).
-    public static func find(_ tool: String) -> String? {
+    /// Looks `tool` up on `path` (default: this process's PATH), or takes it as a path.
+    public static func find(_ tool: String, path: String? = nil) -> String? {
         if tool.contains("/") { return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let path = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Runs `executable` to its end; after `timeout` seconds it is terminated (and `timedOut` set).
+    /// `environment`, when given, replaces this process's for the child.
     public static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                           timeout: Double? = nil) throws(DeviceError) -> Result {
+                           timeout: Double? = nil, environment: [String: String]? = nil) throws(DeviceError) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -101,7 +101,7 @@ public final class BatchRunner: @unchecked Sendable {
     /// running ones are asked to stop, write what they have, and are recorded as interrupted).
     public func runLocally(jobs: Int, interrupted: () -> Bool, progress: (Progress) -> Void) throws(ExperimentsError) -> Outcome {
         let runs = config.runs
-        var latest = manifest.latest()
+        let latest = manifest.latest()
         var queue: [BatchRun] = []
         var outcome = Outcome(done: 0, failed: [], skipped: 0, interrupted: false)
         var waiting: [BatchRun] = []  // left running by a killed batch
@@ -116,7 +116,6 @@ public final class BatchRunner: @unchecked Sendable {
             case .start: queue.append(run)
             }
         }
-        latest = manifest.latest()
         var running: [(run: BatchRun, process: Process, started: Date)] = []
         var durations: [Double] = []
         let total = runs.count
@@ -124,8 +123,8 @@ public final class BatchRunner: @unchecked Sendable {
         func report(force: Bool = false) {
             guard force || Date().timeIntervalSince(lastReport) >= 1 else { return }
             lastReport = Date()
-            let done = manifest.latest().values.filter { $0.state == .done }.count
-            let failed = manifest.latest().values.filter { $0.state == .failed }.count
+            let states = manifest.latest().values.map(\.state)
+            let done = states.filter { $0 == .done }.count, failed = states.filter { $0 == .failed }.count
             let remaining = queue.count + running.count + waiting.count
             let left = durations.isEmpty ? nil : durations.reduce(0, +) / Double(durations.count) * Double(remaining) / Double(max(1, min(jobs, remaining)))
             progress(Progress(total: total, done: done, failed: failed, running: running.map(\.run.id) + waiting.map(\.id), secondsLeft: left))

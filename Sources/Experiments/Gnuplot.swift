@@ -1,4 +1,4 @@
-import Dispatch
+import Devices
 import Foundation
 
 /// The gnuplot executable that draws `tune plot`'s figures (Debian: gnuplot-nox), and the quoting
@@ -9,40 +9,23 @@ public struct Gnuplot: Sendable {
 
     /// Finds `gnuplot` on the PATH of `environment`.
     public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ExperimentsError) -> Gnuplot {
-        let path = environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/gnuplot"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return Gnuplot(executable: candidate) }
+        guard let executable = ProcessRunner.find("gnuplot", path: environment["PATH"] ?? "/usr/bin:/bin") else {
+            throw .toolMissing(tool: "gnuplot", package: package)
         }
-        throw .toolMissing(tool: "gnuplot", package: package)
+        return Gnuplot(executable: executable)
     }
 
     /// Runs `script` in its own directory (its data files are named relative to it). gnuplot's
     /// warnings (a skipped empty block) are returned; a failure throws with its output.
     @discardableResult
     public func render(script: String) throws(ExperimentsError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [(script as NSString).lastPathComponent]
-        process.currentDirectoryURL = URL(fileURLWithPath: (script as NSString).deletingLastPathComponent.isEmpty
-            ? "." : (script as NSString).deletingLastPathComponent)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { throw .toolFailed(tool: executable, script: script, output: error.localizedDescription) }
-        // Drain both pipes concurrently so neither can fill and block gnuplot.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        let directory = (script as NSString).deletingLastPathComponent
+        let result: ProcessRunner.Result
+        do { result = try ProcessRunner.run(executable, [(script as NSString).lastPathComponent], in: directory.isEmpty ? "." : directory) } catch {
+            throw .toolFailed(tool: executable, script: script, output: error.description)
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        let output = String(decoding: outData + errData, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw .toolFailed(tool: "gnuplot", script: script, output: output) }
+        let output = result.stdout + result.stderr
+        guard result.status == 0 else { throw .toolFailed(tool: "gnuplot", script: script, output: output) }
         return output
     }
 

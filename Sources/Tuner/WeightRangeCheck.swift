@@ -14,7 +14,7 @@ public enum WeightRangeCheck {
             let nonZero = tensor.values.filter { $0 != 0 }
             guard let largest = nonZero.map(abs).max(), largest.isFinite else { continue }
             // The fractional bits of a 16-bit format whose range just holds `largest`.
-            let integerBits = max(0, Int((largest).log2.rounded(.up)) + 1)
+            let integerBits = max(0, Int(log2(largest).rounded(.up)) + 1)
             let fracBits = 15 - integerBits
             let step = Double(sign: .plus, exponent: -fracBits, significand: 1)
             let vanishing = nonZero.filter { abs($0) < step / 2 }.count
@@ -28,8 +28,4 @@ public enum WeightRangeCheck {
     }
 
     private static func format(_ x: Double) -> String { x >= 1e4 || x < 1e-3 ? String(format: "%.3g", x) : String(format: "%.4f", x) }
-}
-
-private extension Double {
-    var log2: Double { Foundation.log2(self) }
 }

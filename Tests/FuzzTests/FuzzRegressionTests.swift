@@ -20,12 +20,7 @@ import TestSupport
             try edit { $0["dataset"] = dataset }
         }
 
-        func edit(_ change: (inout [String: Any]) -> Void) throws {
-            let path = "\(model)/model.json"
-            var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-            change(&json)
-            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        }
+        func edit(_ change: (inout [String: Any]) -> Void) throws { try editJSONObject("\(model)/model.json", change) }
 
         func editNode(_ index: Int, _ change: (inout [String: Any]) -> Void) throws {
             try edit { json in

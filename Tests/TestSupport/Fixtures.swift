@@ -62,3 +62,13 @@ public func copyDirectory(_ source: String, label: String = "copy") throws -> St
     try FileManager.default.copyItem(atPath: source, toPath: destination)
     return destination
 }
+
+/// Rewrites the JSON object in `path` with `change` (for tests that spoil a model or board file).
+public func editJSONObject(_ path: String, _ change: (inout [String: Any]) -> Void) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    guard var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+    }
+    change(&json)
+    try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+}

@@ -20,12 +20,7 @@ import TestSupport
             try editModel { $0["dataset"] = data }
         }
 
-        func editModel(_ change: (inout [String: Any]) -> Void) throws {
-            let path = "\(model)/model.json"
-            var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-            change(&json)
-            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
-        }
+        func editModel(_ change: (inout [String: Any]) -> Void) throws { try editJSONObject("\(model)/model.json", change) }
 
         func setWeight(_ file: String, index: Int, to value: Double, count: Int = 1) throws {
             let path = "\(model)/weights/\(file)"

@@ -26,13 +26,7 @@ import TestSupport
         #expect(runs.count == 8)
 
         // Start it again elsewhere; kill it, and the runs it started, once some are done and others mid-search.
-        let batch = Process()
-        batch.executableURL = URL(fileURLWithPath: TuneExecutable.path)
-        batch.arguments = ["batch", "configs/smoke.yaml", "--out", killed, "--jobs", "2"]
-        batch.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
-        batch.standardOutput = FileHandle.nullDevice
-        batch.standardError = FileHandle.nullDevice
-        try batch.run()
+        let batch = try TuneExecutable.start(["batch", "configs/smoke.yaml", "--out", killed, "--jobs", "2"])
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, batch.isRunning {
             let done = Self.manifest(killed).filter { $0["state"] as? String == "done" }.count

@@ -10,17 +10,6 @@ import TestSupport
          "--max-evaluations", "40", "--seed", "\(seed)", "--out", out]
     }
 
-    static func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TuneExecutable.path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     /// Every file of a run in `out` names the config fingerprint of its summary.json; the log ends in its summary.
     static func checkOneCompleteRun(_ out: String, _ context: String) throws {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
@@ -39,7 +28,7 @@ import TestSupport
     @Test func twoRunsOnOneOutNeverMix() throws {
         let out = makeTemporaryDirectory("atomic-pair") + "/out"
         for round in 0..<20 {
-            let a = try Self.start(Self.arguments(out, seed: round)), b = try Self.start(Self.arguments(out, seed: round + 100))
+            let a = try TuneExecutable.start(Self.arguments(out, seed: round)), b = try TuneExecutable.start(Self.arguments(out, seed: round + 100))
             a.waitUntilExit()
             b.waitUntilExit()
             let statuses = [a.terminationStatus, b.terminationStatus]
@@ -58,7 +47,7 @@ import TestSupport
         for round in 0..<20 {
             let delay = Int.random(in: 0..<1_500_000, using: &generator)
             delays.append(delay / 1000)
-            let run = try Self.start(Self.arguments(out, seed: round + 1))
+            let run = try TuneExecutable.start(Self.arguments(out, seed: round + 1))
             usleep(UInt32(delay))
             kill(run.processIdentifier, SIGKILL)
             run.waitUntilExit()

@@ -15,13 +15,7 @@ import TestSupport
 
     /// Starts `tune` with `arguments`, waits until its log holds `lines` lines and no summary, sends `signal`.
     static func stop(_ arguments: [String], log: String, afterLines lines: Int, signal: Int32) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TuneExecutable.path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try TuneExecutable.start(arguments)
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, process.isRunning {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -62,13 +56,7 @@ import TestSupport
 
     @Test func aSecondRunOnTheSameOutIsRefusedWhileTheFirstRuns() throws {
         let out = makeTemporaryDirectory("busy")
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: TuneExecutable.path)
-        first.arguments = Self.options + ["--out", out]
-        first.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try TuneExecutable.start(Self.options + ["--out", out])
         defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
         while first.isRunning, !FileManager.default.fileExists(atPath: "\(Self.staging(out))/log.jsonl") { usleep(10_000) }
         let second = try TuneExecutable.run(Self.options + ["--out", out])
