@@ -22,7 +22,7 @@ public struct QuantConfig: Codable, Hashable, Sendable {
     public static func load(_ path: String) throws(FixedPointError) -> QuantConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw .configNotFound(path) }
         do { return try JSONDecoder().decode(QuantConfig.self, from: data) } catch let error as DecodingError {
-            throw .malformedConfig(path: path, reason: ModelFile.describe(error, data: data) + " (expected {\"formats\": {TENSOR: {\"bits\": 8 or 16, \"frac\": N}}})")
+            throw .malformedConfig(path: path, reason: ModelFile.describe(error, data: data, decoding: QuantConfig.self) + " (expected {\"formats\": {TENSOR: {\"bits\": 8 or 16, \"frac\": N}}})")
         } catch {
             throw .malformedConfig(path: path, reason: "not valid JSON")
         }

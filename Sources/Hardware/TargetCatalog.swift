@@ -52,7 +52,7 @@ public struct TargetCatalog: Sendable {
                 if case let .dataCorrupted(context) = error, context.codingPath.map(\.stringValue) == ["core"] {
                     throw .malformed(path: path, reason: "core is not a known core; allowed: \(Target.Core.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                throw .malformed(path: path, reason: "not a target description: \(ModelFile.describe(error, data: data))")
+                throw .malformed(path: path, reason: "not a target description: \(ModelFile.describe(error, data: data, decoding: Target.self))")
             } catch {
                 throw .malformed(path: path, reason: "not a target description: not valid JSON")
             }

@@ -61,7 +61,7 @@ public struct Dataset: Sendable {
         }
         let description: Description
         do { description = try JSONDecoder().decode(Description.self, from: data) } catch let error as DecodingError {
-            throw .malformedJSON(path: jsonPath, reason: ModelFile.describe(error, data: data))
+            throw .malformedJSON(path: jsonPath, reason: ModelFile.describe(error, data: data, decoding: Description.self))
         } catch { throw .malformedJSON(path: jsonPath, reason: "\(error)") }
         guard description.format == "mcutune-dataset", description.version == 1 else {
             throw .unsupportedFormat(path: jsonPath, found: "format '\(description.format)' version \(description.version)",

@@ -68,7 +68,7 @@ public struct ModelFile: Codable, Sendable {
         do {
             return try JSONDecoder().decode(ModelFile.self, from: data)
         } catch let error as DecodingError {
-            throw .malformedJSON(path: path, reason: Self.describe(error, data: data))
+            throw .malformedJSON(path: path, reason: Self.describe(error, data: data, decoding: ModelFile.self))
         } catch {
             throw .malformedJSON(path: path, reason: error.localizedDescription)
         }
@@ -76,8 +76,9 @@ public struct ModelFile: Codable, Sendable {
 
     /// One sentence for a decoding error of any of the tool's JSON files: the key path, what was
     /// expected and what was found, in words (never Swift's type names or the error's dump).
-    /// With the file's `data`, text that is not JSON is located by character.
-    public static func describe(_ error: DecodingError, data: Data? = nil) -> String {
+    /// With the file's `data`, text that is not JSON is located by character, and a number that
+    /// does not fit its key is located by decoding `type` again with that number replaced.
+    public static func describe<T: Decodable>(_ error: DecodingError, data: Data? = nil, decoding type: T.Type) -> String {
         func where_(_ path: [CodingKey]) -> String {
             let text = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             return text.isEmpty ? "the top level" : String(text.drop(while: { $0 == "." }))
@@ -92,7 +93,7 @@ public struct ModelFile: Codable, Sendable {
             } ?? (context.debugDescription.contains("null") ? ", found null" : "")
             return "\(where_(context.codingPath)): expected \(kind(type))\(found)"
         case let .dataCorrupted(context):
-            if context.codingPath.isEmpty { return invalidJSON(data) }
+            if context.codingPath.isEmpty { return invalidJSON(data, decoding: type) }
             return "\(where_(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "not a valid file"
@@ -101,10 +102,13 @@ public struct ModelFile: Codable, Sendable {
 
     /// Why `data` did not decode at all: where its text stops being JSON, or (Foundation's decoder
     /// reports these at the top level too) a number that does not fit the key that holds it.
-    private static func invalidJSON(_ data: Data?) -> String {
+    private static func invalidJSON<T: Decodable>(_ data: Data?, decoding type: T.Type) -> String {
         guard let data else { return "not valid JSON" }
         do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            let json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            if let (path, value) = UnfitNumber.locate(in: json, decoding: type) {
+                return "\(path): expected an integer, found \(value)"
+            }
             return "a number does not fit its key (a fraction where a whole number is expected, or beyond 64 bits)"
         } catch {
             let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String)?

@@ -68,7 +68,7 @@ struct Batch: ParsableCommand {
         if let task { return try runTask(task, runner: runner) }
         if slurm { return try submit(runner) }
 
-        Interrupt.install()
+        Interrupt.install(resumeHint: "runs that finished are kept; the same `tune batch` command finishes the rest")
         print("batch    \(parsed.runs.count) runs of \(configPath) into \(directory), \(jobs) at a time")
         let display = BatchProgressDisplay()
         let outcome = try reporting {

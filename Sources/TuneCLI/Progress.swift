@@ -31,19 +31,24 @@ final class Progress: @unchecked Sendable {
 }
 
 /// Ctrl-C (or SIGTERM, as a batch or Slurm sends at a time limit) asks the search to stop: it
-/// finishes the candidate at hand, then the log and the best so far are written.
+/// finishes the candidate at hand, then the log and the best so far are written. A second one stops
+/// at once; the log is already on disk line by line, so `resumeHint` tells the user how to go on.
 enum Interrupt {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static var requested: Bool { flag != 0 }
 
-    static func install() {
+    static func install(resumeHint: String? = nil) {
+        let stopNow = "\nstopped at once by a second interrupt" + (resumeHint.map { ": \($0)" } ?? "") + "\n"
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: number, queue: .global())
             s.setEventHandler {
-                if flag != 0 { exit(130) }  // a second one stops at once
+                if flag != 0 {  // a second one stops at once
+                    FileHandle.standardError.write(Data(stopNow.utf8))
+                    exit(130)
+                }
                 flag = 1
                 FileHandle.standardError.write(Data("\ninterrupted: finishing the current candidate, then writing the best so far\n".utf8))
             }

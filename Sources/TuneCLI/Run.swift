@@ -206,7 +206,7 @@ struct Run: ParsableCommand {
             verification: verification, profiling: profiling, profileDirectory: "\(work)/profile", fidelitySamples: fidelitySamples,
             pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(work)/log.jsonl", resume: resuming)
         fflush(nil)  // the header before any progress on stderr
-        Interrupt.install()
+        Interrupt.install(resumeHint: "`tune --resume \(out)` continues the search from the candidates logged so far")
         let progress = Progress(started: started)
         let result = try reporting {
             try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings)

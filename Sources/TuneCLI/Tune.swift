@@ -27,11 +27,30 @@ struct Tune: ParsableCommand {
             Foundation.exit(64)
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(attachingNegativeValues(arguments))
             try command.run()
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// ArgumentParser reads `--budget-ram -5` as an option without its value ("Missing value");
+    /// written `--budget-ram=-5`, the option's own check says what is allowed.
+    static func attachingNegativeValues(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index], next = index + 1 < arguments.endIndex ? arguments[index + 1] : nil
+            if argument.hasPrefix("--"), argument.count > 2, !argument.contains("="), let next,
+               next.count > 1, next.hasPrefix("-"), next.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+                result.append("\(argument)=\(next)")
+                index += 2
+            } else {
+                result.append(argument)
+                index += 1
+            }
+        }
+        return result
     }
 
     static let defaultModelNote = "a FastGRNN speaker classifier on JapaneseVowels (models/fastgrnn-japanesevowels)"

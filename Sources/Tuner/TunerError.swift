@@ -1,3 +1,4 @@
+import ModelIR
 /// Errors of the jobs the tool runs, each naming the option or file concerned and what is allowed.
 public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case resourcesNotFound(searched: [String])
@@ -12,7 +13,10 @@ public enum TunerError: Error, Equatable, Sendable, CustomStringConvertible {
     case spaceTooLarge(candidates: Double, limit: Int)
     case nothingFits(smallestRAM: Int, budgetRAM: Int, smallestFlash: Int, budgetFlash: Int, largestTensors: [String])
 
-    public var description: String {
+    /// One line: names from files (a model's, a tensor's) can hold control characters.
+    public var description: String { text.escapingControlCharacters }
+
+    private var text: String {
         switch self {
         case let .resourcesNotFound(searched):
             return "cannot find the bundled models and configs/targets (searched \(searched.joined(separator: ", "))); set MCUTUNE_HOME to the checkout"

@@ -6,6 +6,7 @@ import Hardware
 import ModelIR
 import Testing
 import TestSupport
+import Tuner
 
 /// Inputs the fuzzer found that trapped, hung or gave a bad message, each now refused with one
 /// clear line (or handled), in the module that was wrong.
@@ -103,6 +104,13 @@ import TestSupport
         #expect(loadError(spoiled.model) == "\(spoiled.model)/model.json: name 'a\\nb' is not a model name (allowed: 1 to 64 of A-Z a-z 0-9 - _ . and space)")
     }
 
+    /// The tuner's errors carry names from files too (a tensor in a RAM hint, a model's name).
+    @Test func aTunerErrorWithANewlineInANameStaysOnOneLine() {
+        let error = TunerError.nothingFits(smallestRAM: 900, budgetRAM: 512, smallestFlash: 10, budgetFlash: 100, largestTensors: ["x\ny (800 B)"])
+        #expect(!error.description.contains("\n"))
+        #expect(error.description.hasSuffix("largest tensors in RAM: x\\ny (800 B)"))
+    }
+
     /// Was Foundation's "The operation could not be completed. (NSCocoaErrorDomain error 256.)".
     @Test func aConstantPathThatIsADirectoryIsNamed() throws {
         let spoiled = try Spoiled("mlp-digits")
@@ -138,6 +146,20 @@ import TestSupport
         let spoiled = try Spoiled("mlp-digits")
         try spoiled.edit { $0["input"] = [1, 2] }
         #expect(loadError(spoiled.model) == "\(spoiled.model)/model.json: input: expected an object, found an array")
+    }
+
+    /// Was "not valid JSON", then "a number does not fit its key" without the key: Foundation's
+    /// decoder reports a fraction under an integer key at the top level.
+    @Test func aFractionWhereAnIntegerBelongsIsNamedByKeyAndValue() throws {
+        let spoiled = try Spoiled("mlp-digits")
+        try spoiled.edit { $0["version"] = 1.5 }
+        #expect(loadError(spoiled.model) == "\(spoiled.model)/model.json: version: expected an integer, found 1.5")
+        let path = makeTemporaryDirectory("config") + "/config.json"
+        try Data(#"{"formats": {"x": {"bits": 8, "frac": 3}, "y": {"bits": 16.5, "frac": 3}}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: FixedPointError.malformedConfig(path: path, reason: "formats.y.bits: expected an integer, found 16.5 "
+            + #"(expected {"formats": {TENSOR: {"bits": 8 or 16, "frac": N}}})"#)) {
+            try QuantConfig.load(path)
+        }
     }
 
     // MARK: FixedPoint

@@ -46,6 +46,8 @@ import ModelIR
 
     @Test func nonPositiveBudget() throws {
         try expectError(["--budget-ram=0"], "--budget-ram must be a positive number of bytes, got 0")
+        // Was "Missing value for '--budget-ram <bytes>'": a negative number read as an option.
+        try expectError(["--budget-ram", "-5"], "--budget-ram must be a positive number of bytes, got -5")
     }
 
     @Test func missingModel() throws {

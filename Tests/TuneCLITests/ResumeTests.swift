@@ -54,6 +54,25 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: "\(out)/model.c"))
     }
 
+    /// The second Ctrl-C stops at once but loses nothing: it says how to go on, and that works.
+    @Test func aSecondCtrlCStopsAtOnceAndTheRunResumes() throws {
+        let out = makeTemporaryDirectory("twice")
+        let process = try TuneExecutable.start(Self.options + ["--out", out])
+        let log = "\(Self.staging(out))/log.jsonl"
+        while process.isRunning, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count < 40 {
+            usleep(10_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        usleep(1_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let resumed = try TuneExecutable.run(["--resume", out])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(out)/model.c"))
+        #expect(try String(contentsOfFile: "\(out)/log.jsonl", encoding: .utf8).contains(#""type":"summary""#))
+    }
+
     @Test func aSecondRunOnTheSameOutIsRefusedWhileTheFirstRuns() throws {
         let out = makeTemporaryDirectory("busy")
         let first = try TuneExecutable.start(Self.options + ["--out", out])
