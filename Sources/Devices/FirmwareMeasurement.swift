@@ -34,9 +34,9 @@ public struct FirmwareMeasurement: Sendable {
     /// Builds `program` into `directory` with up to `maxSamples` of `split`, runs it and compares it;
     /// the predictions are the cost model's with `profile` (the model's measured kernels), if given.
     public static func run(program: FixedProgram, device: any Device, split: DatasetSplit, maxSamples: Int,
-                           directory: String, profile: KernelProfile? = nil) throws(DeviceError) -> FirmwareMeasurement {
+                           directory: String, profile: KernelProfile? = nil, specialised: Bool = true) throws(DeviceError) -> FirmwareMeasurement {
         let firmware = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: maxSamples,
-                                                 directory: directory)
+                                                 directory: directory, specialised: specialised)
         return try measure(firmware, program: program, device: device, split: split, profile: profile)
     }
 

@@ -20,10 +20,11 @@ public struct ProgramFirmware: Sendable {
     public var programFlash: Int { build.sizes.flash - sampleBytes }
 
     /// Writes the sources into `directory` and builds them, with up to `maxSamples` samples of `split`.
-    /// `marksPieces` builds the calibration variant, which marks every node (`CEmitter`).
+    /// `marksPieces` builds the calibration variant, which marks every node (`CEmitter`);
+    /// `specialised: false` the plain C of every kernel, the baseline of `tune bench --kernels`.
     public static func build(program: FixedProgram, device: any Device, split: DatasetSplit, maxSamples: Int,
-                             directory: String, marksPieces: Bool = false) throws(DeviceError) -> ProgramFirmware {
-        try write(program: program, device: device, directory: directory, marksPieces: marksPieces)
+                             directory: String, marksPieces: Bool = false, specialised: Bool = true) throws(DeviceError) -> ProgramFirmware {
+        try write(program: program, device: device, directory: directory, marksPieces: marksPieces, specialised: specialised)
         let all = FirmwareSamples(program: program, split: split.prefix(max(1, maxSamples)))
         let bits = program.inputFormat.bits
         let (build, samples) = try buildFitting(all, inputBits: bits, device: device) { samples throws(DeviceError) in
@@ -47,11 +48,12 @@ public struct ProgramFirmware: Sendable {
     }
 
     /// `model.c`, `model.h` and the core's runtime files.
-    static func write(program: FixedProgram, device: any Device, directory: String, marksPieces: Bool) throws(DeviceError) {
+    static func write(program: FixedProgram, device: any Device, directory: String, marksPieces: Bool,
+                      specialised: Bool = true) throws(DeviceError) {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: directory, reason: error.localizedDescription)
         }
-        var emitter = CEmitter(program: program, marksPieces: marksPieces)
+        var emitter = CEmitter(program: program, marksPieces: marksPieces, specialised: specialised)
         let emitted = emitter.emit()
         try SourceFile.write(emitted.header, to: "\(directory)/model.h")
         try SourceFile.write(emitted.source, to: "\(directory)/model.c")

@@ -15,6 +15,11 @@ public struct CEmitter {
     let arena: ArenaPlan
     var ids = CIdentifiers(prefix: "mcu")
     var runtime = CRuntime()
+    /// Whether kernels are specialised (`mcu_dot8_aN`, `DirectLookup` tables); without, every node
+    /// is the plain C loop of its semantics: the baseline `tune bench --kernels` measures against.
+    let specialised: Bool
+    /// Flash of the nodes' own tables (`DirectLookup`), counted as their nodes are emitted.
+    var lookupTableBytes = 0
     let indexType: String
     let functionNames: [String: String]
     /// View outputs -> the tensor whose buffer they share.
@@ -22,9 +27,10 @@ public struct CEmitter {
     /// Constant arrays read through `MCU_FAR_R*` (see `farConstants(of:)`).
     let far: Set<String>
 
-    public init(program: FixedProgram, marksPieces: Bool = false) {
+    public init(program: FixedProgram, marksPieces: Bool = false, specialised: Bool = true) {
         self.program = program
         self.marksPieces = marksPieces
+        self.specialised = specialised
         var functions = CIdentifiers(prefix: "mcu_node")
         self.functionNames = Dictionary(uniqueKeysWithValues: program.allSteps.map { ($0.node.name, functions.name($0.node.name)) })
         self.views = Dictionary(uniqueKeysWithValues: program.allSteps.compactMap { step in
@@ -136,7 +142,7 @@ public struct CEmitter {
         c.raw(nodes.text)
         c.raw(api.text)
         return EmittedProgram(header: header(), source: c.text, arena: arena,
-                              constantBytes: constantBytes + tableBytes, isRecurrent: isRecurrent)
+                              constantBytes: constantBytes + tableBytes + lookupTableBytes, isRecurrent: isRecurrent)
     }
 
     private var tableBytes: Int {

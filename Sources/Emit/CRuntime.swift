@@ -6,6 +6,10 @@ struct CRuntime {
     var roundingShifts: Set<Int> = []      // accumulator widths with rshr
     var saturations: Set<[Int]> = []       // [outBits, accBits]
     var sigmoid = false, tanh = false, exp = false
+    /// Accumulator widths (16, 24) of the 8-bit dot product over weights in flash (`mcu_dot8_aN`).
+    var dots: Set<Int> = []
+    /// `mcu_clamp16`, for a ReLU applied by the layer before it (`ClampFusion`).
+    var clamp16 = false
 
     func emit(into w: inout CWriter) {
         w.line("/* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang")
@@ -27,6 +31,19 @@ struct CRuntime {
                 w.line("return x > \(CType.literal(hi, bits: acc)) ? \(hi) : x < \(CType.literal(-hi - 1, bits: acc)) ? \(CType.literal(-hi - 1, bits: out)) : (\(CType.int(out)))x;")
             }
         }
+        if !dots.isEmpty {
+            w.line("#if defined(__ARM_FEATURE_DSP)")
+            w.line("#include <arm_acle.h>")
+            w.line("#include <string.h>")
+            w.line("#endif")
+        }
+        for bits in dots.sorted() { emitDot8(accBits: bits, into: &w) }
+        if clamp16 {
+            w.line("/* v limited to lo..hi. */")
+            w.block("static inline int16_t mcu_clamp16(int16_t v, int16_t lo, int16_t hi)") { w in
+                w.line("return v < lo ? lo : v > hi ? hi : v;")
+            }
+        }
         if exp { emitLookup(into: &w) }
         if sigmoid { emitTable("mcu_sigmoid_q15", ActivationTables.sigmoid, type: "int16_t", comment: "sigmoid(k/8) in Q15, k = 0..128", into: &w) }
         if tanh { emitTable("mcu_tanh_q15", ActivationTables.tanh, type: "int16_t", comment: "tanh(k/16) in Q15, k = 0..128", into: &w) }
@@ -35,6 +52,78 @@ struct CRuntime {
             emitTable("mcu_exp2_q14_less", ActivationTables.exp2.map { $0 - 16384 }, type: "int16_t",
                       comment: "2^(k/32) in Q14, less 16384, k = 0..32", into: &w)
             emitExp(into: &w)
+        }
+    }
+
+    /// `acc + Σ w[i]·x[i]` over `n` int8 weights in flash and int8 inputs in RAM; each product is
+    /// int16 (|w·x| <= 2^14), so no wider multiply is needed. On AVR the loop is assembly: `lpm Z+`,
+    /// `ld X+`, `muls`, and an add of the 16-bit product into the low 2 (a16) or 3 (a24) bytes of
+    /// the accumulator, eight products per iteration. Sums are kept modulo 2^16 or 2^24 and the result
+    /// is sign-extended: exact because the emitter uses these only where the layer's proven bound
+    /// on |acc| (every partial sum too) is below 2^15 or 2^23. Elsewhere, the same sum in C.
+    private func emitDot8(accBits: Int, into w: inout CWriter) {
+        let t = accBits == 16 ? "int16_t" : "int32_t"
+        // One product added to the accumulator's low bytes: a24 carries into byte C and takes
+        // 2^16 back when the product is negative (its high byte r1 has bit 7 set).
+        let add = accBits == 16
+            ? #""add %A[acc], r0\n\t" "adc %B[acc], r1\n\t""#
+            : #""add %A[acc], r0\n\t" "adc %B[acc], r1\n\t" "adc %C[acc], %[z]\n\t" "sbrc r1, 7\n\t" "dec %C[acc]\n\t""#
+        let mac = #""lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "# + add
+        w.line("/* acc + sum of w[i] * x[i], i < n: int8 weights in flash, int8 inputs, int16 products, an accumulator")
+        w.line("   whose every partial sum is proven to fit \(accBits) bits (the AVR loop keeps \(accBits) bits and sign-extends). */")
+        w.block("static inline \(t) mcu_dot8_a\(accBits)(\(t) acc, const int8_t *w, const int8_t *x, uint16_t n)") { w in
+            w.line("#if defined(__AVR__)")
+            w.block("while (n != 0)") { w in
+                // Up to 2,040 products per pass: n mod 8 first (a block of 4, of 2, of 1, each taken
+                // or jumped over by one bit of it), then steps of eight.
+                w.line("uint16_t part = n > 2040u ? 2040u : n;")
+                w.line("uint8_t groups = (uint8_t)(part >> 3), rest = (uint8_t)(part & 7u);")
+                w.line("int8_t a, b;")
+                if accBits == 24 { w.line("uint8_t z;") }
+                w.line("n = (uint16_t)(n - part);")
+                w.line("__asm__ volatile (")
+                if accBits == 24 { w.line("    \"clr %[z]\\n\\t\"") }
+                for (bit, count) in [(0, 1), (1, 2), (2, 4)] {
+                    w.line("    \"sbrs %[rest], \(bit)\\n\\t\" \"rjmp \(bit + 1)f\\n\\t\"")
+                    for _ in 0..<count { w.line("    \(mac)") }
+                    w.line("    \"\(bit + 1):\\n\\t\"")
+                }
+                // Eight products are longer than a conditional branch reaches: the loop closes with rjmp.
+                w.line("    \"tst %[groups]\\n\\t\" \"brne 4f\\n\\t\" \"rjmp 5f\\n\\t\"")
+                w.line("    \"4:\\n\\t\"")
+                for _ in 0..<8 { w.line("    \(mac)") }
+                w.line("    \"dec %[groups]\\n\\t\" \"breq 5f\\n\\t\" \"rjmp 4b\\n\\t\"")
+                w.line("    \"5: clr r1\\n\\t\"")
+                w.line("    : [acc] \"+r\" (acc), [w] \"+z\" (w), [x] \"+x\" (x), [groups] \"+r\" (groups), [a] \"=&d\" (a), [b] \"=&d\" (b)"
+                       + (accBits == 24 ? ", [z] \"=&r\" (z)" : ""))
+                w.line("    : [rest] \"r\" (rest)")
+                w.line("    : \"memory\");")
+            }
+            if accBits == 24 {
+                w.line("__asm__ (\"mov %D0, %C0\\n\\t\" \"lsl %D0\\n\\t\" \"sbc %D0, %D0\" : \"+r\" (acc));  /* sign-extend byte C */")
+            }
+            w.line("#elif defined(__ARM_FEATURE_DSP)")
+            // Cortex-M4/M7: four products per step, as CMSIS-NN does: SXTB16 widens bytes 0 and 2
+            // (and, rotated, 1 and 3) of a word to two int16 halves, SMLAD multiplies both pairs and
+            // adds them to the sum (which the bound keeps far from 2^31).
+            w.line("int32_t sum = acc;")
+            w.block("for (; n >= 4u; n = (uint16_t)(n - 4u))") { w in
+                w.line("uint32_t wv, xv;")
+                w.line("memcpy(&wv, w, 4);")
+                w.line("memcpy(&xv, x, 4);")
+                w.line("w += 4;")
+                w.line("x += 4;")
+                w.line("sum = __smlad(__sxtb16(wv), __sxtb16(xv), sum);")
+                w.line("sum = __smlad(__sxtb16((wv >> 8) | (wv << 24)), __sxtb16((xv >> 8) | (xv << 24)), sum);")
+            }
+            w.line("for (; n != 0; n--) sum += (int16_t)((int16_t)*w++ * (int16_t)*x++);")
+            w.line("acc = (\(t))sum;")
+            w.line("#else")
+            let add16 = accBits == 16 ? "acc = (int16_t)(acc + (int16_t)((int16_t)*w++ * (int16_t)*x++));"
+                                      : "acc += (int16_t)((int16_t)*w++ * (int16_t)*x++);"
+            w.line("for (; n != 0; n--) \(add16)")
+            w.line("#endif")
+            w.line("return acc;")
         }
     }
 

@@ -11,9 +11,28 @@ extension CEmitter {
         let weights = node.weights.keys.sorted().compactMap { role in
             node.weights[role].flatMap { program.constants[$0] }.map { "\(role) \($0.format)" }
         }.joined(separator: ", ")
-        c.line("/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)\(detail(step.kernel)). */")
-        c.block("static void \(functionName(node))(void)") { c in
-            body(step, into: &c)
+        let table = specialised ? DirectLookup.table(for: step) : nil
+        c.line("/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)"
+               + (table == nil ? detail(step.kernel) : "; every int8 input's output in a table") + ". */")
+        if let table {
+            let name = "\(functionName(node))_lut", bits = step.output.bits
+            c.line("static const int\(bits)_t \(name)[256] MCU_FLASH = {")
+            for chunk in stride(from: 0, to: 256, by: 16) {
+                c.line("    " + table[chunk..<chunk + 16].map { CType.literal($0, bits: bits) }.joined(separator: ", ") + ",")
+            }
+            c.line("};")
+            lookupTableBytes += DirectLookup.bytes(step)
+            let count = shapes[node.output]?.elementCount ?? 0
+            let (x, y) = (pointer(node.inputs[0]), pointer(node.output))
+            c.block("static void \(functionName(node))(void)") { c in
+                c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = MCU_R\(bits)(&\(name)[(uint8_t)\(x)[i]]);")
+            }
+        } else if specialised, ClampFusion.isAbsorbed(step, in: program, far: far), sharesBuffer(step.node.output, node.inputs[0]) {
+            c.line("static void \(functionName(node))(void) { /* applied by the layer before, as it stores */ }")
+        } else {
+            c.block("static void \(functionName(node))(void)") { c in
+                body(step, into: &c)
+            }
         }
         c.line()
     }
@@ -126,21 +145,26 @@ extension CEmitter {
                 c.line("\(y)[i] = \(rq);")
             }
         case let .clamp(lo, hi, shift):
-            let rq = requant("v", accBits: 32, shift: shift, outBits: outBits, bound: magnitude)
+            // An 8-bit input is clamped in 16 bits, to the bounds within its range (the same result).
+            let narrow = specialised && step.inputs.first?.bits == 8 && max(lo, -128) <= min(hi, 127)
+            let (a, l, h) = narrow ? (16, max(lo, -128), min(hi, 127)) : (32, lo, hi)
+            let rq = requant("v", accBits: a, shift: shift, outBits: outBits, bound: magnitude)
             c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("int32_t v = \(x)[i];")
-                c.line("if (v < \(CType.literal(lo, bits: 32))) v = \(CType.literal(lo, bits: 32));")
-                c.line("if (v > \(CType.literal(hi, bits: 32))) v = \(CType.literal(hi, bits: 32));")
+                c.line("\(CType.int(a)) v = \(x)[i];")
+                if !narrow || l > -128 { c.line("if (v < \(CType.literal(l, bits: a))) v = \(CType.literal(l, bits: a));") }
+                if !narrow || h < 127 { c.line("if (v > \(CType.literal(h, bits: a))) v = \(CType.literal(h, bits: a));") }
                 c.line("\(y)[i] = \(rq);")
             }
         case let .maxPool(window, input, shift):
-            let rq = requant("m", accBits: 32, shift: shift, outBits: outBits, bound: magnitude)
-            pool(window: window, input: input, x: x, y: y, into: &c, start: "int32_t m = \(x)[FIRST];",
+            // The maximum of 8-bit values is kept in 16 bits (32-bit compares cost an AVR twice as much).
+            let narrow = specialised && step.inputs.first?.bits == 8
+            let rq = requant("m", accBits: narrow ? 16 : 32, shift: shift, outBits: outBits, bound: magnitude)
+            pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "\(narrow ? "int16_t" : "int32_t") m = \(x)[FIRST];",
                  update: "if (\(x)[AT] > m) m = \(x)[AT];", finish: ["OUT = \(rq);"])
         case let .avgPool(window, input, multiplier, shift, accBits):
             let t = CType.int(accBits)
             let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
-            pool(window: window, input: input, x: x, y: y, into: &c, start: "\(t) acc = 0;",
+            pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "\(t) acc = 0;",
                  update: accumulate("(\(t))\(x)[AT]", bits: accBits),
                  finish: ["acc = (\(t))(acc * \(CType.literal(multiplier, bits: accBits)));", "OUT = \(rq);"])
         case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
@@ -197,13 +221,37 @@ extension CEmitter {
     private mutating func linear(_ plan: Kernel.Linear, step: FixedStep, x: String, y: String, into c: inout CWriter) {
         let t = CType.int(plan.accBits)
         let w = plan.weights
-        let initial = plan.bias.map { "(\(t))(\(times("(\(t))\(read($0, "o"))", plan.biasShift, bits: plan.accBits)))" } ?? "0"
-        let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: step.output.bits, bound: plan.bound)
+        var initial = plan.bias.map { "(\(t))(\(times("(\(t))\(read($0, "o"))", plan.biasShift, bits: plan.accBits)))" } ?? "0"
+        // An 8-bit bias shifted by at most 7 fits 16 bits: shifted there, then widened (a 32-bit
+        // shift costs an AVR four instructions per bit).
+        if specialised, let b = plan.bias, Self.shiftsBiasIn16Bits(plan, step: step, program: program, far: far) {
+            initial = "(int32_t)(int16_t)(\(read(b, "o")) * \(1 << plan.biasShift))"
+        }
+        var rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: step.output.bits, bound: plan.bound)
+        var y = y
+        if specialised, let clamp = ClampFusion.clamp(after: step, in: program, far: far), sharesBuffer(clamp.node.output, step.node.output),
+           case let .clamp(lo, hi, shift) = clamp.kernel {
+            // The ReLU that follows, applied here: stored through its own output (the same buffer).
+            let (l, h) = (max(lo, -128), min(hi, 127))
+            let clamped = "mcu_clamp16(\(rq), \(CType.literal(l, bits: 16)), \(CType.literal(h, bits: 16)))"
+            runtime.clamp16 = true
+            rq = requant(clamped, accBits: 16, shift: shift, outBits: clamp.output.bits, bound: 128)
+            y = pointer(clamp.node.output)
+        }
         let wDims = program.constants[w]?.shape.dims ?? []
         switch plan.shape {
         case .dense:
             let (n, k) = (wDims[0], wDims[1])
             let bits = program.constants[w]?.format.bits ?? 16
+            if let dot = dot8(plan, step: step) {
+                // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product each.
+                c.line("const int8_t *w = \(ids.name(w));")
+                c.block("for (mcu_index_t o = 0; o < \(n); o++, w += \(k))") { c in
+                    c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), w, \(x), \(k));")
+                    c.line("\(y)[o] = \(rq);")
+                }
+                return
+            }
             if far.contains(w) { c.line("const mcu_far_t wb = MCU_FAR(\(ids.name(w)));") }
             c.block("for (mcu_index_t o = 0; o < \(n); o++)") { c in
                 c.line("\(t) acc = \(initial);")
@@ -226,6 +274,11 @@ extension CEmitter {
             let bits = program.constants[w]?.format.bits ?? 16
             let (kh, kw) = (window.kernelHeight, window.kernelWidth)
             let weights = ids.name(w)
+            if !depthwise, let dot = dot8(plan, step: step) {
+                convolutionByRows(dot: dot, accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
+                                  outputs: outputs, weights: weights, x: x, y: y, into: &c)
+                return
+            }
             let isFar = far.contains(w)
             // A far array is walked by element index from its base instead of by pointer.
             let pointerType = isFar ? "mcu_index_t" : "const int\(bits)_t *"
@@ -269,6 +322,107 @@ extension CEmitter {
         }
     }
 
+    /// A convolution whose every kernel row is one dot product: in channels-last layout the taps of a
+    /// row and their channels are contiguous in the input and in the filter ([O][kh][kw][C]), and
+    /// padding only narrows the row to its columns inside the image (`kx0..<kx1`, the same for every
+    /// row and filter of an output pixel).
+    private func convolutionByRows(dot: Int, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
+                                   outputs: Int, weights: String, x: String, y: String, into c: inout CWriter) {
+        let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
+        let out = window.outputSize(height: h, width: wd) ?? (0, 0)
+        let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+        let rowsPadded = window.padTop + window.padBottom > 0, columnsPadded = window.padLeft + window.padRight > 0
+        let gathers = Self.gathersPatches(window: window, input: input)
+        // Per output pixel: its window's first row and column, and the columns inside the image
+        // (`kx0..<kx1`, the same for every row and filter).
+        c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+            c.line("int16_t iy0 = (int16_t)(oy * \(window.strideHeight)) - \(window.padTop);")
+            c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                c.line("int16_t ix0 = (int16_t)(ox * \(window.strideWidth)) - \(window.padLeft);")
+                if columnsPadded {
+                    c.line("int16_t kx0 = ix0 < 0 ? (int16_t)-ix0 : 0, kx1 = ix0 + \(kw) > \(wd) ? (int16_t)(\(wd) - ix0) : \(kw);")
+                    c.line("if (kx1 < kx0) kx1 = kx0;")
+                } else {
+                    c.line("const int16_t kx0 = 0, kx1 = \(kw);")
+                }
+                c.line("\(outputType) *yp = &\(y)[(oy * \(out.width) + ox) * \(outputs)];")
+                if gathers {
+                    // Rows of a few bytes would be a dot product each: the window is copied (zeros
+                    // outside the image) into one contiguous patch, and each filter is one dot product.
+                    let size = kh * kw * ch
+                    c.line("int8_t patch[\(size)], *p = patch;")
+                    c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
+                        c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
+                        c.line("uint8_t i;")
+                        if rowsPadded {
+                            c.line("if (iy < 0 || iy >= \(h)) { for (i = 0; i < \(kw * ch); i++) *p++ = 0; continue; }")
+                        }
+                        c.line("const int8_t *xr = &\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))];")
+                        if columnsPadded { c.line("for (i = 0; i < (uint8_t)(kx0 * \(ch)); i++) *p++ = 0;") }
+                        c.line("for (i = 0; i < (uint8_t)((kx1 - kx0) * \(ch)); i++) *p++ = *xr++;")
+                        if columnsPadded { c.line("for (i = (uint8_t)(kx1 * \(ch)); i < \(kw * ch); i++) *p++ = 0;") }
+                    }
+                    c.line("const int8_t *wp = \(weights);")
+                    c.block("for (mcu_index_t o = 0; o < \(outputs); o++, wp += \(size))") { c in
+                        c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), wp, patch, \(size));")
+                        c.line("*yp++ = \(rq);")
+                    }
+                } else {
+                    c.line("uint16_t n = (uint16_t)((kx1 - kx0) * \(ch));")
+                    c.line("const int8_t *wp = &\(weights)[kx0 * \(ch)];")
+                    c.block("for (mcu_index_t o = 0; o < \(outputs); o++, wp += \(kh * kw * ch))") { c in
+                        c.line("\(t) acc = \(initial);")
+                        c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
+                            c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
+                            if rowsPadded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
+                            c.line("acc = mcu_dot8_a\(dot)(acc, wp + ky * \(kw * ch)u, &\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))], n);")
+                        }
+                        c.line("*yp++ = \(rq);")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The accumulator width of `mcu_dot8_aN` for this linear node, noted for the runtime.
+    private mutating func dot8(_ plan: Kernel.Linear, step: FixedStep) -> Int? {
+        guard specialised, let bits = Self.dot8Width(plan, step: step, program: program, far: far) else { return nil }
+        runtime.dots.insert(bits)
+        return bits
+    }
+
+    /// Whether two tensors live in one arena buffer (an in-place elementwise output and its input).
+    private func sharesBuffer(_ a: String, _ b: String) -> Bool {
+        arena.buffers.contains { $0.tensors.contains(a) && $0.tensors.contains(b) }
+    }
+
+    /// Whether a convolution emitted with dot products copies each window into a patch first: when
+    /// its kernel rows are under 8 bytes and the window at most 64.
+    public static func gathersPatches(window: Window, input: Shape) -> Bool {
+        let ch = input.dims[2]
+        return window.kernelWidth * ch < 8 && window.kernelHeight * window.kernelWidth * ch <= 64
+    }
+
+    /// Whether a dot-product node's 8-bit bias is shifted as an int16 before it is widened to the
+    /// 32-bit accumulator (a shift of 1 to 7 bits keeps it within 16).
+    public static func shiftsBiasIn16Bits(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Bool {
+        guard let b = plan.bias, plan.accBits == 32, (1...7).contains(plan.biasShift), program.constants[b]?.format.bits == 8 else { return false }
+        return dot8Width(plan, step: step, program: program, far: far) != nil
+    }
+
+    /// The accumulator width (16 or 24) of the 8-bit dot product a dense or convolution node is
+    /// emitted with (`mcu_dot8_aN`), or nil when its weights or input are not 8-bit, its weights are
+    /// far, or its proven bound needs all 32 bits (then the loop is plain C).
+    public static func dot8Width(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Int? {
+        if case .depthwiseConv2D = plan.shape { return nil }
+        guard program.constants[plan.weights]?.format.bits == 8, step.inputs.first?.bits == 8, !far.contains(plan.weights) else { return nil }
+        switch plan.accBits {
+        case 16: return 16
+        case 32 where plan.bound < 8_388_608: return 24
+        default: return nil
+        }
+    }
+
     /// `int32_t t` = the table at position `p` (non-negative, below 2^16) with `g` fractional bits
     /// below the grid, as `ActivationTables.lookup` defines it, with every shift and mask a constant
     /// of this node (no shift by a variable, which an AVR would loop over bit by bit).
@@ -309,15 +463,22 @@ extension CEmitter {
 
     /// A pooling loop nest: `FIRST` in `start` is the window's first input index, `AT` in `update`
     /// the current one, and `OUT` in the `finish` lines the output element.
-    private func pool(window: Window, input: Shape, x: String, y: String, into c: inout CWriter,
+    private func pool(window: Window, input: Shape, x input0: String, inputType: String, y: String, into c: inout CWriter,
                       start: String, update: String, finish: [String]) {
         let (wd, ch) = (input.dims[1], input.dims[2])
         let out = window.outputSize(height: input.dims[0], width: wd) ?? (0, 0)
-        let at = "((oy * \(window.strideHeight) + ky) * \(wd) + ox * \(window.strideWidth) + kx) * \(ch) + ch"
-        let first = "((oy * \(window.strideHeight)) * \(wd) + ox * \(window.strideWidth)) * \(ch) + ch"
+        // Specialised: the window's first element is found once per output pixel, and every tap is a
+        // constant offset from it (the window loops have constant bounds, so the compiler unrolls them).
+        let base = "((oy * \(window.strideHeight)) * \(wd) + ox * \(window.strideWidth)) * \(ch)"
+        let at = specialised ? "(ky * \(wd) + kx) * \(ch) + ch" : "((oy * \(window.strideHeight) + ky) * \(wd) + ox * \(window.strideWidth) + kx) * \(ch) + ch"
+        let first = specialised ? "ch" : "((oy * \(window.strideHeight)) * \(wd) + ox * \(window.strideWidth)) * \(ch) + ch"
+        // The kernel's reads of the input go through the pixel's base pointer.
+        let start = specialised ? start.replacingOccurrences(of: "\(input0)[", with: "xw[") : start
+        let update = specialised ? update.replacingOccurrences(of: "\(input0)[", with: "xw[") : update
         let target = "\(y)[(oy * \(out.width) + ox) * \(ch) + ch]"
         c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
             c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                if specialised { c.line("const \(inputType) *xw = &\(input0)[\(base)];") }
                 c.block("for (mcu_index_t ch = 0; ch < \(ch); ch++)") { c in
                     c.line(start.replacingOccurrences(of: "FIRST", with: first))
                     c.line("for (mcu_index_t ky = 0; ky < \(window.kernelHeight); ky++)")

@@ -147,6 +147,14 @@ public enum CostFeatures {
         let out = step.output.bits
         let x = step.inputs.first?.bits ?? 16
         var v: Vector = [:]
+        // A ReLU the layer before applies as it stores (`ClampFusion`) has no code of its own.
+        if ClampFusion.isAbsorbed(step, in: program, far: far) { return v }
+        if DirectLookup.applies(to: step) {
+            // One read of the input, one of the table in flash, one store, per element.
+            v["lut.call"] = 1
+            v.elementwise("lut", [out == 16 ? "o16" : nil], count: count)
+            return v
+        }
         switch step.kernel {
         case let .linear(plan):
             linear(plan, step: step, program: program, far: far, into: &v)
@@ -251,51 +259,96 @@ public enum CostFeatures {
         let x = step.inputs.first?.bits ?? 16
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double
-        switch plan.shape {
-        case .dense:
-            let (n, k) = (Double(wDims[0]), Double(wDims[1]))
-            outputs = n
-            // gcc unrolls the shortest inner loops completely: such layers are a kernel of their own,
-            // one per length.
-            let variant = "dense.w\(w).x\(x).a\(a)\(k <= 4 ? ".k\(Int(k))" : "")"
-            v["\(variant).call"] = 1
-            v["\(variant).row"] = n
-            v["\(variant).mac"] = n * k
-        case let .conv2D(window, input), let .depthwiseConv2D(window, input):
-            let depthwise: Bool
-            if case .depthwiseConv2D = plan.shape { depthwise = true } else { depthwise = false }
-            let kind = depthwise ? "dw" : "conv"
-            let channels = input.dims[2]
-            let filters = Double(depthwise ? channels : wDims[0])
-            let g = WindowCounts(window, input: input)
-            let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
-            outputs = g.positions * filters
-            // Every loop level's overhead by the kernel's full variant: the registers a wide
-            // accumulator or operand takes change the code of the loops around it too.
-            // Where a tap is one or a few multiply-accumulates (depthwise, or few input channels), gcc
-            // unrolls the loop over a short kernel row or not depending on its length: a variant each.
-            let short = depthwise || channels <= 4
-            let row = short && window.kernelWidth <= 5 ? ".k\(window.kernelWidth)" : ""
-            let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".c\(channels)" : "")\(row)"
-            v["\(variant).call"] = 1
-            v["\(variant).out"] = outputs
-            v["\(variant).ky"] = outputs * Double(window.kernelHeight)
-            v["\(variant).kx"] = g.rowsInside * filters * Double(window.kernelWidth)
-            if padded {
-                v["\(variant).check"] = outputs * Double(window.kernelHeight) + g.rowsInside * filters * Double(window.kernelWidth)
-            }
-            if depthwise {
-                v["\(variant).mac"] = g.tapsInside * filters
-            } else {
-                v["\(variant).tap"] = g.tapsInside * filters
-                v["\(variant).mac"] = g.tapsInside * filters * Double(channels)
+        if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
+            outputs = dot8(plan, width: dot, wDims: wDims, into: &v)
+        } else {
+            switch plan.shape {
+            case .dense:
+                let (n, k) = (Double(wDims[0]), Double(wDims[1]))
+                outputs = n
+                // gcc unrolls the shortest inner loops completely: such layers are a kernel of their own,
+                // one per length.
+                let variant = "dense.w\(w).x\(x).a\(a)\(k <= 4 ? ".k\(Int(k))" : "")"
+                v["\(variant).call"] = 1
+                v["\(variant).row"] = n
+                v["\(variant).mac"] = n * k
+            case let .conv2D(window, input), let .depthwiseConv2D(window, input):
+                let depthwise: Bool
+                if case .depthwiseConv2D = plan.shape { depthwise = true } else { depthwise = false }
+                let kind = depthwise ? "dw" : "conv"
+                let channels = input.dims[2]
+                let filters = Double(depthwise ? channels : wDims[0])
+                let g = WindowCounts(window, input: input)
+                let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
+                outputs = g.positions * filters
+                // Every loop level's overhead by the kernel's full variant: the registers a wide
+                // accumulator or operand takes change the code of the loops around it too.
+                // Where a tap is one or a few multiply-accumulates (depthwise, or few input channels), gcc
+                // unrolls the loop over a short kernel row or not depending on its length: a variant each.
+                let short = depthwise || channels <= 4
+                let row = short && window.kernelWidth <= 5 ? ".k\(window.kernelWidth)" : ""
+                let variant = "\(kind).w\(w).x\(x).a\(a)\(!depthwise && channels <= 4 ? ".c\(channels)" : "")\(row)"
+                v["\(variant).call"] = 1
+                v["\(variant).out"] = outputs
+                v["\(variant).ky"] = outputs * Double(window.kernelHeight)
+                v["\(variant).kx"] = g.rowsInside * filters * Double(window.kernelWidth)
+                if padded {
+                    v["\(variant).check"] = outputs * Double(window.kernelHeight) + g.rowsInside * filters * Double(window.kernelWidth)
+                }
+                if depthwise {
+                    v["\(variant).mac"] = g.tapsInside * filters
+                } else {
+                    v["\(variant).tap"] = g.tapsInside * filters
+                    v["\(variant).mac"] = g.tapsInside * filters * Double(channels)
+                }
             }
         }
         if plan.bias != nil {
             v["bias.a\(a)"] = outputs
-            v.leftShift(plan.biasShift, count: outputs, accBits: a)
+            let narrow = CEmitter.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
+            v.leftShift(plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
         }
         v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
+        if ClampFusion.clamp(after: step, in: program, far: far) != nil { v["fused.clamp.out"] = outputs }
+    }
+
+    /// A dense or convolution node emitted with `mcu_dot8_aN` (`CEmitter.dot8Width`): one dot
+    /// product per row of W or per kernel row inside the image, each a loop of eight products per
+    /// step and up to seven others before it. Returns the node's outputs.
+    private static func dot8(_ plan: Kernel.Linear, width: Int, wDims: [Int], into v: inout Vector) -> Double {
+        var dots = 0.0, quads = 0.0, singles = 0.0, outputs = 0.0, rows = 0.0
+        let variant: String
+        switch plan.shape {
+        case .dense:
+            let (n, k) = (wDims[0], wDims[1])
+            variant = "dense.dot\(width)"
+            (outputs, dots, quads, singles) = (Double(n), Double(n), Double(n * (k / 8)), Double(n * (k % 8)))
+        case let .conv2D(window, input), let .depthwiseConv2D(window, input):
+            let (h, w, ch) = (input.dims[0], input.dims[1], input.dims[2])
+            let size = window.outputSize(height: h, width: w) ?? (0, 0)
+            let filters = wDims.first ?? 0
+            variant = "conv.dot\(width)\(window.padLeft + window.padRight > 0 || window.padTop + window.padBottom > 0 ? ".padded" : "")"
+            for oy in 0..<size.height {
+                let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
+                for ox in 0..<size.width {
+                    let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
+                    let n = columns * ch
+                    dots += Double(inside * filters)
+                    quads += Double(inside * filters * (n / 8))
+                    singles += Double(inside * filters * (n % 8))
+                }
+            }
+            outputs = Double(size.height * size.width * filters)
+            rows = outputs * Double(window.kernelHeight)
+            v["\(variant).pixel"] = Double(size.height * size.width)
+        }
+        v["\(variant).call"] = 1
+        v["\(variant).out"] = outputs
+        if rows > 0 { v["\(variant).ky"] = rows }
+        v["\(variant).dot"] = dots
+        v["dot\(width).group"] = quads
+        v["dot\(width).single"] = singles
+        return outputs
     }
 
     /// How the second operand of Add, Sub or Mul is read: `t` a tensor, `s` a scalar literal, `c` a
@@ -354,6 +407,7 @@ public enum CostFeatures {
             for key in elements.isEmpty ? kernel.keys.filter({ $0.hasSuffix(".call") }) : elements {
                 v["code." + key.dropLast(5), default: 0] += 1
             }
+            if kernel["fused.clamp.out"] != nil { v["code.fused.clamp", default: 0] += 1 }
             for key in kernel.keys where (key.hasPrefix("rq.") || key.hasPrefix("lshift.") || key.hasPrefix("bias.")) && !key.hasSuffix(".bits") {
                 v["code." + key, default: 0] += 1
             }
@@ -364,8 +418,8 @@ public enum CostFeatures {
                 v["code.dw.padded", default: 0] += 1
             }
             switch step.kernel {
-            case .sigmoid, .tanh: lookup = true
-            case .exp: lookup = true; exp = true
+            case .sigmoid, .tanh: lookup = lookup || !DirectLookup.applies(to: step)
+            case .exp where !DirectLookup.applies(to: step): lookup = true; exp = true
             case let .loop(plan): v["code.state", default: 0] += Double(plan.states.count)
             default: break
             }

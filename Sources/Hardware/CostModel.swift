@@ -91,7 +91,12 @@ public struct CostModel: Sendable {
     /// Weights, biases and activation tables in flash, as the emitter writes them.
     public static func constantBytes(_ program: FixedProgram) -> Int {
         var tables = Set<String>()
+        var lookups = 0
         for step in program.allSteps {
+            if DirectLookup.applies(to: step) {
+                lookups += DirectLookup.bytes(step)
+                continue
+            }
             switch step.kernel {
             case .sigmoid: tables.insert("sigmoid")
             case .tanh: tables.insert("tanh")
@@ -101,7 +106,7 @@ public struct CostModel: Sendable {
         }
         let arrays = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
             .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
-        return arrays + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
+        return arrays + lookups + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
     }
 
     /// Static RAM of the firmware: exact, with the end of .bss aligned as the target's linker script

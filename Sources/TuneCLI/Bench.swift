@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
     var float = false
 
+    @Flag(name: .long, help: "Measure the specialised kernels instead: each model under all8 and under the tuner's pick (genetic, --budget-ram on --target), built with the plain C of every kernel and with the specialised kernels and run on the board's simulator in this process; MACs, cycles, cycles per MAC, speedup, and RAM and flash before and after.")
+    var kernels = false
+
     @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
     var noProfile = false
 
@@ -55,13 +58,13 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Builds run at once for --cost-model.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: ArgumentHelp("Target for --strategies, --device, --cost-model and --float.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Target for --strategies, --device, --cost-model, --float and --kernels.", valueName: "name"))
     var target = "uno"
 
-    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies, --device and --float (at most the board's RAM).", valueName: "bytes"))
+    @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies, --device, --float and --kernels (at most the board's RAM).", valueName: "bytes"))
     var budgetRAM = 2048
 
-    @Option(name: .long, help: "Seed for --strategies, --device and --float.")
+    @Option(name: .long, help: "Seed for --strategies, --device, --float and --kernels.")
     var seed: UInt64 = 0
 
     func validate() throws {
@@ -79,6 +82,7 @@ struct Bench: ParsableCommand {
         if costModel { return try validateCostModel(names, resources: resources) }
         if float { return try compareWithFloat(names, resources: resources) }
         if picks { return try comparePickRules(names, resources: resources) }
+        if kernels { return try compareKernels(names, resources: resources) }
         var table = TextTable(["model", "val", "BLAS/s", "scalar/s", "C run/s", "C build+run/s", "BLAS:scalar", "BLAS:C run", "BLAS:C build+run",
                                "fidelity set", "BLAS/s on it", "val:fidelity", "search/s val", "search/s fidelity", "val:fidelity search"],
                               numeric: Set(1...14))

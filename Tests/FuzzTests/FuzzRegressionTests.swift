@@ -259,6 +259,12 @@ import Tuner
         #expect(try targetError { $0["core"] = "riscv" } == "uno.json: core is not a known core; allowed: avr, cortex-m0plus, cortex-m3, cortex-m4, cortex-m7")
     }
 
+    /// Was a minute per file: each of a board file's two thousand fractional coefficients was put to
+    /// the test one by one to find the number that does not fit (the fuzz suite's watchdog caught it).
+    @Test func aNumberTooLargeForABoardKeyIsNamed() throws {
+        #expect(try targetError { $0["flash_bytes"] = 1e300 } == "uno.json: not a target description: flash_bytes: expected an integer, found 1e+300")
+    }
+
     // MARK: Emit
 
     /// Was inverted: `isValid` returned whether buffers overlap.
