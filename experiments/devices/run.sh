@@ -4,7 +4,8 @@
 # With "calibrate", first refits every board's cost model on its simulator (about 45 minutes on
 # two cores) and writes configs/targets/*.json; then, for the reference models, checks the cost
 # model against the simulators (uno, nano33ble) and measures float C against the tuner's pick
-# (uno, nano33iot, nano33ble). Each table goes to experiments/devices/NAME.txt with its command.
+# (uno, nano33iot, nano33ble), and the specialised kernels against plain C (uno, nano33ble).
+# Each table goes to experiments/devices/NAME.txt with its command.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out="$root/experiments/devices"
@@ -28,3 +29,6 @@ run device-uno bench --device --target uno
 run float-uno bench --float --target uno --budget-ram 2048
 run float-nano33iot bench --float --target nano33iot --budget-ram 32768
 run float-nano33ble bench --float --target nano33ble --budget-ram 262144
+# The specialised kernels against the plain C of every kernel, under all8 and the pick.
+run kernels-uno bench --kernels --target uno --budget-ram 2048
+run kernels-nano33ble bench --kernels --target nano33ble --budget-ram 262144
