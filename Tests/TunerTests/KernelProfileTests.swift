@@ -80,9 +80,11 @@ import Tuner
         guard case .measured = origin else { Issue.record("a new cache served a profile"); return }
         #expect(profile.programs == 4 && profile.target == "uno")
         #expect(profile.unmarkedScale > 0.9 && profile.unmarkedScale < 1.1)
-        // Every node of every program measured, and each priced at what was measured for it.
+        // Every node of every program measured, and each priced at what was measured for it; but a
+        // ReLU that its layer applies as it stores (all8 at least) has no code of its own to measure.
         #expect(Set(profile.nodes.map(\.node)) == ["fc1", "relu1", "fc2", "tanh2", "fc3"])
-        #expect(profile.nodes.count == 4 * 5)
+        #expect(profile.nodes.filter { $0.node != "relu1" }.count == 4 * 4)
+        #expect((1..<4).contains(profile.nodes.filter { $0.node == "relu1" }.count))
 
         // all8 is always among the programs profiled: priced with the profile, it is what the
         // simulator counts to within a few percent, closer than the board's coefficients alone.
