@@ -36,8 +36,11 @@ public struct ArenaPlan: Sendable {
     ///   candidates and gives it little; the emitter gives it more).
     /// - Parameter inPlace: let elementwise ops write over inputs that die at them (the emitter
     ///   always does; false is for comparisons).
-    public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true) {
-        let collected = Lifetimes(program: program, inPlace: inPlace).buffers()
+    /// - Parameter fusing: runs of elementwise nodes are one loop (`ElementwiseFusion`), as the
+    ///   specialised emitter writes them; false for the plain C of `CEmitter(specialised: false)`.
+    public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true, fusing: Bool = true) {
+        let collected = Lifetimes(program: program, inPlace: inPlace,
+                                  groups: fusing ? ElementwiseFusion.groups(program) : []).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
                                              ExactPlanner(timeLimit: exactSeconds)]
@@ -58,9 +61,14 @@ public struct ArenaPlan: Sendable {
 /// input that dies at it, when the output's elements are no wider: the emitted loop reads element
 /// `i` before it writes element `i`, and an element written never lies beyond one still to be read.
 /// Such an output joins its input's buffer, as a view does.
+///
+/// A run of fused elementwise nodes (`ElementwiseFusion`) is one position: its inputs are read and
+/// its stored values defined there, and its values read only inside it take no buffer. A stored
+/// value may take the buffer of any input of the run that dies there (each input's once).
 struct Lifetimes {
     let program: FixedProgram
     var inPlace = true
+    var groups: [ElementwiseFusion.Group] = []
 
     func buffers() -> [ArenaPlan.Buffer] {
         let plain = collect(inPlace: [:])
@@ -71,16 +79,23 @@ struct Lifetimes {
     private func inPlaceOutputs(_ plain: Collected) -> [String: String] {
         var result: [String: String] = [:]
         let graph = program.graph
+        var taken = Set<String>()
         for (position, step) in plain.positions {
             guard Self.writesInPlace(step.kernel), let outputShape = graph.shapes[step.node.output] else { continue }
             let outputBits = program.format(step.node.output).bits
-            for input in step.node.inputs {
+            var candidates = step.node.inputs
+            if let g = ElementwiseFusion.group(of: step.node.name, in: groups) {
+                guard g.stored.contains(step.node.output) else { continue }
+                candidates = g.inputs
+            }
+            for input in candidates where !taken.contains(input) {
                 let r = plain.root(input)
                 guard !plain.external.contains(r), !plain.states.contains(r), graph.constants[input] == nil,
                       plain.last[r] == position, plain.first[r] != nil,
                       graph.shapes[input]?.elementCount == outputShape.elementCount,
                       program.format(input).bits >= outputBits else { continue }
                 result[step.node.output] = input
+                taken.insert(input)
                 break
             }
         }
@@ -120,8 +135,20 @@ struct Lifetimes {
             let r = c.root(t)
             if !c.external.contains(r) { c.last[r] = max(c.last[r] ?? position, position) }
         }
+        let heads = Dictionary(uniqueKeysWithValues: groups.map { ($0.head, $0) })
+        let fusedMembers = Set(groups.flatMap { $0.steps.dropFirst().map(\.node.name) })
         func visit(_ step: FixedStep) {
+            if fusedMembers.contains(step.node.name) { return }
             position += 1
+            if let g = heads[step.node.name] {
+                for member in g.steps { c.positions.append((position, member)) }
+                g.inputs.forEach(use)
+                for output in g.stored {
+                    if let base = inPlace[output] { c.owner[output] = base }
+                    define(output)
+                }
+                return
+            }
             if case .alias = step.kernel { c.owner[step.node.output] = step.node.inputs[0] }
             if let base = inPlace[step.node.output] { c.owner[step.node.output] = base }
             c.positions.append((position, step))

@@ -26,6 +26,8 @@ public struct CEmitter {
     let views: [String: String]
     /// Constant arrays read through `MCU_FAR_R*` (see `farConstants(of:)`).
     let far: Set<String>
+    /// Runs of elementwise nodes emitted as one loop (specialised only).
+    let groups: [ElementwiseFusion.Group]
 
     public init(program: FixedProgram, marksPieces: Bool = false, specialised: Bool = true) {
         self.program = program
@@ -37,11 +39,12 @@ public struct CEmitter {
             if case .alias = step.kernel, let input = step.node.inputs.first { return (step.node.output, input) }
             return nil
         })
-        self.arena = ArenaPlan(program: program)
+        self.far = Self.farConstants(of: program)
+        self.groups = specialised ? ElementwiseFusion.groups(program, far: far) : []
+        self.arena = ArenaPlan(program: program, fusing: specialised)
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
                           program.graph.shapes.values.map(\.elementCount).max() ?? 0, arena.bytes)
         self.indexType = largest < 32_768 ? "uint16_t" : "uint32_t"
-        self.far = Self.farConstants(of: program)
     }
 
     /// avr-gcc refuses any object over 32,767 bytes, and `pgm_read_*` reaches only the first 64 KB

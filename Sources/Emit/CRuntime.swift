@@ -8,8 +8,14 @@ struct CRuntime {
     var sigmoid = false, tanh = false, exp = false
     /// Accumulator widths (16, 24) of the 8-bit dot product over weights in flash (`mcu_dot8_aN`).
     var dots: Set<Int> = []
+    /// `mcu_dot8x4`: four rows of 8-bit weights against one input, with the DSP extension.
+    var rowBlocks = false
     /// `mcu_clamp16`, for a ReLU applied by the layer before it (`ClampFusion`).
     var clamp16 = false
+    /// `mcu_acc24_t`: a 24-bit accumulator on AVR (`__int24`, three bytes to add), 32 bits elsewhere.
+    var accumulator24 = false
+    /// `mcu_rq8_32`: a 32-bit accumulator requantized to 8 bits with the shift in 16 bits.
+    var requant8 = false
 
     func emit(into w: inout CWriter) {
         w.line("/* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang")
@@ -38,6 +44,33 @@ struct CRuntime {
             w.line("#endif")
         }
         for bits in dots.sorted() { emitDot8(accBits: bits, into: &w) }
+        if rowBlocks { emitDot8x4(into: &w) }
+        if requant8 {
+            w.line("#if defined(__ARM_FEATURE_SAT)")
+            w.line("#include <arm_acle.h>")
+            w.line("#endif")
+            w.line("/* mcu_sat8_32(mcu_rshr32(x, s)) for 1 <= s <= 16 (x + 2^(s-1) fits 32 bits): the int8 range is")
+            w.line("   tested first, and within it t = x + 2^(s-1) fits 8 + s bits, so the shift is done in 16 bits")
+            w.line("   (past 8 bits, after dropping the low byte). */")
+            w.block("static inline int8_t mcu_rq8_32(int32_t x, uint8_t s)") { w in
+                w.line("int32_t t = x + (INT32_C(1) << (s - 1));")
+                w.line("#if defined(__ARM_FEATURE_SAT)")
+                w.line("return (int8_t)__ssat(t >> s, 8);")
+                w.line("#else")
+                w.line("if (t >= (INT32_C(128) << s)) return 127;")
+                w.line("if (t < -(INT32_C(128) << s)) return -128;")
+                w.line("return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));")
+                w.line("#endif")
+            }
+        }
+        if accumulator24 {
+            w.line("/* An accumulator whose proven bound is below 2^23: 24 bits where the compiler has them. */")
+            w.line("#if defined(__AVR__)")
+            w.line("typedef __int24 mcu_acc24_t;")
+            w.line("#else")
+            w.line("typedef int32_t mcu_acc24_t;")
+            w.line("#endif")
+        }
         if clamp16 {
             w.line("/* v limited to lo..hi. */")
             w.block("static inline int16_t mcu_clamp16(int16_t v, int16_t lo, int16_t hi)") { w in
@@ -63,12 +96,20 @@ struct CRuntime {
     /// on |acc| (every partial sum too) is below 2^15 or 2^23. Elsewhere, the same sum in C.
     private func emitDot8(accBits: Int, into w: inout CWriter) {
         let t = accBits == 16 ? "int16_t" : "int32_t"
-        // One product added to the accumulator's low bytes: a24 carries into byte C and takes
-        // 2^16 back when the product is negative (its high byte r1 has bit 7 set).
-        let add = accBits == 16
-            ? #""add %A[acc], r0\n\t" "adc %B[acc], r1\n\t""#
-            : #""add %A[acc], r0\n\t" "adc %B[acc], r1\n\t" "adc %C[acc], %[z]\n\t" "sbrc r1, 7\n\t" "dec %C[acc]\n\t""#
-        let mac = #""lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "# + add
+        // a16: each product added to the accumulator's two bytes. a24: the accumulator is held as
+        // C * 2^16 + s, s the signed 16-bit value of bytes B:A; a product added to s changes C only
+        // when the 16-bit add overflows (V set, not taken: one cycle), and then by one toward the
+        // sign the result lost, in a stub out of the straight line (`fix`). On entry and exit C is
+        // moved between this form and two's complement (s < 0 borrows one from C).
+        func mac(_ k: Int) -> String {
+            let product = #""lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t""#
+            return accBits == 16 ? product : product + "\"brvs \(30 + k)f\\n\\t\" \"\(10 + k):\\n\\t\""
+        }
+        func fix(_ ks: Range<Int>) -> [String] {
+            accBits == 16 ? [] : ks.map { k in
+                "\"\(30 + k): brmi \(50 + k)f\\n\\t\" \"dec %C[acc]\\n\\t\" \"rjmp \(10 + k)b\\n\\t\" \"\(50 + k): inc %C[acc]\\n\\t\" \"rjmp \(10 + k)b\\n\\t\""
+            }
+        }
         w.line("/* acc + sum of w[i] * x[i], i < n: int8 weights in flash, int8 inputs, int16 products, an accumulator")
         w.line("   whose every partial sum is proven to fit \(accBits) bits (the AVR loop keeps \(accBits) bits and sign-extends). */")
         w.block("static inline \(t) mcu_dot8_a\(accBits)(\(t) acc, const int8_t *w, const int8_t *x, uint16_t n)") { w in
@@ -79,23 +120,30 @@ struct CRuntime {
                 w.line("uint16_t part = n > 2040u ? 2040u : n;")
                 w.line("uint8_t groups = (uint8_t)(part >> 3), rest = (uint8_t)(part & 7u);")
                 w.line("int8_t a, b;")
-                if accBits == 24 { w.line("uint8_t z;") }
                 w.line("n = (uint16_t)(n - part);")
                 w.line("__asm__ volatile (")
-                if accBits == 24 { w.line("    \"clr %[z]\\n\\t\"") }
+                if accBits == 24 { w.line(#"    "sbrc %B[acc], 7\n\t" "inc %C[acc]\n\t""#) }
+                var k = 0
                 for (bit, count) in [(0, 1), (1, 2), (2, 4)] {
                     w.line("    \"sbrs %[rest], \(bit)\\n\\t\" \"rjmp \(bit + 1)f\\n\\t\"")
-                    for _ in 0..<count { w.line("    \(mac)") }
+                    for i in 0..<count { w.line("    \(mac(k + i))") }
+                    if accBits == 24 {
+                        w.line("    \"rjmp \(bit + 1)f\\n\\t\"")
+                        for line in fix(k..<k + count) { w.line("    \(line)") }
+                    }
+                    k += count
                     w.line("    \"\(bit + 1):\\n\\t\"")
                 }
                 // Eight products are longer than a conditional branch reaches: the loop closes with rjmp.
                 w.line("    \"tst %[groups]\\n\\t\" \"brne 4f\\n\\t\" \"rjmp 5f\\n\\t\"")
                 w.line("    \"4:\\n\\t\"")
-                for _ in 0..<8 { w.line("    \(mac)") }
+                for i in 0..<8 { w.line("    \(mac(k + i))") }
                 w.line("    \"dec %[groups]\\n\\t\" \"breq 5f\\n\\t\" \"rjmp 4b\\n\\t\"")
-                w.line("    \"5: clr r1\\n\\t\"")
-                w.line("    : [acc] \"+r\" (acc), [w] \"+z\" (w), [x] \"+x\" (x), [groups] \"+r\" (groups), [a] \"=&d\" (a), [b] \"=&d\" (b)"
-                       + (accBits == 24 ? ", [z] \"=&r\" (z)" : ""))
+                for line in fix(k..<k + 8) { w.line("    \(line)") }
+                w.line("    \"5:\\n\\t\"")
+                if accBits == 24 { w.line(#"    "sbrc %B[acc], 7\n\t" "dec %C[acc]\n\t""#) }
+                w.line("    \"clr r1\\n\\t\"")
+                w.line("    : [acc] \"+r\" (acc), [w] \"+z\" (w), [x] \"+x\" (x), [groups] \"+r\" (groups), [a] \"=&d\" (a), [b] \"=&d\" (b)")
                 w.line("    : [rest] \"r\" (rest)")
                 w.line("    : \"memory\");")
             }
@@ -125,6 +173,41 @@ struct CRuntime {
             w.line("#endif")
             w.line("return acc;")
         }
+    }
+
+    /// Cortex-M4/M7: four dot products of one input at once, as CMSIS-NN's kernels do: each input
+    /// word is loaded and widened (SXTB16, and with its rotate operand the odd bytes) once for four
+    /// rows of weights, and each row's word takes two SMLAD. Used only under `__ARM_FEATURE_DSP`.
+    private func emitDot8x4(into w: inout CWriter) {
+        w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* Bytes 1 and 3 of v as two int16 halves (SXTB16 with its rotate operand). */")
+        w.block("static inline uint32_t mcu_sxtb16_ror8(uint32_t v)") { w in
+            w.line("uint32_t r;")
+            w.line(#"__asm__ ("sxtb16 %0, %1, ror #8" : "=r" (r) : "r" (v));"#)
+            w.line("return r;")
+        }
+        w.line("/* s[j] += sum of w[j * stride + i] * x[i], i < n, j < 4 (every partial sum proven to fit). */")
+        w.block("static inline void mcu_dot8x4(int32_t *s, const int8_t *w, uint16_t stride, const int8_t *x, uint16_t n)") { w in
+            w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
+            w.line("const int8_t *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;")
+            // Four columns a step: five words loaded, the input's widened once for the four rows.
+            w.block("for (; n >= 4u; n = (uint16_t)(n - 4u))") { w in
+                w.line("uint32_t xv, a, b, c, d;")
+                w.line("memcpy(&xv, x, 4); memcpy(&a, w, 4); memcpy(&b, w1, 4); memcpy(&c, w2, 4); memcpy(&d, w3, 4);")
+                w.line("x += 4; w += 4; w1 += 4; w2 += 4; w3 += 4;")
+                w.line("const uint32_t xe = __sxtb16(xv), xo = mcu_sxtb16_ror8(xv);")
+                w.line("s0 = __smlad(__sxtb16(a), xe, s0); s0 = __smlad(mcu_sxtb16_ror8(a), xo, s0);")
+                w.line("s1 = __smlad(__sxtb16(b), xe, s1); s1 = __smlad(mcu_sxtb16_ror8(b), xo, s1);")
+                w.line("s2 = __smlad(__sxtb16(c), xe, s2); s2 = __smlad(mcu_sxtb16_ror8(c), xo, s2);")
+                w.line("s3 = __smlad(__sxtb16(d), xe, s3); s3 = __smlad(mcu_sxtb16_ror8(d), xo, s3);")
+            }
+            w.block("for (; n != 0; n--)") { w in
+                w.line("const int16_t v = *x++;")
+                w.line("s0 += (int16_t)(*w++ * v); s1 += (int16_t)(*w1++ * v); s2 += (int16_t)(*w2++ * v); s3 += (int16_t)(*w3++ * v);")
+            }
+            w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
+        }
+        w.line("#endif")
     }
 
     private func emitTable(_ name: String, _ values: [Int64], type: String, comment: String, into w: inout CWriter) {

@@ -16,6 +16,20 @@ struct CWriter {
         line("}")
     }
 
+    /// `{` ... `}` around `body`: a scope of its own.
+    mutating func scope(_ body: (inout CWriter) -> Void) {
+        line("{")
+        depth += 1
+        body(&self)
+        depth -= 1
+        line("}")
+    }
+
+    /// Every line of `other` at this writer's indentation.
+    mutating func lines(of other: CWriter) {
+        for l in other.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { line(String(l)) }
+    }
+
     mutating func raw(_ s: String) { text += s }
 
     /// The API `model.h` declares, the same for the fixed-point program and the float baseline.

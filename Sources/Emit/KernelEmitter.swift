@@ -7,31 +7,103 @@ extension CEmitter {
     mutating func emitNode(_ step: FixedStep, into c: inout CWriter) {
         let node = step.node
         let shapes = program.graph.shapes
+        if let group = ElementwiseFusion.group(of: node.name, in: groups) {
+            if group.head == node.name {
+                emitFused(group, into: &c)
+            } else {
+                c.line("/* \(node.name): computed in the loop of \(group.head). */")
+                c.line("static void \(functionName(node))(void) { }")
+                c.line()
+            }
+            return
+        }
+        let table = specialised ? emitTable(step, into: &c) : nil
+        if let table {
+            let count = shapes[node.output]?.elementCount ?? 0
+            let (x, y) = (pointer(node.inputs[0]), pointer(node.output))
+            c.block("static void \(functionName(node))(void)") { c in
+                c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = \(lookup(table, step, x: "\(x)[i]"));")
+            }
+        } else {
+            c.line(comment(step))
+            if specialised, ClampFusion.isAbsorbed(step, in: program, far: far), sharesBuffer(step.node.output, node.inputs[0]) {
+                c.line("static void \(functionName(node))(void) { /* applied by the layer before, as it stores */ }")
+            } else {
+                c.block("static void \(functionName(node))(void)") { c in
+                    body(step, into: &c)
+                }
+            }
+        }
+        c.line()
+    }
+
+    /// The comment above a node's code: its shapes, formats and the constants of its arithmetic.
+    private func comment(_ step: FixedStep, table: Bool = false) -> String {
+        let node = step.node
+        let shapes = program.graph.shapes
         let inputs = node.inputs.map { "\($0) \(shapes[$0] ?? Shape([])) \(program.format($0))" }.joined(separator: ", ")
         let weights = node.weights.keys.sorted().compactMap { role in
             node.weights[role].flatMap { program.constants[$0] }.map { "\(role) \($0.format)" }
         }.joined(separator: ", ")
-        let table = specialised ? DirectLookup.table(for: step) : nil
-        c.line("/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)"
-               + (table == nil ? detail(step.kernel) : "; every int8 input's output in a table") + ". */")
-        if let table {
-            let name = "\(functionName(node))_lut", bits = step.output.bits
-            c.line("static const int\(bits)_t \(name)[256] MCU_FLASH = {")
-            for chunk in stride(from: 0, to: 256, by: 16) {
-                c.line("    " + table[chunk..<chunk + 16].map { CType.literal($0, bits: bits) }.joined(separator: ", ") + ",")
-            }
-            c.line("};")
-            lookupTableBytes += DirectLookup.bytes(step)
-            let count = shapes[node.output]?.elementCount ?? 0
-            let (x, y) = (pointer(node.inputs[0]), pointer(node.output))
-            c.block("static void \(functionName(node))(void)") { c in
-                c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = MCU_R\(bits)(&\(name)[(uint8_t)\(x)[i]]);")
-            }
-        } else if specialised, ClampFusion.isAbsorbed(step, in: program, far: far), sharesBuffer(step.node.output, node.inputs[0]) {
-            c.line("static void \(functionName(node))(void) { /* applied by the layer before, as it stores */ }")
-        } else {
-            c.block("static void \(functionName(node))(void)") { c in
-                body(step, into: &c)
+        return "/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)"
+            + (table ? "; every int8 input's output in a table" : detail(step.kernel)) + ". */"
+    }
+
+    /// A `DirectLookup` node's comment and table, written before its code; nil for other nodes.
+    private mutating func emitTable(_ step: FixedStep, into c: inout CWriter) -> String? {
+        guard let table = DirectLookup.table(for: step) else { return nil }
+        c.line(comment(step, table: true))
+        let name = "\(functionName(step.node))_lut", bits = step.output.bits
+        c.line("static const int\(bits)_t \(name)[256] MCU_FLASH = {")
+        for chunk in stride(from: 0, to: 256, by: 16) {
+            c.line("    " + table[chunk..<chunk + 16].map { CType.literal($0, bits: bits) }.joined(separator: ", ") + ",")
+        }
+        c.line("};")
+        lookupTableBytes += DirectLookup.bytes(step)
+        return name
+    }
+
+    private func lookup(_ table: String, _ step: FixedStep, x: String) -> String {
+        "MCU_R\(step.output.bits)(&\(table)[(uint8_t)\(x)])"
+    }
+
+    /// A run of elementwise nodes as one loop (`ElementwiseFusion`): each element's inputs read
+    /// first, every node's value in a local, and the values read after the run stored last.
+    private mutating func emitFused(_ group: ElementwiseFusion.Group, into c: inout CWriter) {
+        var tables: [String: String] = [:]
+        for step in group.steps {
+            if let table = emitTable(step, into: &c) { tables[step.node.name] = table } else { c.line(comment(step)) }
+        }
+        let names = group.steps.map(\.node.name).joined(separator: ", ")
+        c.line("/* \(names): one loop; \(group.stored.isEmpty ? "nothing" : group.stored.joined(separator: ", ")) stored, the rest in registers. */")
+        var value: [String: String] = [:]
+        for (k, input) in group.inputs.enumerated() { value[input] = "e\(k)" }
+        for (k, step) in group.steps.enumerated() { value[step.node.output] = "r\(k)" }
+        c.block("static void \(functionName(group.steps[0].node))(void)") { c in
+            c.block("for (mcu_index_t i = 0; i < \(group.elements); i++)") { c in
+                for (k, input) in group.inputs.enumerated() {
+                    c.line("const \(elementType(input)) e\(k) = \(pointer(input))[i];  /* \(input) */")
+                }
+                for (k, step) in group.steps.enumerated() {
+                    let operands = step.node.inputs.filter { program.constants[$0] == nil }.map { value[$0] ?? "0" }
+                    let type = elementType(step.node.output)
+                    if let table = tables[step.node.name] {
+                        c.line("const \(type) r\(k) = \(lookup(table, step, x: operands.first ?? "0"));  /* \(step.node.output) */")
+                        continue
+                    }
+                    var statements = CWriter()
+                    let result = elementValue(step, operands: operands, into: &statements)
+                    if statements.text.isEmpty {
+                        c.line("const \(type) r\(k) = \(result);  /* \(step.node.output) */")
+                    } else {
+                        c.line("\(type) r\(k);  /* \(step.node.output) */")
+                        c.scope { c in
+                            c.lines(of: statements)
+                            c.line("r\(k) = \(result);")
+                        }
+                    }
+                }
+                for output in group.stored { c.line("\(pointer(output))[i] = \(value[output] ?? "0");") }
             }
         }
         c.line()
@@ -60,9 +132,9 @@ extension CEmitter {
 
     /// The second operand of Add, Sub or Mul at element `i`, cast to the accumulator type: the second
     /// input tensor, a scalar constant inlined as a literal, or a constant array in flash.
-    private mutating func secondOperand(_ node: Node, constant: String?, accBits: Int) -> String {
+    private mutating func secondOperand(_ node: Node, operand: String?, constant: String?, accBits: Int) -> String {
         let t = CType.int(accBits)
-        if node.inputs.count == 2 { return "(\(t))\(pointer(node.inputs[1]))[i]" }
+        if node.inputs.count == 2 { return "(\(t))\(operand ?? "0")" }
         if let q = program.constants[constant ?? ""], q.values.count == 1 {
             return "(\(t))\(CType.literal(q.values[0], bits: accBits))"
         }
@@ -80,6 +152,10 @@ extension CEmitter {
         let out = "int\(outBits)_t"
         if shift > 0 {
             if shift >= 63 || bound < Double(sign: .plus, exponent: shift - 1, significand: 1) { return "(\(out))0" }
+            if specialised, Self.requantizesIn16Bits(accBits: accBits, outBits: outBits, shift: shift) {
+                runtime.requant8 = true
+                return "mcu_rq8_32(\(v), \(shift))"
+            }
             runtime.roundingShifts.insert(accBits)
             let shifted = "mcu_rshr\(accBits)(\(v), \(shift))"
             if outBits >= accBits { return "(\(out))\(shifted)" }
@@ -121,39 +197,17 @@ extension CEmitter {
         switch step.kernel {
         case let .linear(plan):
             linear(plan, step: step, x: x, y: y, into: &c)
-        case let .add(plan):
-            let t = CType.int(plan.accBits)
-            let b = secondOperand(node, constant: plan.constant, accBits: plan.accBits)
-            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)[i]", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
-                c.line("\(y)[i] = \(rq);")
-            }
-        case let .mul(plan):
-            let t = CType.int(plan.accBits)
-            let b = secondOperand(node, constant: plan.constant, accBits: plan.accBits)
-            let rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("\(t) acc = (\(t))((\(t))\(x)[i] * \(b));")
-                c.line("\(y)[i] = \(rq);")
-            }
-        case let .scale(multiplier, shift, accBits):
-            let t = CType.int(accBits)
-            let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("\(t) acc = (\(t))((\(t))\(x)[i] * \(CType.literal(multiplier, bits: accBits)));")
-                c.line("\(y)[i] = \(rq);")
-            }
-        case let .clamp(lo, hi, shift):
-            // An 8-bit input is clamped in 16 bits, to the bounds within its range (the same result).
-            let narrow = specialised && step.inputs.first?.bits == 8 && max(lo, -128) <= min(hi, 127)
-            let (a, l, h) = narrow ? (16, max(lo, -128), min(hi, 127)) : (32, lo, hi)
-            let rq = requant("v", accBits: a, shift: shift, outBits: outBits, bound: magnitude)
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("\(CType.int(a)) v = \(x)[i];")
-                if !narrow || l > -128 { c.line("if (v < \(CType.literal(l, bits: a))) v = \(CType.literal(l, bits: a));") }
-                if !narrow || h < 127 { c.line("if (v > \(CType.literal(h, bits: a))) v = \(CType.literal(h, bits: a));") }
-                c.line("\(y)[i] = \(rq);")
+        case .add, .mul, .scale, .clamp, .sigmoid, .tanh, .exp:
+            let operands = [x, node.inputs.count == 2 ? pointer(node.inputs[1]) : nil].compactMap { $0 }.map { "\($0)[i]" }
+            var statements = CWriter()
+            let result = elementValue(step, operands: operands, into: &statements)
+            if statements.text.isEmpty {
+                c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = \(result);")
+            } else {
+                c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
+                    c.lines(of: statements)
+                    c.line("\(y)[i] = \(result);")
+                }
             }
         case let .maxPool(window, input, shift):
             // The maximum of 8-bit values is kept in 16 bits (32-bit compares cost an AVR twice as much).
@@ -161,30 +215,19 @@ extension CEmitter {
             let rq = requant("m", accBits: narrow ? 16 : 32, shift: shift, outBits: outBits, bound: magnitude)
             pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "\(narrow ? "int16_t" : "int32_t") m = \(x)[FIRST];",
                  update: "if (\(x)[AT] > m) m = \(x)[AT];", finish: ["OUT = \(rq);"])
+        case let .avgPool(window, input, _, _, _) where specialised && Self.narrowAvgPoolShift(step) != nil:
+            // The sum of at most 64 int8 values in 16 bits, the power-of-two multiplier folded into
+            // the shift (the same value: the product's low bits are zero).
+            let rq = requant("acc", accBits: 16, shift: Self.narrowAvgPoolShift(step) ?? 0, outBits: outBits,
+                             bound: Double(128 * window.kernelHeight * window.kernelWidth))
+            pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "int16_t acc = 0;",
+                 update: "acc = (int16_t)(acc + \(x)[AT]);", finish: ["OUT = \(rq);"])
         case let .avgPool(window, input, multiplier, shift, accBits):
             let t = CType.int(accBits)
             let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
             pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "\(t) acc = 0;",
                  update: accumulate("(\(t))\(x)[AT]", bits: accBits),
                  finish: ["acc = (\(t))(acc * \(CType.literal(multiplier, bits: accBits)));", "OUT = \(rq);"])
-        case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
-            let isSigmoid: Bool
-            if case .sigmoid = step.kernel { isSigmoid = true; runtime.sigmoid = true } else { isSigmoid = false; runtime.tanh = true }
-            let table = isSigmoid ? "mcu_sigmoid_q15" : "mcu_tanh_q15"
-            let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
-            let rq = requant("t", accBits: 32, shift: shift, outBits: outBits, bound: 32768)
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("int16_t v = \(x)[i];")
-                c.line("uint16_t p = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
-                lookup(table: table, g: g, into: &c)
-                c.line(isSigmoid ? "if (v < 0) t = 32768 - t;" : "if (v < 0) t = -t;")
-                c.line("\(y)[i] = \(rq);")
-            }
-        case let .exp(fracBits):
-            runtime.exp = true
-            c.block("for (mcu_index_t i = 0; i < \(count); i++)") { c in
-                c.line("\(y)[i] = (\(elementType(node.output)))mcu_exp(\(x)[i], \(fracBits), \(step.output.fracBits), \(outBits));")
-            }
         case .alias:
             c.line("/* \(node.output) shares the buffer of \(node.inputs.first ?? ""). */")
         case .argMax:
@@ -218,6 +261,55 @@ extension CEmitter {
         }
     }
 
+    /// One element of an elementwise node: statements into `c` (a scope of their own), and the
+    /// expression of its value, of the output's type. `operands` are the node's tensor inputs as
+    /// C expressions of their own types (`X[i]`, or a local of a fused loop).
+    mutating func elementValue(_ step: FixedStep, operands: [String], into c: inout CWriter) -> String {
+        let node = step.node
+        let x = operands.first ?? "0"
+        let outBits = step.output.bits
+        let magnitude = Double(step.inputs.first?.magnitude ?? 32768)
+        switch step.kernel {
+        case let .add(plan):
+            let t = CType.int(plan.accBits)
+            let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
+            c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
+            return requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .mul(plan):
+            let t = CType.int(plan.accBits)
+            let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
+            c.line("\(t) acc = (\(t))((\(t))\(x) * \(b));")
+            return requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .scale(multiplier, shift, accBits):
+            let t = CType.int(accBits)
+            c.line("\(t) acc = (\(t))((\(t))\(x) * \(CType.literal(multiplier, bits: accBits)));")
+            return requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .clamp(lo, hi, shift):
+            // An 8-bit input is clamped in 16 bits, to the bounds within its range (the same result).
+            let narrow = specialised && step.inputs.first?.bits == 8 && max(lo, -128) <= min(hi, 127)
+            let (a, l, h) = narrow ? (16, max(lo, -128), min(hi, 127)) : (32, lo, hi)
+            c.line("\(CType.int(a)) v = \(x);")
+            if !narrow || l > -128 { c.line("if (v < \(CType.literal(l, bits: a))) v = \(CType.literal(l, bits: a));") }
+            if !narrow || h < 127 { c.line("if (v > \(CType.literal(h, bits: a))) v = \(CType.literal(h, bits: a));") }
+            return requant("v", accBits: a, shift: shift, outBits: outBits, bound: magnitude)
+        case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
+            let isSigmoid: Bool
+            if case .sigmoid = step.kernel { isSigmoid = true; runtime.sigmoid = true } else { isSigmoid = false; runtime.tanh = true }
+            let table = isSigmoid ? "mcu_sigmoid_q15" : "mcu_tanh_q15"
+            let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
+            c.line("int16_t v = \(x);")
+            c.line("uint16_t p = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
+            lookup(table: table, g: g, into: &c)
+            c.line(isSigmoid ? "if (v < 0) t = 32768 - t;" : "if (v < 0) t = -t;")
+            return requant("t", accBits: 32, shift: shift, outBits: outBits, bound: 32768)
+        case let .exp(fracBits):
+            runtime.exp = true
+            return "(\(elementType(node.output)))mcu_exp(\(x), \(fracBits), \(step.output.fracBits), \(outBits))"
+        default:
+            return "0"
+        }
+    }
+
     private mutating func linear(_ plan: Kernel.Linear, step: FixedStep, x: String, y: String, into c: inout CWriter) {
         let t = CType.int(plan.accBits)
         let w = plan.weights
@@ -244,10 +336,25 @@ extension CEmitter {
             let (n, k) = (wDims[0], wDims[1])
             let bits = program.constants[w]?.format.bits ?? 16
             if let dot = dot8(plan, step: step) {
-                // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product each.
-                c.line("const int8_t *w = \(ids.name(w));")
-                c.block("for (mcu_index_t o = 0; o < \(n); o++, w += \(k))") { c in
-                    c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), w, \(x), \(k));")
+                // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
+                // each; with the DSP extension, four rows at a time (each input word loaded once).
+                let blocked = n >= 4
+                if blocked {
+                    runtime.rowBlocks = true
+                    c.line("mcu_index_t o = 0;")
+                    c.line("#if defined(__ARM_FEATURE_DSP)")
+                    c.block("while (o < \(n / 4 * 4)u)") { c in
+                        c.line("int32_t s[4] = {0, 0, 0, 0};")
+                        c.line("mcu_dot8x4(s, &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
+                        c.block("for (uint8_t j = 0; j < 4; j++, o++)") { c in
+                            c.line("const \(t) acc = (\(t))(\(initial) + s[j]);")
+                            c.line("\(y)[o] = \(rq);")
+                        }
+                    }
+                    c.line("#endif")
+                }
+                c.block("for (\(blocked ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
+                    c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
                     c.line("\(y)[o] = \(rq);")
                 }
                 return
@@ -274,6 +381,11 @@ extension CEmitter {
             let bits = program.constants[w]?.format.bits ?? 16
             let (kh, kw) = (window.kernelHeight, window.kernelWidth)
             let weights = ids.name(w)
+            if depthwise, specialised, let a = Self.depthwiseWidth(plan, step: step, program: program, far: far) {
+                depthwiseByChannel(accBits: a, initial: initial, rq: rq, window: window, input: input, weights: weights,
+                                   x: x, y: y, outputType: elementType(step.node.output), into: &c)
+                return
+            }
             if !depthwise, let dot = dot8(plan, step: step) {
                 convolutionByRows(dot: dot, accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
                                   outputs: outputs, weights: weights, x: x, y: y, into: &c)
@@ -322,11 +434,78 @@ extension CEmitter {
         }
     }
 
+    /// Whether a 32-bit accumulator is requantized to 8 bits by `mcu_rq8_32` (saturation tested
+    /// first, then the shift in 16 bits): shifts of 1 to 16 bits.
+    public static func requantizesIn16Bits(accBits: Int, outBits: Int, shift: Int) -> Bool {
+        accBits == 32 && outBits == 8 && (1...16).contains(shift)
+    }
+
+    /// The shift of an average pool of int8 values emitted with a 16-bit sum: its multiplier a
+    /// power of two 2^m (folded in: requantizing sum * 2^m by s is requantizing sum by s - m), its
+    /// window at most 64 (|sum| <= 8192) and s - m at most 14 (the rounding term fits too).
+    public static func narrowAvgPoolShift(_ step: FixedStep) -> Int? {
+        guard case let .avgPool(window, _, multiplier, shift, _) = step.kernel, step.inputs.first?.bits == 8,
+              window.kernelHeight * window.kernelWidth <= 64, multiplier > 0, multiplier & (multiplier - 1) == 0 else { return nil }
+        let s = shift - multiplier.trailingZeroBitCount
+        return s <= 14 ? s : nil
+    }
+
+    /// The accumulator width of a depthwise convolution of int8 weights (near) and input emitted by
+    /// channel (`depthwiseByChannel`): 16, 24 where the proven bound is below 2^23 (an AVR adds
+    /// three bytes instead of four), or 32; nil for other depthwise convolutions.
+    public static func depthwiseWidth(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Int? {
+        guard case .depthwiseConv2D = plan.shape, program.constants[plan.weights]?.format.bits == 8,
+              step.inputs.first?.bits == 8, !far.contains(plan.weights) else { return nil }
+        switch plan.accBits {
+        case 16: return 16
+        case 32: return plan.bound < 8_388_608 ? 24 : 32
+        default: return nil
+        }
+    }
+
+    /// A depthwise convolution of 8-bit values, one channel at a time: the window clipped to the
+    /// image once per output row and pixel (no test per tap), each product an 8 x 8 -> 16-bit
+    /// multiply, summed at the accumulator's width. Offsets are integers (a pointer stepped past
+    /// its array would be undefined even unread).
+    private mutating func depthwiseByChannel(accBits: Int, initial: String, rq: String, window: Window, input: Shape, weights: String,
+                                             x: String, y: String, outputType: String, into c: inout CWriter) {
+        let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
+        let out = window.outputSize(height: h, width: wd) ?? (0, 0)
+        let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+        let t = accBits == 24 ? "mcu_acc24_t" : CType.int(accBits)
+        if accBits == 24 { runtime.accumulator24 = true }
+        // Offsets in the fast type of their width (no truncation after each step on a 32-bit core).
+        let i = indexType == "uint16_t" ? "uint_fast16_t" : "uint32_t"
+        let add = accBits == 16 ? "sum = (int16_t)(sum + (int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]));"
+                                : "sum += (\(t))(int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]);"
+        c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+            c.line("int16_t iy0 = (int16_t)(oy * \(window.strideHeight)) - \(window.padTop);")
+            c.line("int16_t ky0 = iy0 < 0 ? (int16_t)-iy0 : 0, ky1 = iy0 + \(kh) > \(h) ? (int16_t)(\(h) - iy0) : \(kh);")
+            c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                c.line("int16_t ix0 = (int16_t)(ox * \(window.strideWidth)) - \(window.padLeft);")
+                c.line("int16_t kx0 = ix0 < 0 ? (int16_t)-ix0 : 0, kx1 = ix0 + \(kw) > \(wd) ? (int16_t)(\(wd) - ix0) : \(kw);")
+                c.line("\(outputType) *yp = &\(y)[(oy * \(out.width) + ox) * \(ch)];")
+                c.line("\(i) x0 = (\(i))((\(i))(iy0 + ky0) * \(wd * ch)u + (\(i))(ix0 + kx0) * \(ch)u);")
+                c.line("\(i) w0 = (\(i))((\(i))(ky0 * \(kw) + kx0) * \(ch)u);")
+                c.block("for (mcu_index_t o = 0; o < \(ch); o++)") { c in
+                    c.line("\(t) sum = (\(t))\(initial);")
+                    c.line("\(i) xr = x0 + o, wr = w0 + o;")
+                    c.block("for (int_fast16_t ky = ky0; ky < ky1; ky++, xr += \(wd * ch)u, wr += \(kw * ch)u)") { c in
+                        c.line("\(i) xi = xr, wi = wr;")
+                        c.line("for (int_fast16_t kx = kx0; kx < kx1; kx++, xi += \(ch)u, wi += \(ch)u) \(add)")
+                    }
+                    c.line("const \(CType.int(accBits == 16 ? 16 : 32)) acc = sum;")
+                    c.line("*yp++ = \(rq);")
+                }
+            }
+        }
+    }
+
     /// A convolution whose every kernel row is one dot product: in channels-last layout the taps of a
     /// row and their channels are contiguous in the input and in the filter ([O][kh][kw][C]), and
     /// padding only narrows the row to its columns inside the image (`kx0..<kx1`, the same for every
     /// row and filter of an output pixel).
-    private func convolutionByRows(dot: Int, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
+    private mutating func convolutionByRows(dot: Int, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
                                    outputs: Int, weights: String, x: String, y: String, into c: inout CWriter) {
         let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
@@ -362,26 +541,55 @@ extension CEmitter {
                         c.line("for (i = 0; i < (uint8_t)((kx1 - kx0) * \(ch)); i++) *p++ = *xr++;")
                         if columnsPadded { c.line("for (i = (uint8_t)(kx1 * \(ch)); i < \(kw * ch); i++) *p++ = 0;") }
                     }
-                    c.line("const int8_t *wp = \(weights);")
-                    c.block("for (mcu_index_t o = 0; o < \(outputs); o++, wp += \(size))") { c in
-                        c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), wp, patch, \(size));")
+                    blockedFilters(outputs: outputs, accType: t, initial: initial, rq: rq, into: &c) { c in
+                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), patch, \(size));")
+                    }
+                    c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
+                        c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(weights)[(mcu_index_t)(o * \(size)u)], patch, \(size));")
                         c.line("*yp++ = \(rq);")
                     }
                 } else {
                     c.line("uint16_t n = (uint16_t)((kx1 - kx0) * \(ch));")
-                    c.line("const int8_t *wp = &\(weights)[kx0 * \(ch)];")
-                    c.block("for (mcu_index_t o = 0; o < \(outputs); o++, wp += \(kh * kw * ch))") { c in
+                    let rowRead = "&\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))]"
+                    blockedFilters(outputs: outputs, accType: t, initial: initial, rq: rq, into: &c) { c in
+                        c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
+                            c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
+                            if rowsPadded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
+                            c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(kh * kw * ch)u + ky * \(kw * ch)u + kx0 * \(ch))], \(kh * kw * ch), \(rowRead), n);")
+                        }
+                    }
+                    c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
                         c.line("\(t) acc = \(initial);")
                         c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
                             c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
                             if rowsPadded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
-                            c.line("acc = mcu_dot8_a\(dot)(acc, wp + ky * \(kw * ch)u, &\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))], n);")
+                            c.line("acc = mcu_dot8_a\(dot)(acc, &\(weights)[(mcu_index_t)(o * \(kh * kw * ch)u + ky * \(kw * ch)u + kx0 * \(ch))], \(rowRead), n);")
                         }
                         c.line("*yp++ = \(rq);")
                     }
                 }
             }
         }
+    }
+
+    /// With the DSP extension, filters (or rows of W) four at a time (`mcu_dot8x4`, which `sums`
+    /// writes into `s` for the filters `o`..`o + 3`), each stored through `*yp++`; the loop that
+    /// follows takes the rest from `o`. Nothing for fewer than four.
+    private mutating func blockedFilters(outputs: Int, accType t: String, initial: String, rq: String, into c: inout CWriter,
+                                         sums: (inout CWriter) -> Void) {
+        guard outputs >= 4 else { return }
+        runtime.rowBlocks = true
+        c.line("mcu_index_t o = 0;")
+        c.line("#if defined(__ARM_FEATURE_DSP)")
+        c.block("while (o < \(outputs / 4 * 4)u)") { c in
+            c.line("int32_t s[4] = {0, 0, 0, 0};")
+            sums(&c)
+            c.block("for (uint8_t j = 0; j < 4; j++, o++)") { c in
+                c.line("const \(t) acc = (\(t))(\(initial) + s[j]);")
+                c.line("*yp++ = \(rq);")
+            }
+        }
+        c.line("#endif")
     }
 
     /// The accumulator width of `mcu_dot8_aN` for this linear node, noted for the runtime.
@@ -407,7 +615,7 @@ extension CEmitter {
     /// 32-bit accumulator (a shift of 1 to 7 bits keeps it within 16).
     public static func shiftsBiasIn16Bits(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Bool {
         guard let b = plan.bias, plan.accBits == 32, (1...7).contains(plan.biasShift), program.constants[b]?.format.bits == 8 else { return false }
-        return dot8Width(plan, step: step, program: program, far: far) != nil
+        return dot8Width(plan, step: step, program: program, far: far) != nil || depthwiseWidth(plan, step: step, program: program, far: far) != nil
     }
 
     /// The accumulator width (16 or 24) of the 8-bit dot product a dense or convolution node is

@@ -54,19 +54,41 @@ public enum CostFeatures {
     }
 
     /// Counts of one API call: its own overhead and its pieces.
-    public static func call(_ call: Call, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
-        let far = far ?? CEmitter.farConstants(of: program)
+    public static func call(_ call: Call, in program: FixedProgram, dsp: Bool) -> Vector {
+        Self.call(call, in: program, Context(program, dsp: dsp))
+    }
+
+    private static func call(_ call: Call, in program: FixedProgram, _ context: Context) -> Vector {
         var v = overhead(call)
-        for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program, far: far)) }
+        for piece in pieces(of: call, in: program) { v.add(features(of: piece, in: program, context)) }
         return v
     }
 
+    /// What a node's counts depend on beyond the node itself, found once per program: which
+    /// weights are far, which nodes run fused, and whether the core takes the DSP paths.
+    struct Context {
+        let far: Set<String>
+        let dsp: Bool
+        let groups: [String: ElementwiseFusion.Group]
+
+        init(_ program: FixedProgram, dsp: Bool, far: Set<String>? = nil) {
+            let far = far ?? CEmitter.farConstants(of: program)
+            self.far = far
+            self.dsp = dsp
+            var groups: [String: ElementwiseFusion.Group] = [:]
+            for group in ElementwiseFusion.groups(program, far: far) {
+                for step in group.steps { groups[step.node.name] = group }
+            }
+            self.groups = groups
+        }
+    }
+
     /// Counts of one inference: a feed-forward call, or a sequence of `steps` timesteps.
-    public static func inference(_ program: FixedProgram, steps: Double) -> Vector {
-        // Which weights are far is a property of the whole program: found once, not per node.
-        let far = CEmitter.farConstants(of: program)
+    public static func inference(_ program: FixedProgram, steps: Double, dsp: Bool) -> Vector {
+        // Which weights are far and which nodes are fused are properties of the whole program: found once.
+        let context = Context(program, dsp: dsp)
         var v: Vector = [:]
-        for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, far: far), times: times) }
+        for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, context), times: times) }
         return v
     }
 
@@ -74,10 +96,10 @@ public enum CostFeatures {
     public static func overhead(_ call: Call) -> Vector { ["api.\(call.rawValue)": 1] }
 
     /// Counts of every node of `program`, by name (the program's far weights found once).
-    public static func nodes(_ program: FixedProgram) -> [String: Vector] {
-        let far = CEmitter.farConstants(of: program)
+    public static func nodes(_ program: FixedProgram, dsp: Bool) -> [String: Vector] {
+        let context = Context(program, dsp: dsp)
         var nodes: [String: Vector] = [:]
-        for step in program.allSteps { nodes[step.node.name] = node(step, in: program, far: far) }
+        for step in program.allSteps { nodes[step.node.name] = node(step, in: program, context) }
         return nodes
     }
 
@@ -87,11 +109,15 @@ public enum CostFeatures {
         program.graph.input.isSequence ? [(.reset, 1), (.step, steps), (.result, 1)] : [(.predict, 1)]
     }
 
-    public static func features(of piece: Piece, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
+    public static func features(of piece: Piece, in program: FixedProgram, dsp: Bool) -> Vector {
+        features(of: piece, in: program, Context(program, dsp: dsp))
+    }
+
+    private static func features(of piece: Piece, in program: FixedProgram, _ context: Context) -> Vector {
         switch piece {
         case let .node(name):
             guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
-            return node(step, in: program, far: far)
+            return node(step, in: program, context)
         case .outputCopy:
             let count = max(program.graph.outputShape.elementCount, 1)
             let bits = program.outputFormat.bits
@@ -126,9 +152,13 @@ public enum CostFeatures {
     /// Counts of one node's kernel. Requantizations and shifts are named after the kernel that does
     /// them (`dense.rq.a32.r`): the compiler schedules the same statement differently in a
     /// multiply-accumulate loop and in an elementwise one, and a fit per kind of kernel is closer.
-    /// - Parameter far: the program's far weights (`CEmitter.farConstants`), when the caller has them.
-    public static func node(_ step: FixedStep, in program: FixedProgram, far: Set<String>? = nil) -> Vector {
-        let v = kernel(step, in: program, far: far ?? CEmitter.farConstants(of: program))
+    /// (For every node of a program, `nodes` finds what they share once.)
+    public static func node(_ step: FixedStep, in program: FixedProgram, dsp: Bool) -> Vector {
+        node(step, in: program, Context(program, dsp: dsp))
+    }
+
+    private static func node(_ step: FixedStep, in program: FixedProgram, _ context: Context) -> Vector {
+        let v = kernel(step, in: program, context)
         // Named after the kernel's call term: its kind, and for a multiply-accumulate kernel its full
         // variant (the registers its operands and accumulator hold shape the code around the loop).
         guard let call = v.keys.first(where: { $0.hasSuffix(".call") }) else { return v }
@@ -141,7 +171,30 @@ public enum CostFeatures {
         return named
     }
 
-    private static func kernel(_ step: FixedStep, in program: FixedProgram, far: Set<String>) -> Vector {
+    private static func kernel(_ step: FixedStep, in program: FixedProgram, _ context: Context) -> Vector {
+        // A run of elementwise nodes is one loop (`ElementwiseFusion`), counted at its first node.
+        if let group = context.groups[step.node.name] {
+            return group.head == step.node.name ? fused(group, in: program, context) : [:]
+        }
+        return single(step, in: program, dsp: context.dsp, far: context.far)
+    }
+
+    /// A fused run: the loop, each input read and each value stored, and each node's arithmetic
+    /// by its own terms named `chain.*` (no loop, load or store of its own; its values in registers).
+    private static func fused(_ group: ElementwiseFusion.Group, in program: FixedProgram, _ context: Context) -> Vector {
+        let n = Double(group.elements)
+        var v: Vector = ["chain.call": 1, "chain.elem": n]
+        for input in group.inputs { v["chain.load.b\(program.format(input).bits).elem", default: 0] += n }
+        for output in group.stored { v["chain.store.b\(program.format(output).bits).elem", default: 0] += n }
+        for step in group.steps {
+            for (key, value) in single(step, in: program, dsp: context.dsp, far: context.far) where !key.hasSuffix(".call") {
+                v["chain.\(key)", default: 0] += value
+            }
+        }
+        return v
+    }
+
+    private static func single(_ step: FixedStep, in program: FixedProgram, dsp: Bool, far: Set<String>) -> Vector {
         let shapes = program.graph.shapes
         let count = Double(shapes[step.node.output]?.elementCount ?? 0)
         let out = step.output.bits
@@ -157,7 +210,7 @@ public enum CostFeatures {
         }
         switch step.kernel {
         case let .linear(plan):
-            linear(plan, step: step, program: program, far: far, into: &v)
+            linear(plan, step: step, program: program, dsp: dsp, far: far, into: &v)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
@@ -196,6 +249,15 @@ public enum CostFeatures {
             v["maxpool.x\(x).ky"] = o * Double(window.kernelHeight)
             v["maxpool.x\(x).elem"] = o * Double(window.kernelHeight * window.kernelWidth)
             v.requant(count: o, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
+        case let .avgPool(window, input, _, _, _) where CEmitter.narrowAvgPoolShift(step) != nil:
+            // The 16-bit sum (`CEmitter.narrowAvgPoolShift`): a variant of its own.
+            let o = pooledOutputs(window, input)
+            v["avgpool.n16.call"] = 1
+            v["avgpool.n16.out"] = o
+            v["avgpool.n16.ky"] = o * Double(window.kernelHeight)
+            v["avgpool.n16.elem"] = o * Double(window.kernelHeight * window.kernelWidth)
+            v.requant(count: o, accBits: 16, outBits: out, shift: CEmitter.narrowAvgPoolShift(step) ?? 0,
+                      bound: Double(128 * window.kernelHeight * window.kernelWidth))
         case let .avgPool(window, input, _, shift, accBits):
             let o = pooledOutputs(window, input)
             v["avgpool.a\(accBits).call"] = 1
@@ -251,7 +313,7 @@ public enum CostFeatures {
         return v
     }
 
-    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>, into v: inout Vector) {
+    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, dsp: Bool, far: Set<String>, into v: inout Vector) {
         let a = plan.accBits, out = step.output.bits
         // Far weights (`CEmitter.farConstants`) are read at an index from a base on AVR: a variant of
         // their own, "w16f" (on other cores the same code as near ones, and priced like them).
@@ -260,7 +322,10 @@ public enum CostFeatures {
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double
         if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
-            outputs = dot8(plan, width: dot, wDims: wDims, into: &v)
+            outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
+        } else if let width = CEmitter.depthwiseWidth(plan, step: step, program: program, far: far),
+                  case let .depthwiseConv2D(window, input) = plan.shape {
+            outputs = depthwiseByChannel(window: window, input: input, width: width, into: &v)
         } else {
             switch plan.shape {
             case .dense:
@@ -312,34 +377,53 @@ public enum CostFeatures {
         if ClampFusion.clamp(after: step, in: program, far: far) != nil { v["fused.clamp.out"] = outputs }
     }
 
-    /// A dense or convolution node emitted with `mcu_dot8_aN` (`CEmitter.dot8Width`): one dot
-    /// product per row of W or per kernel row inside the image, each a loop of eight products per
-    /// step and up to seven others before it. Returns the node's outputs.
-    private static func dot8(_ plan: Kernel.Linear, width: Int, wDims: [Int], into v: inout Vector) -> Double {
+    /// A dense or convolution node emitted with `mcu_dot8_aN`: one dot product per row of W or per
+    /// kernel row inside the image (per filter over a gathered patch), each a loop of eight
+    /// products per step and up to seven others before it. With the DSP extension (`dsp`), rows
+    /// or filters four at a time (`mcu_dot8x4`: four columns a step, the rest one by one), and
+    /// only the last `n mod 4` one by one. Returns the node's outputs.
+    private static func dot8(_ plan: Kernel.Linear, width: Int, wDims: [Int], dsp: Bool, into v: inout Vector) -> Double {
         var dots = 0.0, quads = 0.0, singles = 0.0, outputs = 0.0, rows = 0.0
+        var blocks = 0.0, x4 = 0.0, x4Quads = 0.0, x4Singles = 0.0
+        /// `count` dot products of length `n` for each of `filters` rows or filters.
+        func add(filters: Int, n: Int, count: Int) {
+            let blocked = dsp && filters >= 4 ? filters / 4 : 0, single = filters - 4 * blocked
+            dots += Double(count * single)
+            quads += Double(count * single * (n / 8))
+            singles += Double(count * single * (n % 8))
+            x4 += Double(count * blocked)
+            x4Quads += Double(count * blocked * (n / 4))
+            x4Singles += Double(count * blocked * (n % 4))
+        }
         let variant: String
         switch plan.shape {
         case .dense:
             let (n, k) = (wDims[0], wDims[1])
             variant = "dense.dot\(width)"
-            (outputs, dots, quads, singles) = (Double(n), Double(n), Double(n * (k / 8)), Double(n * (k % 8)))
+            outputs = Double(n)
+            add(filters: n, n: k, count: 1)
+            blocks = dsp && n >= 4 ? Double(n / 4) : 0
         case let .conv2D(window, input), let .depthwiseConv2D(window, input):
             let (h, w, ch) = (input.dims[0], input.dims[1], input.dims[2])
             let size = window.outputSize(height: h, width: w) ?? (0, 0)
             let filters = wDims.first ?? 0
+            let gathers = CEmitter.gathersPatches(window: window, input: input)
             variant = "conv.dot\(width)\(window.padLeft + window.padRight > 0 || window.padTop + window.padBottom > 0 ? ".padded" : "")"
             for oy in 0..<size.height {
                 let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
                 for ox in 0..<size.width {
-                    let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
-                    let n = columns * ch
-                    dots += Double(inside * filters)
-                    quads += Double(inside * filters * (n / 8))
-                    singles += Double(inside * filters * (n % 8))
+                    if gathers {
+                        add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1)
+                    } else {
+                        let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
+                        add(filters: filters, n: columns * ch, count: inside)
+                    }
                 }
             }
             outputs = Double(size.height * size.width * filters)
-            rows = outputs * Double(window.kernelHeight)
+            // A patch is gathered row by row once per pixel; otherwise each filter walks the rows.
+            if gathers { v["\(variant).gather"] = Double(size.height * size.width * window.kernelHeight) } else { rows = outputs * Double(window.kernelHeight) }
+            blocks = dsp && filters >= 4 ? Double(size.height * size.width * (filters / 4)) : 0
             v["\(variant).pixel"] = Double(size.height * size.width)
         }
         v["\(variant).call"] = 1
@@ -348,6 +432,36 @@ public enum CostFeatures {
         v["\(variant).dot"] = dots
         v["dot\(width).group"] = quads
         v["dot\(width).single"] = singles
+        if blocks > 0 {
+            v["x4.block"] = blocks
+            v["x4.dot"] = x4
+            v["x4.quad"] = x4Quads
+            v["x4.single"] = x4Singles
+        }
+        return outputs
+    }
+
+    /// A depthwise convolution emitted by channel (`CEmitter.depthwiseWidth`): per output pixel its
+    /// window clipped once, per channel a loop over the rows and taps inside the image.
+    private static func depthwiseByChannel(window: Window, input: Shape, width: Int, into v: inout Vector) -> Double {
+        let (h, w, ch) = (input.dims[0], input.dims[1], input.dims[2])
+        let size = window.outputSize(height: h, width: w) ?? (0, 0)
+        var rows = 0.0, taps = 0.0
+        for oy in 0..<size.height {
+            let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
+            for ox in 0..<size.width {
+                let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
+                rows += Double(inside * ch)
+                taps += Double(inside * columns * ch)
+            }
+        }
+        let variant = "dwc.a\(width)"
+        let outputs = Double(size.height * size.width * ch)
+        v["\(variant).call"] = 1
+        v["\(variant).pixel"] = Double(size.height * size.width)
+        v["\(variant).out"] = outputs
+        v["\(variant).ky"] = rows
+        v["\(variant).mac"] = taps
         return outputs
     }
 
@@ -394,13 +508,13 @@ public enum CostFeatures {
 
     /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
     /// requantization kind, the runtime helpers it uses and the API around it.
-    public static func code(_ program: FixedProgram) -> Vector {
-        let far = CEmitter.farConstants(of: program)
+    public static func code(_ program: FixedProgram, dsp: Bool) -> Vector {
+        let context = Context(program, dsp: dsp)
         var v: Vector = ["code.base": 1, program.graph.input.isSequence ? "code.api.sequence" : "code.api.predict": 1]
         if !program.graph.outputsClassIndex { v["code.argmax"] = 1 }
         var lookup = false, exp = false
         for step in program.allSteps {
-            let kernel = kernel(step, in: program, far: far)
+            let kernel = kernel(step, in: program, context)
             // A kernel's code: its loops, by variant (a multiply-accumulate kernel's call term, an
             // elementwise kernel's element term), and its inline requantization and shifts by kind.
             let elements = kernel.keys.filter { $0.hasSuffix(".elem") }
@@ -408,7 +522,10 @@ public enum CostFeatures {
                 v["code." + key.dropLast(5), default: 0] += 1
             }
             if kernel["fused.clamp.out"] != nil { v["code.fused.clamp", default: 0] += 1 }
-            for key in kernel.keys where (key.hasPrefix("rq.") || key.hasPrefix("lshift.") || key.hasPrefix("bias.")) && !key.hasSuffix(".bits") {
+            if kernel["x4.block"] != nil { v["code.x4", default: 0] += 1 }
+            for key in kernel.keys where !key.hasSuffix(".bits") {
+                let own = key.hasPrefix("chain.") ? String(key.dropFirst(6)) : key
+                guard own.hasPrefix("rq.") || own.hasPrefix("lshift.") || own.hasPrefix("bias.") else { continue }
                 v["code." + key, default: 0] += 1
             }
             if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
@@ -513,6 +630,13 @@ extension Dictionary where Key == String, Value == Double {
         }
         if shift > 0 {
             if shift >= 63 || bound < Double(sign: .plus, exponent: shift - 1, significand: 1) { return }
+            if CEmitter.requantizesIn16Bits(accBits: a, outBits: o, shift: shift) {
+                // `mcu_rq8_32`: two 32-bit compares, then a 16-bit shift (after a byte move past 8).
+                self["rq.a32.o8.n", default: 0] += count
+                if shift > 8 { self["rq.a32.o8.n.hi", default: 0] += count }
+                shiftTerms("rq.a32.o8.n", shift > 8 ? shift - 8 : shift, count: count, shortest: 2)
+                return
+            }
             self["rq.a\(a).r", default: 0] += count
             shiftTerms("rq.a\(a).r", shift, count: count, shortest: 2)
             if saturates { self["rq.a\(a).o\(o).sat", default: 0] += count }

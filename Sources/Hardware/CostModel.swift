@@ -33,6 +33,9 @@ public struct CostModel: Sendable {
     /// saw are priced at what was measured for them, and their code with its measured offset.
     public let profile: KernelProfile?
 
+    /// Whether the emitted C takes its DSP-extension paths on this target (`Target.Core.hasDSP`).
+    public var dsp: Bool { target.core.hasDSP }
+
     public init(target: Target, meanSteps: Double, profile: KernelProfile? = nil) {
         self.target = target
         self.meanSteps = meanSteps
@@ -45,8 +48,8 @@ public struct CostModel: Sendable {
         let constants = Self.constantBytes(program)
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
-        let nodes = profile.map { _ in CostFeatures.nodes(program) }
-        var code = c.price(CostFeatures.code(program), in: \.codeBytes)
+        let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp) }
+        var code = c.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
         if let profile, let nodes { code += profile.codeOffset(variants: Self.nodeVariants(program, nodes: nodes)) }
         return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
@@ -57,13 +60,13 @@ public struct CostModel: Sendable {
 
     /// Cycles per inference alone (no arena plan).
     public func cycles(_ program: FixedProgram) -> Double {
-        cycles(program, nodes: profile.map { _ in CostFeatures.nodes(program) })
+        cycles(program, nodes: profile.map { _ in CostFeatures.nodes(program, dsp: dsp) })
     }
 
     /// Cycles per inference; with a profile, `nodes` are the program's node counts (`CostFeatures.nodes`).
     private func cycles(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]?) -> Double {
         let c = target.cost
-        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps), in: \.cycles) }
+        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps, dsp: dsp), in: \.cycles) }
         // Each call's pieces, a node the profile knows at its measured cycles, as often as the call runs.
         var total = 0.0
         for (call, times) in CostFeatures.calls(program, steps: meanSteps) {
@@ -72,7 +75,7 @@ public struct CostModel: Sendable {
                 if case let .node(name) = piece, let counts = nodes[name] {
                     cost += profile.cycles(node: name, counts: counts) ?? c.price(counts, in: \.cycles)
                 } else {
-                    cost += c.price(CostFeatures.features(of: piece, in: program), in: \.cycles)
+                    cost += c.price(CostFeatures.features(of: piece, in: program, dsp: dsp), in: \.cycles)
                 }
             }
             total += times * cost
@@ -81,8 +84,7 @@ public struct CostModel: Sendable {
     }
 
     /// Each node of `program` with its kernel variant, in program order.
-    public static func nodeVariants(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]? = nil) -> [(node: String, variant: String)] {
-        let nodes = nodes ?? CostFeatures.nodes(program)
+    public static func nodeVariants(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]) -> [(node: String, variant: String)] {
         return program.allSteps.compactMap { step in
             nodes[step.node.name].flatMap(CostFeatures.variant).map { (step.node.name, $0) }
         }

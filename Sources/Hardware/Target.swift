@@ -13,6 +13,9 @@ public struct Target: Codable, Sendable, Equatable {
         /// Whether a shift costs by its distance: an AVR shifts one bit per instruction; a Cortex-M's
         /// barrel shifter moves any distance in one.
         public var shiftsBitByBit: Bool { self == .avr }
+        /// Whether the core has the DSP extension (`__ARM_FEATURE_DSP`: SMLAD, SXTB16), which the
+        /// emitted C uses for four rows of a dot product at once.
+        public var hasDSP: Bool { self == .cortexM4 || self == .cortexM7 }
     }
 
     public var name: String

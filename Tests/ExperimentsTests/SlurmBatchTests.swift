@@ -6,7 +6,7 @@ import TestSupport
 /// `tune batch --slurm` on a real single-node cluster: one array task per pending run, each writing
 /// its run directory and manifest line as a local worker would.
 @Suite struct SlurmBatchTests {
-    @Test(.enabled(if: SlurmCluster.canStart, SlurmCluster.whyNot), .timeLimit(.minutes(3)))
+    @Test(.enabled(if: SlurmCluster.canStart, SlurmCluster.whyNot), .timeLimit(.minutes(10)))
     func aBatchRunsAsASlurmArray() async throws {
         let cluster = try SlurmCluster.start()
         defer { #expect(cluster.stop() == nil) }

@@ -73,6 +73,45 @@ import Tuner
         #expect(mismatches == 0)
     }
 
+    /// `mcu_rq8_32` (a 32-bit accumulator to 8 bits, the shift done in 16 bits) for every shift
+    /// 1-16: a sweep over +-2^25, every value within 3 of both saturation thresholds, and the
+    /// extremes a 32-bit accumulator with its rounding term can hold.
+    @Test func requantizationOf32BitValuesTo8BitsInSixteenBits() throws {
+        var runtime = CRuntime()
+        runtime.requant8 = true
+        let main = """
+            int main(void) {
+                FILE *f = fopen("out.bin", "wb");
+                if (!f) return 1;
+                for (uint8_t s = 1; s <= 16; s++) {
+                    int32_t r;
+                    for (int32_t v = -(INT32_C(1) << 25); v < (INT32_C(1) << 25); v += 4099) { r = mcu_rq8_32(v, s); fwrite(&r, sizeof r, 1, f); }
+                    for (int32_t d = -3; d <= 3; d++) {
+                        r = mcu_rq8_32((INT32_C(128) << s) - (INT32_C(1) << (s - 1)) + d, s); fwrite(&r, sizeof r, 1, f);
+                        r = mcu_rq8_32(-(INT32_C(128) << s) - (INT32_C(1) << (s - 1)) + d, s); fwrite(&r, sizeof r, 1, f);
+                    }
+                    r = mcu_rq8_32(INT32_MAX - (INT32_C(1) << (s - 1)), s); fwrite(&r, sizeof r, 1, f);
+                    r = mcu_rq8_32(INT32_MIN, s); fwrite(&r, sizeof r, 1, f);
+                }
+                return fclose(f);
+            }
+
+            """
+        let values = try compileAndRun(runtime: runtime, main: main)
+        var expected: [Int32] = []
+        for s in 1...16 {
+            var inputs = Array(stride(from: -(Int64(1) << 25), to: Int64(1) << 25, by: 4099))
+            for d in Int64(-3)...3 {
+                inputs.append((Int64(128) << s) - (Int64(1) << (s - 1)) + d)
+                inputs.append(-(Int64(128) << s) - (Int64(1) << (s - 1)) + d)
+            }
+            inputs += [Int64(Int32.max) - (Int64(1) << (s - 1)), Int64(Int32.min)]
+            expected += inputs.map { Int32(IntegerArithmetic.requantized($0, shift: s, bits: 8)) }
+        }
+        #expect(values.count == expected.count)
+        #expect(zip(values, expected).filter { $0 != $1 }.count == 0)
+    }
+
     @Test func requantizationOfEveryInt16() throws {
         var e = try emitter()
         let shifts = [-16, -15, -9, -1, 0, 1, 2, 8, 15, 16, 17, 30]

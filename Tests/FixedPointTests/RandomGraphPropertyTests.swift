@@ -1,4 +1,5 @@
 import Devices
+import Emit
 import Evaluator
 import FixedPoint
 import Foundation
@@ -191,6 +192,19 @@ enum RandomGraphSeeds {
                 }
             }
             if saturates { saturatingCases += 1 }
+            // Fused elementwise runs (`ElementwiseFusion`): values kept in registers, and a stored
+            // value in the buffer of an input of the run (narrower or as wide).
+            let groups = ElementwiseFusion.groups(program)
+            if !groups.isEmpty {
+                let arena = ArenaPlan(program: program, exactSeconds: 0.01)
+                for g in groups {
+                    paths["fused/run", default: 0] += 1
+                    if g.stored.count < g.steps.count { paths["fused/in-registers", default: 0] += 1 }
+                    for output in g.stored where arena.buffers.contains(where: { b in b.tensors.contains(output) && g.inputs.contains { b.tensors.contains($0) } }) {
+                        paths[program.format(output).bits < (g.inputs.map { program.format($0).bits }.max() ?? 0) ? "fused/in-place-narrower" : "fused/in-place", default: 0] += 1
+                    }
+                }
+            }
         }
         let missingOps = Set(Op.fileOpNames).subtracting(ops).sorted()
         let missingFeatures = Set(Self.requiredFeatures).subtracting(features).sorted()
@@ -201,6 +215,9 @@ enum RandomGraphSeeds {
         #expect(saturatingCases >= 20, "only \(saturatingCases) cases reach a format's limit")
         for kind in ["linear16", "linear32", "linear64", "add16", "add32", "mul16", "mul32", "avgPool32", "squaredDistance32", "squaredDistance64"] {
             #expect(accumulators[kind, default: 0] > 0, "no \(kind) accumulator")
+        }
+        for path in ["fused/run", "fused/in-registers", "fused/in-place"] {
+            #expect(paths[path, default: 0] > 0, "no random graph takes the path \(path)")
         }
         print("""
             random graphs: \(kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")); \

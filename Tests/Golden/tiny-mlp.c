@@ -25,14 +25,6 @@ typedef char mcu_arithmetic_shift_check[((-3 >> 1) == -2 && (INT32_C(-3) >> 1) =
 static inline int16_t mcu_rshr16(int16_t x, uint8_t s) {
     return (int16_t)((int16_t)(x + (int16_t)(1 << (s - 1))) >> s);
 }
-/* floor((x + 2^(s-1)) / 2^s) for 1 <= s < 32: a right shift rounding halves up. */
-static inline int32_t mcu_rshr32(int32_t x, uint8_t s) {
-    return (int32_t)((int32_t)(x + (int32_t)(INT32_C(1) << (s - 1))) >> s);
-}
-/* Saturate a 32-bit value to 8 bits. */
-static inline int8_t mcu_sat8_32(int32_t x) {
-    return x > INT32_C(127) ? 127 : x < INT32_C(-128) ? -128 : (int8_t)x;
-}
 /* Saturate a 32-bit value to 16 bits. */
 static inline int16_t mcu_sat16_32(int32_t x) {
     return x > INT32_C(32767) ? 32767 : x < INT32_C(-32768) ? (-32767 - 1) : (int16_t)x;
@@ -75,7 +67,8 @@ static inline int16_t mcu_dot8_a16(int16_t acc, const int8_t *w, const int8_t *x
             "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
             "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
             "dec %[groups]\n\t" "breq 5f\n\t" "rjmp 4b\n\t"
-            "5: clr r1\n\t"
+            "5:\n\t"
+            "clr r1\n\t"
             : [acc] "+r" (acc), [w] "+z" (w), [x] "+x" (x), [groups] "+r" (groups), [a] "=&d" (a), [b] "=&d" (b)
             : [rest] "r" (rest)
             : "memory");
@@ -97,6 +90,22 @@ static inline int16_t mcu_dot8_a16(int16_t acc, const int8_t *w, const int8_t *x
     for (; n != 0; n--) acc = (int16_t)(acc + (int16_t)((int16_t)*w++ * (int16_t)*x++));
     #endif
     return acc;
+}
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
+/* mcu_sat8_32(mcu_rshr32(x, s)) for 1 <= s <= 16 (x + 2^(s-1) fits 32 bits): the int8 range is
+   tested first, and within it t = x + 2^(s-1) fits 8 + s bits, so the shift is done in 16 bits
+   (past 8 bits, after dropping the low byte). */
+static inline int8_t mcu_rq8_32(int32_t x, uint8_t s) {
+    int32_t t = x + (INT32_C(1) << (s - 1));
+    #if defined(__ARM_FEATURE_SAT)
+    return (int8_t)__ssat(t >> s, 8);
+    #else
+    if (t >= (INT32_C(128) << s)) return 127;
+    if (t < -(INT32_C(128) << s)) return -128;
+    return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));
+    #endif
 }
 
 /* W1: [2,3], int8 Q7. */
@@ -124,9 +133,8 @@ static const model_input_t *mcu_in;
 
 /* fc1: Gemm(x [3] int8 Q6; W int8 Q7, b int16 Q12) -> [2] int16 Q10; int16 accumulator (|acc| <= 28138), bias << 1, shift 3. */
 static void mcu_node_fc1(void) {
-    const int8_t *w = mcu_W1;
-    for (mcu_index_t o = 0; o < 2; o++, w += 3) {
-        int16_t acc = mcu_dot8_a16((int16_t)((int16_t)MCU_R16(&mcu_b1[o]) * 2), w, mcu_in, 3);
+    for (mcu_index_t o = 0; o < 2; o++) {
+        int16_t acc = mcu_dot8_a16((int16_t)((int16_t)MCU_R16(&mcu_b1[o]) * 2), &mcu_W1[(mcu_index_t)(o * 3u)], mcu_in, 3);
         MCU_H[o] = (int16_t)mcu_rshr16(acc, 3);
     }
 }
@@ -147,7 +155,7 @@ static void mcu_node_fc2(void) {
         int32_t acc = 0;
         const int8_t *w = &mcu_W2[o * 2];
         for (mcu_index_t k = 0; k < 2; k++) acc += (int32_t)MCU_R8(&w[k]) * MCU_A[k];
-        MCU_Y[o] = mcu_sat8_32(mcu_rshr32(acc, 12));
+        MCU_Y[o] = mcu_rq8_32(acc, 12);
     }
 }
 

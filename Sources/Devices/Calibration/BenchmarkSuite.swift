@@ -64,9 +64,10 @@ public enum BenchmarkSuite {
     /// per multiply-accumulate, so each width needs short and long ones).
     static func variants(of program: FixedProgram) -> Set<String> {
         var keys = Set<String>()
-        let far = CEmitter.farConstants(of: program)
+        // The variants as any core counts them (a DSP core adds its four-row blocks to the same kernels).
+        let nodes = CostFeatures.nodes(program, dsp: false)
         for step in program.allSteps {
-            let counts = CostFeatures.node(step, in: program, far: far)
+            let counts = nodes[step.node.name] ?? [:]
             for key in counts.keys where !key.hasSuffix(".bits") { keys.insert(key) }
             for key in counts.keys where key.hasSuffix(".mac") {
                 let rows = counts.first { $0.key.hasSuffix(".row") || $0.key.hasSuffix(".out") }?.value ?? 1

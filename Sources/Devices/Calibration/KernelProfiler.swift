@@ -73,8 +73,9 @@ public enum KernelProfiler {
                                               directory: "\(directory)/plain")
         let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
         let code = Double(plain.programFlash - CostModel.constantBytes(program))
-        let priced = cost.price(CostFeatures.code(program), in: \.codeBytes)
-        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program).map { "\($0.node) \($0.variant)" }, residual: code - priced,
+        let dsp = device.target.core.hasDSP
+        let priced = cost.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
+        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp)).map { "\($0.node) \($0.variant)" }, residual: code - priced,
                         plainCycles: run.cycles, steps: plain.samples.steps)
     }
 }
