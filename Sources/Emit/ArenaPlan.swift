@@ -27,6 +27,19 @@ public struct ArenaPlan: Sendable {
 
     public func offset(of tensor: String) -> Int? { buffers.first { $0.tensors.contains(tensor) }?.offset }
 
+    /// The arena buffer of the patch a convolution gathers its windows into
+    /// (`CEmitter.gathersPatches`): live while the node runs, so it takes memory only where the
+    /// arena has some free then (on the stack it would add to every peak).
+    public static func patchName(_ node: String) -> String { "\(node)#patch" }
+
+    /// Bytes of the patch `step` gathers into, or 0.
+    static func patchBytes(_ step: FixedStep, program: FixedProgram, far: Set<String>) -> Int {
+        guard case let .linear(plan) = step.kernel, case let .conv2D(window, input) = plan.shape,
+              CEmitter.dot8Width(plan, step: step, program: program, far: far) != nil,
+              CEmitter.gathersPatches(window: window, input: input) else { return 0 }
+        return window.kernelHeight * window.kernelWidth * input.dims[2]
+    }
+
     /// No two buffers that are live at the same time overlap in memory.
     public var isValid: Bool {
         !MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
@@ -36,11 +49,12 @@ public struct ArenaPlan: Sendable {
     ///   candidates and gives it little; the emitter gives it more).
     /// - Parameter inPlace: let elementwise ops write over inputs that die at them (the emitter
     ///   always does; false is for comparisons).
-    /// - Parameter fusing: runs of elementwise nodes are one loop (`ElementwiseFusion`), as the
-    ///   specialised emitter writes them; false for the plain C of `CEmitter(specialised: false)`.
+    /// - Parameter fusing: the specialised emitter's plan: runs of elementwise nodes are one loop
+    ///   (`ElementwiseFusion`), and a convolution that gathers its windows has its patch here
+    ///   (`patchName`); false for the plain C of `CEmitter(specialised: false)`.
     public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true, fusing: Bool = true) {
         let collected = Lifetimes(program: program, inPlace: inPlace,
-                                  groups: fusing ? ElementwiseFusion.groups(program) : []).buffers()
+                                  groups: fusing ? ElementwiseFusion.groups(program) : [], patches: fusing).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
                                              ExactPlanner(timeLimit: exactSeconds)]
@@ -69,6 +83,8 @@ struct Lifetimes {
     let program: FixedProgram
     var inPlace = true
     var groups: [ElementwiseFusion.Group] = []
+    /// Whether gathered patches are arena buffers (`ArenaPlan.patchName`).
+    var patches = false
 
     func buffers() -> [ArenaPlan.Buffer] {
         let plain = collect(inPlace: [:])
@@ -135,6 +151,8 @@ struct Lifetimes {
             let r = c.root(t)
             if !c.external.contains(r) { c.last[r] = max(c.last[r] ?? position, position) }
         }
+        let far: Set<String>? = patches ? CEmitter.farConstants(of: program) : nil
+        var scratch: [ArenaPlan.Buffer] = []
         let heads = Dictionary(uniqueKeysWithValues: groups.map { ($0.head, $0) })
         let fusedMembers = Set(groups.flatMap { $0.steps.dropFirst().map(\.node.name) })
         func visit(_ step: FixedStep) {
@@ -154,6 +172,9 @@ struct Lifetimes {
             c.positions.append((position, step))
             step.node.inputs.forEach(use)
             define(step.node.output)
+            if patches, let far, case let bytes = ArenaPlan.patchBytes(step, program: program, far: far), bytes > 0 {
+                scratch.append(ArenaPlan.Buffer(tensors: [ArenaPlan.patchName(step.node.name)], bytes: bytes, first: position, last: position, offset: 0))
+            }
         }
         var loopRange: [String: (Int, Int)] = [:]
         for step in program.steps {
@@ -190,7 +211,7 @@ struct Lifetimes {
             let elements = graph.shapes[r]?.elementCount ?? 0
             return ArenaPlan.Buffer(tensors: members[r] ?? [r], bytes: elements * program.format(r).bits / 8,
                                     first: c.first[r] ?? 0, last: c.last[r] ?? 0, offset: 0)
-        }
+        } + scratch
         return c
     }
 }

@@ -250,14 +250,22 @@ public struct CEmitter {
             c.line("} mcu_arena;")
         }
         c.line("static const model_input_t *mcu_in;")
+        let patches = Dictionary(uniqueKeysWithValues: program.allSteps.map { (ArenaPlan.patchName($0.node.name), $0.node) })
         for buffer in arena.buffers {
             for tensor in buffer.tensors {
+                if let node = patches[tensor] {
+                    c.line("#define \(patchPointer(node)) (&mcu_arena.i8[\(buffer.offset)])  /* the window \(node.name) gathers, \(buffer.bytes) bytes */")
+                    continue
+                }
                 let bits = program.format(tensor).bits
                 let ref = bits == 16 ? "(&mcu_arena.i16[\(buffer.offset / 2)])" : "(&mcu_arena.i8[\(buffer.offset)])"
                 c.line("#define \(ids.name(tensor).uppercased()) \(ref)  /* \(tensor): \(program.graph.shapes[tensor] ?? Shape([])), \(program.format(tensor)) */")
             }
         }
     }
+
+    /// The arena place of the patch a convolution gathers its windows into (`ArenaPlan.patchName`).
+    func patchPointer(_ node: Node) -> String { "\(functionName(node))_patch" }
 
     /// A pointer to a tensor: the caller's input, or its place in the arena.
     mutating func pointer(_ tensor: String) -> String {

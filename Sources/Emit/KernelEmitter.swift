@@ -387,7 +387,7 @@ extension CEmitter {
                 return
             }
             if !depthwise, let dot = dot8(plan, step: step) {
-                convolutionByRows(dot: dot, accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
+                convolutionByRows(dot: dot, patch: patchPointer(step.node), accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
                                   outputs: outputs, weights: weights, x: x, y: y, into: &c)
                 return
             }
@@ -505,7 +505,7 @@ extension CEmitter {
     /// row and their channels are contiguous in the input and in the filter ([O][kh][kw][C]), and
     /// padding only narrows the row to its columns inside the image (`kx0..<kx1`, the same for every
     /// row and filter of an output pixel).
-    private mutating func convolutionByRows(dot: Int, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
+    private mutating func convolutionByRows(dot: Int, patch: String, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
                                    outputs: Int, weights: String, x: String, y: String, into c: inout CWriter) {
         let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
@@ -527,9 +527,10 @@ extension CEmitter {
                 c.line("\(outputType) *yp = &\(y)[(oy * \(out.width) + ox) * \(outputs)];")
                 if gathers {
                     // Rows of a few bytes would be a dot product each: the window is copied (zeros
-                    // outside the image) into one contiguous patch, and each filter is one dot product.
+                    // outside the image) into one contiguous patch (an arena buffer, `ArenaPlan.patchName`),
+                    // and each filter is one dot product.
                     let size = kh * kw * ch
-                    c.line("int8_t patch[\(size)], *p = patch;")
+                    c.line("int8_t *p = \(patch);")
                     c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
                         c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
                         c.line("uint8_t i;")
@@ -542,10 +543,10 @@ extension CEmitter {
                         if columnsPadded { c.line("for (i = (uint8_t)(kx1 * \(ch)); i < \(kw * ch); i++) *p++ = 0;") }
                     }
                     blockedFilters(outputs: outputs, accType: t, initial: initial, rq: rq, into: &c) { c in
-                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), patch, \(size));")
+                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
                     }
                     c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
-                        c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(weights)[(mcu_index_t)(o * \(size)u)], patch, \(size));")
+                        c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
                         c.line("*yp++ = \(rq);")
                     }
                 } else {

@@ -195,8 +195,12 @@ enum RandomGraphSeeds {
             // Fused elementwise runs (`ElementwiseFusion`): values kept in registers, and a stored
             // value in the buffer of an input of the run (narrower or as wide).
             let groups = ElementwiseFusion.groups(program)
+            let arena = ArenaPlan(program: program, exactSeconds: 0.01)
+            // A convolution that gathers its windows into a patch in the arena.
+            if program.allSteps.contains(where: { step in arena.buffers.contains { $0.tensors == [ArenaPlan.patchName(step.node.name)] } }) {
+                paths["conv/patch", default: 0] += 1
+            }
             if !groups.isEmpty {
-                let arena = ArenaPlan(program: program, exactSeconds: 0.01)
                 for g in groups {
                     paths["fused/run", default: 0] += 1
                     if g.stored.count < g.steps.count { paths["fused/in-registers", default: 0] += 1 }
@@ -216,7 +220,7 @@ enum RandomGraphSeeds {
         for kind in ["linear16", "linear32", "linear64", "add16", "add32", "mul16", "mul32", "avgPool32", "squaredDistance32", "squaredDistance64"] {
             #expect(accumulators[kind, default: 0] > 0, "no \(kind) accumulator")
         }
-        for path in ["fused/run", "fused/in-registers", "fused/in-place"] {
+        for path in ["fused/run", "fused/in-registers", "fused/in-place", "conv/patch"] {
             #expect(paths[path, default: 0] > 0, "no random graph takes the path \(path)")
         }
         print("""
