@@ -64,7 +64,7 @@ extension Bench {
         if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
         print("target \(board.name) (\(board.mcu)), \(device.cycleCount.rawValue) cycles per inference, mean over up to 8 test samples; pick: genetic, seed \(seed), \(budget) B of RAM")
         print("plain C: every kernel as the plain loop of its semantics (specialised: false), built and run in this process as the baseline;")
-        print("cycles: the specialised kernels (8-bit dot products in assembly on AVR and with SMLAD on Cortex-M4/M7, activation tables, fused ReLU); RAM: static + analysed worst-case stack; flash: the program without its samples")
+        print("cycles: the specialised kernels (8-bit dot products in assembly on AVR and with SMLAD on Cortex-M4/M7, activation tables, fused ReLU, elementwise runs in one loop, depthwise by channel); RAM: static + analysed worst-case stack; flash: the program without its samples")
         print(table.render())
         if let worst = speedups.min(), let best = speedups.max() { print(String(format: "speedup %.2fx to %.2fx", worst, best)) }
         for note in notes { print(note) }
