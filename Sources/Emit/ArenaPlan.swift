@@ -53,8 +53,9 @@ public struct ArenaPlan: Sendable {
     ///   (`ElementwiseFusion`), and a convolution that gathers its windows has its patch here
     ///   (`patchName`); false for the plain C of `CEmitter(specialised: false)`.
     public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true, fusing: Bool = true) {
-        let collected = Lifetimes(program: program, inPlace: inPlace,
-                                  groups: fusing ? ElementwiseFusion.groups(program) : [], patches: fusing).buffers()
+        let far = CEmitter.farConstants(of: program)
+        let collected = Lifetimes(program: program, inPlace: inPlace, groups: fusing ? ElementwiseFusion.groups(program, far: far) : [],
+                                  patchesOf: fusing ? far : nil).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
                                              ExactPlanner(timeLimit: exactSeconds)]
@@ -83,8 +84,8 @@ struct Lifetimes {
     let program: FixedProgram
     var inPlace = true
     var groups: [ElementwiseFusion.Group] = []
-    /// Whether gathered patches are arena buffers (`ArenaPlan.patchName`).
-    var patches = false
+    /// With the program's far weights: gathered patches are arena buffers (`ArenaPlan.patchName`).
+    var patchesOf: Set<String>? = nil
 
     func buffers() -> [ArenaPlan.Buffer] {
         let plain = collect(inPlace: [:])
@@ -151,7 +152,6 @@ struct Lifetimes {
             let r = c.root(t)
             if !c.external.contains(r) { c.last[r] = max(c.last[r] ?? position, position) }
         }
-        let far: Set<String>? = patches ? CEmitter.farConstants(of: program) : nil
         var scratch: [ArenaPlan.Buffer] = []
         let heads = Dictionary(uniqueKeysWithValues: groups.map { ($0.head, $0) })
         let fusedMembers = Set(groups.flatMap { $0.steps.dropFirst().map(\.node.name) })
@@ -172,7 +172,7 @@ struct Lifetimes {
             c.positions.append((position, step))
             step.node.inputs.forEach(use)
             define(step.node.output)
-            if patches, let far, case let bytes = ArenaPlan.patchBytes(step, program: program, far: far), bytes > 0 {
+            if let far = patchesOf, case let bytes = ArenaPlan.patchBytes(step, program: program, far: far), bytes > 0 {
                 scratch.append(ArenaPlan.Buffer(tensors: [ArenaPlan.patchName(step.node.name)], bytes: bytes, first: position, last: position, offset: 0))
             }
         }

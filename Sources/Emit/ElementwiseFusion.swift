@@ -21,7 +21,6 @@ public enum ElementwiseFusion {
         public var elements: Int
 
         public var head: String { steps.first?.node.name ?? "" }
-        public func produces(_ tensor: String) -> Bool { steps.contains { $0.node.output == tensor } }
 
         public static func == (a: Group, b: Group) -> Bool { a.steps.map(\.node.name) == b.steps.map(\.node.name) }
     }
@@ -34,18 +33,19 @@ public enum ElementwiseFusion {
         for step in program.steps { if case let .loop(plan) = step.kernel { lists.append(plan.body) } }
         var groups: [Group] = []
         for list in lists {
-            var run: [FixedStep] = []
+            var run: [FixedStep] = [], length: Int?
             func close() {
                 if run.count >= 2, let g = group(run, program: program) { groups.append(g) }
                 run = []
             }
             for step in list {
                 let n = elements(step, program: program, far: far)
-                if let n, let first = run.first, elements(first, program: program, far: far) == n {
+                if let n, !run.isEmpty, length == n {
                     run.append(step)
                 } else {
                     close()
                     if n != nil { run = [step] }
+                    length = n
                 }
             }
             close()

@@ -338,22 +338,11 @@ extension CEmitter {
             if let dot = dot8(plan, step: step) {
                 // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
                 // each; with the DSP extension, four rows at a time (each input word loaded once).
-                let blocked = n >= 4
-                if blocked {
-                    runtime.rowBlocks = true
-                    c.line("mcu_index_t o = 0;")
-                    c.line("#if defined(__ARM_FEATURE_DSP)")
-                    c.block("while (o < \(n / 4 * 4)u)") { c in
-                        c.line("int32_t s[4] = {0, 0, 0, 0};")
-                        c.line("mcu_dot8x4(s, &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
-                        c.block("for (uint8_t j = 0; j < 4; j++, o++)") { c in
-                            c.line("const \(t) acc = (\(t))(\(initial) + s[j]);")
-                            c.line("\(y)[o] = \(rq);")
-                        }
-                    }
-                    c.line("#endif")
+                let weights = ids.name(w)
+                blockedFilters(outputs: n, accType: t, initial: initial, rq: rq, store: "\(y)[o]", into: &c) { c in
+                    c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
                 }
-                c.block("for (\(blocked ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
+                c.block("for (\(n >= 4 ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
                     c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
                     c.line("\(y)[o] = \(rq);")
                 }
@@ -574,10 +563,10 @@ extension CEmitter {
     }
 
     /// With the DSP extension, filters (or rows of W) four at a time (`mcu_dot8x4`, which `sums`
-    /// writes into `s` for the filters `o`..`o + 3`), each stored through `*yp++`; the loop that
+    /// writes into `s` for the filters `o`..`o + 3`), each stored through `store`; the loop that
     /// follows takes the rest from `o`. Nothing for fewer than four.
-    private mutating func blockedFilters(outputs: Int, accType t: String, initial: String, rq: String, into c: inout CWriter,
-                                         sums: (inout CWriter) -> Void) {
+    private mutating func blockedFilters(outputs: Int, accType t: String, initial: String, rq: String, store: String = "*yp++",
+                                         into c: inout CWriter, sums: (inout CWriter) -> Void) {
         guard outputs >= 4 else { return }
         runtime.rowBlocks = true
         c.line("mcu_index_t o = 0;")
@@ -587,7 +576,7 @@ extension CEmitter {
             sums(&c)
             c.block("for (uint8_t j = 0; j < 4; j++, o++)") { c in
                 c.line("const \(t) acc = (\(t))(\(initial) + s[j]);")
-                c.line("*yp++ = \(rq);")
+                c.line("\(store) = \(rq);")
             }
         }
         c.line("#endif")

@@ -71,8 +71,8 @@ public enum CostFeatures {
         let dsp: Bool
         let groups: [String: ElementwiseFusion.Group]
 
-        init(_ program: FixedProgram, dsp: Bool, far: Set<String>? = nil) {
-            let far = far ?? CEmitter.farConstants(of: program)
+        init(_ program: FixedProgram, dsp: Bool) {
+            let far = CEmitter.farConstants(of: program)
             self.far = far
             self.dsp = dsp
             var groups: [String: ElementwiseFusion.Group] = [:]
