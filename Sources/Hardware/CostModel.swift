@@ -73,7 +73,8 @@ public struct CostModel: Sendable {
             var cost = c.price(CostFeatures.overhead(call), in: \.cycles)
             for piece in CostFeatures.pieces(of: call, in: program) {
                 if case let .node(name) = piece, let counts = nodes[name] {
-                    cost += profile.cycles(node: name, counts: counts) ?? c.price(counts, in: \.cycles)
+                    let priced = c.price(counts, in: \.cycles)
+                    cost += profile.cycles(node: name, counts: counts, priced: priced) ?? priced
                 } else {
                     cost += c.price(CostFeatures.features(of: piece, in: program, dsp: dsp), in: \.cycles)
                 }

@@ -8,8 +8,9 @@ import Foundation
 /// another, keeps an operand in a register at one width and spills it at the next). A profile
 /// builds a few programs of the model itself (`KernelProfiling`), measures every node on the
 /// simulator, and keeps each node's measured cycles by signature, and per node and variant the code
-/// bytes the size tool counts beyond the priced ones. A candidate's node whose variant the profile
-/// saw is then priced at what was measured for its nearest signature (`cycles(node:counts:)`); any
+/// bytes the size tool counts beyond the priced ones. A candidate's node whose signature the profile
+/// saw is then priced at what was measured; one whose variant it saw, at the coefficients' price
+/// moved by what the nearest signature measured beyond its own (`cycles(node:counts:priced:)`); any
 /// other at the board's coefficients alone.
 public struct KernelProfile: Codable, Sendable {
     /// One node of one profiled program.
@@ -94,7 +95,7 @@ public struct KernelProfile: Codable, Sendable {
     private var bySignature: [String: [Execution]] = [:]
     private var byVariant: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
 
-    typealias Execution = (measured: Double, shifts: [String: Double])
+    typealias Execution = (measured: Double, priced: Double, shifts: [String: Double])
 
     private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [(terms: Set<String>, executions: [Execution])]]) {
         var signatures: [String: [Execution]] = [:]
@@ -102,7 +103,7 @@ public struct KernelProfile: Codable, Sendable {
         for n in nodes {
             let key = "\(n.node) \(n.signature)"
             if signatures[key] == nil { order.append((key, n)) }
-            signatures[key, default: []].append((n.measuredCycles, n.shiftBits))
+            signatures[key, default: []].append((n.measuredCycles, n.pricedCycles, n.shiftBits))
         }
         var variants: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
         for (key, n) in order {
@@ -111,28 +112,33 @@ public struct KernelProfile: Codable, Sendable {
         return (signatures, variants)
     }
 
-    /// The cycles of `node` with these counts, from what was measured for the same signature, else for the same variant and the nearest signature (most
-    /// terms shared, fewest apart: an 8-bit output's saturation instead of a 16-bit one's); nil when
-    /// the profile never saw the node's variant. One node's executions of one signature differ only in
+    /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them),
+    /// from what was measured for the same signature; else from the same variant's nearest signature
+    /// (most terms shared, fewest apart: an 8-bit output's saturation instead of a 16-bit one's) as
+    /// the coefficients' price of these counts moved by what that signature measured beyond its own
+    /// price. (Not its measured cycles themselves: a nearest signature can differ in the loop's main
+    /// work, a 64-bit distance instead of a 16-bit one, which costs four times as much.) Nil when the
+    /// profile never saw the node's variant. One node's executions of one signature differ only in
     /// their shift distances: where shifts cost by distance (`pricesShifts`), the execution whose
     /// shifts are nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere
     /// they cost alike, and the mean of what was measured is taken.
-    public func cycles(node: String, counts: [String: Double]) -> Double? {
-        var executions = bySignature["\(node) \(CostFeatures.signature(counts))"] ?? []
-        if executions.isEmpty {
-            guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
-            let terms = Set(counts.keys)
-            let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
-            let best = seen.map { score($0.terms) }.max() ?? 0
-            executions = seen.filter { score($0.terms) == best }.flatMap(\.executions)
+    public func cycles(node: String, counts: [String: Double], priced: Double) -> Double? {
+        if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
+            guard pricesShifts else { return executions.reduce(0) { $0 + $1.measured } / Double(executions.count) }
+            let shifts = Node.shiftBits(counts)
+            let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
+            let nearest = moved.map { abs($0.cost) }.min() ?? 0
+            let chosen = moved.filter { abs($0.cost) == nearest }
+            return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
         }
+        guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
+        let terms = Set(counts.keys)
+        let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
+        let best = seen.map { score($0.terms) }.max() ?? 0
+        let executions = seen.filter { score($0.terms) == best }.flatMap(\.executions)
         guard !executions.isEmpty else { return nil }
-        guard pricesShifts else { return executions.reduce(0) { $0 + $1.measured } / Double(executions.count) }
-        let shifts = Node.shiftBits(counts)
-        let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
-        let nearest = moved.map { abs($0.cost) }.min() ?? 0
-        let chosen = moved.filter { abs($0.cost) == nearest }
-        return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
+        let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
+        return max(0, priced + beyond)
     }
 
     /// Cycles a change of shift terms costs on a core that shifts one bit per instruction: per bit,

@@ -99,7 +99,7 @@ struct Measure: ParsableCommand {
         var table = TextTable(["piece", "work", "measured", "cost model", "error", "share"], numeric: [2, 3, 4, 5])
         for piece in pieces {
             let price = device.target.cost.price(piece.features, in: \.cycles)
-            let predicted = profile?.cycles(node: piece.label, counts: piece.features) ?? price
+            let predicted = profile?.cycles(node: piece.label, counts: piece.features, priced: price) ?? price
             let work = piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
             table.add([piece.label, work, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
                        Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1))])

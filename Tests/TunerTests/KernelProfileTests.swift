@@ -28,19 +28,20 @@ import Tuner
         Dictionary(uniqueKeysWithValues: terms.map { ($0, value) })
     }
 
-    @Test func aNodeIsPricedAtTheMeasuredCyclesOfItsNearestSignature() throws {
+    @Test func aNodeIsPricedByTheMeasuredCyclesOfItsNearestSignature() throws {
         let p = Self.profile
         // The same terms, whatever the counts: the mean of the executions measured with them.
-        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"])) == 105)
-        // Another signature of the variant: the nearest one seen (one term apart, not three).
-        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"])) == 150)
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"]), priced: 40) == 105)
+        // Another signature of the variant: its own price moved by what the nearest one seen (one
+        // term apart, not three) measured beyond its price (150 - 1).
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"]), priced: 400) == 549)
         // A variant or a node it never saw: no measurement.
-        #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"])) == nil)
-        #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"])) == nil)
+        #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
+        #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"]), priced: 40) == nil)
         #expect(p.codeOffset(variants: [("fc", "dense.w8.x8.a32.call"), ("fc2", "dense.w8.x8.a32.call")]) == 15)
         // What a cache gives back prices alike.
         let decoded = try JSONDecoder().decode(KernelProfile.self, from: try JSONEncoder().encode(p))
-        #expect(decoded.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"])) == 150)
+        #expect(decoded.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"]), priced: 400) == 549)
         #expect(decoded.nodes == p.nodes && decoded.codeOffsets == p.codeOffsets)
     }
 
@@ -58,13 +59,13 @@ import Tuner
         }
         // An AVR: the execution of the nearest shifts, moved by 4 + 3 cycles per bit of a looped 32-bit shift.
         let avr = profile([(10, 500), (100, 1200)], pricesShifts: true)
-        #expect(avr.cycles(node: "fc", counts: query(12)) == 514)
-        #expect(avr.cycles(node: "fc", counts: query(90)) == 1130)
-        #expect(avr.cycles(node: "fc", counts: query(10)) == 500)
+        #expect(avr.cycles(node: "fc", counts: query(12), priced: 0) == 514)
+        #expect(avr.cycles(node: "fc", counts: query(90), priced: 0) == 1130)
+        #expect(avr.cycles(node: "fc", counts: query(10), priced: 0) == 500)
         // A Cortex-M: the mean of what was measured, whatever the distance.
         let cortexM = profile([(10, 500), (100, 520)], pricesShifts: false)
-        #expect(cortexM.cycles(node: "fc", counts: query(12)) == 510)
-        #expect(cortexM.cycles(node: "fc", counts: query(300)) == 510)
+        #expect(cortexM.cycles(node: "fc", counts: query(12), priced: 0) == 510)
+        #expect(cortexM.cycles(node: "fc", counts: query(300), priced: 0) == 510)
     }
 
     @Test func aProfileOnTheUnoPricesItsProgramsAsTheSimulatorRunsThem() throws {
