@@ -69,7 +69,8 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
     }
 
     /// Σ coefficient × count; a count without a coefficient of its own is priced like its nearest
-    /// relative (`CoefficientTable.nearest`).
+    /// relative (`CoefficientTable.nearest`), and a kernel's requantization, shift or bias term adds
+    /// the coefficient of the term every kernel shares (`CostFeatures.sharedTerm`), where there is one.
     public func price(_ counts: [String: Double], in table: KeyPath<CostCoefficients, [String: Double]>) -> Double {
         let coefficients = self[keyPath: table]
         var total = 0.0
@@ -77,7 +78,8 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
         // in a different order differs in its last bits, which would break the byte-identical log.
         for key in counts.keys.sorted() {
             guard let count = counts[key], count != 0 else { continue }
-            total += count * (coefficients[key] ?? CoefficientTable.nearest(key, in: coefficients) ?? 0)
+            let own = coefficients[key] ?? CoefficientTable.nearest(key, in: coefficients) ?? 0
+            total += count * (own + (CostFeatures.sharedTerm(of: key).flatMap { coefficients[$0] } ?? 0))
         }
         return total
     }

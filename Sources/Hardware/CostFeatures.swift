@@ -142,6 +142,24 @@ public enum CostFeatures {
         counts.keys.sorted().joined(separator: " ")
     }
 
+    /// The term a kernel's requantization, shift or bias term shares with every other kernel's
+    /// (`conv.dot24.rq.a32.o16.l` -> `rq.a32.o16.l`); nil for any other term. The same statement
+    /// costs about the same in every kernel: the fit prices it once for all (the shared term) plus
+    /// what each kernel adds to it (its own term, held near zero where the benchmarks say little;
+    /// `CalibrationFit`), and a price adds the two (`CostCoefficients.price`).
+    public static func sharedTerm(of key: String) -> String? {
+        // A byte scan, not `range(of:)`: every price looks at every key, thousands of times a second.
+        let bytes = Array(key.utf8)
+        guard !bytes.starts(with: "code.".utf8) else { return nil }
+        for i in bytes.indices where bytes[i] == UInt8(ascii: ".") {
+            let rest = bytes[(i + 1)...]
+            if rest.starts(with: "rq.".utf8) || rest.starts(with: "lshift.".utf8) || rest.starts(with: "bias.".utf8) {
+                return String(decoding: rest, as: UTF8.self)
+            }
+        }
+        return nil
+    }
+
     /// A node's kernel variant: its call term (`dense.w8.x16.a32.call`).
     public static func variant(_ counts: Vector) -> String? {
         counts.keys.filter { $0.hasSuffix(".call") }.min()

@@ -36,7 +36,7 @@ struct Calibrate: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keep the benchmark builds in this directory (default: a temporary one, removed).", valueName: "dir"))
     var keep: String?
 
-    @Option(name: .long, help: ArgumentHelp("Also write every measurement with the fit's prediction (JSON Lines) here.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Also write every measurement (JSON Lines) here: as soon as all are measured (with the present coefficients' predictions), and again with the fit's.", valueName: "file"))
     var save: String?
 
     @Option(name: .long, help: ArgumentHelp("Fit again from a file --save wrote, without measuring anything.", valueName: "file"))
@@ -59,10 +59,16 @@ struct Calibrate: ParsableCommand {
                 return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: programs, seed: seed),
                                           measurements: measurements, failures: [])
             }
-            return try Calibrator.calibrate(device: device, count: programs, seed: seed, jobs: jobs, directory: directory) { done, total in
+            let (measurements, failures) = try Calibrator.measure(device: device, count: programs, seed: seed, jobs: jobs,
+                                                                  directory: directory) { done, total in
                 FileHandle.standardError.write(Data(String(format: "calibrate %d/%d programs, %.0f s\n", done, total,
                                                            Date().timeIntervalSince(started)).utf8))
             }
+            // Saved before the fit (predicted by the board's present coefficients), and again after it:
+            // a fit stopped halfway loses no measurement.
+            if let save { try CalibrationReport.write(measurements, predictedBy: board.cost, to: save) }
+            return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: programs, seed: seed),
+                                      measurements: measurements, failures: failures)
         }
         if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
         if let save { try reporting { try CalibrationReport.write(outcome, to: save) } }

@@ -32,3 +32,25 @@ import Hardware
         #expect(coefficients.price(forward, in: \.cycles).bitPattern == coefficients.price(backward, in: \.cycles).bitPattern)
     }
 }
+
+/// A requantization costs about the same in every kernel: a price adds the shared term to a
+/// kernel's own, and the fit keeps a kernel's own term at zero where its benchmarks cannot tell it
+/// from the work it comes with.
+@Suite struct SharedTermTests {
+    @Test func aKernelsRequantizationShiftAndBiasTermsShareATerm() {
+        #expect(CostFeatures.sharedTerm(of: "conv.dot24.padded.rq.a32.l.short.bits") == "rq.a32.l.short.bits")
+        #expect(CostFeatures.sharedTerm(of: "chain.rq.a32.r") == "rq.a32.r")
+        #expect(CostFeatures.sharedTerm(of: "dense.w8.x8.a32.lshift.a32.loop") == "lshift.a32.loop")
+        #expect(CostFeatures.sharedTerm(of: "dwc.a24.bias.a32") == "bias.a32")
+        // Work, calls, code bytes and the shared terms themselves share nothing.
+        for key in ["dense.w8.x8.a32.mac", "conv.dot24.call", "code.dense.w8.x8.a32.rq.a32.r", "rq.a32.r", "glue.out.o16.elem"] {
+            #expect(CostFeatures.sharedTerm(of: key) == nil, "\(key)")
+        }
+        let coefficients = CostCoefficients(source: "test", calibrated: false,
+                                            cycles: ["rq.a32.r": 20, "conv.dot24.rq.a32.r": 5, "conv.dot24.mac": 10],
+                                            codeBytes: [:], stackBytes: 0, platformRAMBytes: 0, provenance: nil)
+        #expect(coefficients.price(["conv.dot24.rq.a32.r": 2, "conv.dot24.mac": 3], in: \.cycles) == 2 * 25 + 3 * 10)
+        // A kernel without an own term of the calibration's takes its nearest relative's, plus the shared.
+        #expect(coefficients.price(["conv.dot24.padded.rq.a32.r": 1], in: \.cycles) == 5 + 20)
+    }
+}

@@ -41,9 +41,22 @@ public struct CalibrationFit: Sendable {
         self.residuals = residuals
     }
 
+    /// As `CostCoefficients.price` prices (a kernel's own term plus the shared one), without the
+    /// nearest-relative lookup: every key priced here was fitted.
     static func price(_ features: [String: Double], _ coefficients: [String: Double]) -> Double {
-        features.reduce(0) { $0 + $1.value * (coefficients[$1.key] ?? 0) }
+        // In key order, as `CostCoefficients.price`: a sum in a dictionary's order differs from run to run.
+        features.keys.sorted().reduce(0) { total, key in
+            let shared = CostFeatures.sharedTerm(of: key).flatMap { coefficients[$0] } ?? 0
+            return total + (features[key] ?? 0) * ((coefficients[key] ?? 0) + shared)
+        }
     }
+
+    /// How hard the fit holds a kernel's own requantization, shift or bias term at zero, per cycle,
+    /// against the relative errors of the rows: 0.002 makes 10 cycles weigh like a 2% miss on one
+    /// row. A term that many benchmarks need moves freely; one that two or three benchmarks share
+    /// with other terms (so that any split of their cycles fits) stays at the shared price, instead
+    /// of taking a split like 86 cycles per bit of a 32-bit left shift.
+    static let ownTermPenalty = 0.002
 
     /// Coefficients minimising the relative error of each row (targets below `floor` weigh as if
     /// they were `floor`, so tiny pieces do not dominate). Every coefficient is non-negative but a
@@ -67,27 +80,45 @@ public struct CalibrationFit: Sendable {
     }
 
     static func fitOnce(_ rows: [([String: Double], Double)], floor: Double) -> [String: Double] {
-        let keys = Array(Set(rows.flatMap { $0.0.keys })).sorted()
+        let own = Set(rows.flatMap { $0.0.keys })
+        // Each kernel's requantization, shift and bias terms also count towards the term they share.
+        let shared = Dictionary(uniqueKeysWithValues: own.compactMap { key in CostFeatures.sharedTerm(of: key).map { (key, $0) } })
+        // Columns: each kernel's own terms, the negated per-call terms, then the shared terms (last:
+        // they couple every kernel, and the solver eliminates them after the kernels' own blocks).
+        let sharedKeys = Set(shared.values).subtracting(own).sorted()
+        let ownKeys = own.sorted()
+        let keys = ownKeys + sharedKeys
         guard !keys.isEmpty else { return [:] }
         // A free coefficient is the difference of two non-negative ones.
-        let free = keys.filter { $0.hasSuffix(".call") }
+        let free = ownKeys.filter { $0.hasSuffix(".call") }
         let columns = keys.count + free.count
-        let index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
-        let negated = Dictionary(uniqueKeysWithValues: free.enumerated().map { ($1, keys.count + $0) })
+        let position = ownKeys.enumerated().map { ($1, $0) } + sharedKeys.enumerated().map { ($1, ownKeys.count + free.count + $0) }
+        let index = Dictionary(uniqueKeysWithValues: position)
+        let negated = Dictionary(uniqueKeysWithValues: free.enumerated().map { ($1, ownKeys.count + $0) })
         var matrix: [[Double]] = [], targets: [Double] = []
         for (features, target) in rows {
             let weight = 1 / max(target, floor)
             var row = [Double](repeating: 0, count: columns)
-            for (key, value) in features {
-                if let i = index[key] { row[i] = value * weight }
-                if let j = negated[key] { row[j] = -value * weight }
+            for key in features.keys.sorted() {
+                guard let value = features[key] else { continue }
+                if let i = index[key] { row[i] += value * weight }
+                if let j = negated[key] { row[j] -= value * weight }
+                if let s = shared[key].flatMap({ index[$0] }) { row[s] += value * weight }
             }
             matrix.append(row)
             targets.append(target * weight)
         }
-        let solution = NonNegativeLeastSquares.solve(rows: matrix, targets: targets)
+        for key in shared.keys.sorted() {
+            guard let i = index[key] else { continue }
+            var row = [Double](repeating: 0, count: columns)
+            row[i] = ownTermPenalty
+            matrix.append(row)
+            targets.append(0)
+        }
+        let solution = NonNegativeLeastSquares.solve(rows: matrix, targets: targets, maxIterations: max(2000, 2 * columns))
         var result: [String: Double] = [:]
-        for (i, key) in keys.enumerated() {
+        for key in keys {
+            guard let i = index[key] else { continue }
             let value = solution[i] - (negated[key].map { solution[$0] } ?? 0)
             result[key] = (value * 1000).rounded() / 1000
         }

@@ -7,7 +7,11 @@ import Hardware
 /// prices worst, and `tune calibrate --refit` fits it again without measuring anything.
 public enum CalibrationReport {
     public static func write(_ outcome: Calibrator.Outcome, to path: String) throws(DeviceError) {
-        let c = outcome.coefficients
+        try write(outcome.measurements, predictedBy: outcome.coefficients, to: path)
+    }
+
+    /// `measurements`, each with what `c` predicts for it.
+    public static func write(_ measurements: [ProgramMeasurement], predictedBy c: CostCoefficients, to path: String) throws(DeviceError) {
         var lines: [String] = []
         func add(_ object: [String: Any]) {
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
@@ -18,7 +22,7 @@ public enum CalibrationReport {
             add(["program": program, "kind": kind, "label": label, "measured": measured,
                  "predicted": (predicted * 10).rounded() / 10, "features": features])
         }
-        for m in outcome.measurements {
+        for m in measurements {
             add(["program": m.name, "kind": "program", "stack_bytes": m.stackBytes, "static_ram": m.staticRAM,
                  "predicted_static_ram": m.predictedStaticRAM, "bit_exact": m.isBitExact])
             for p in m.pieces { add(m.name, "piece", p.label, p.cycles, c.price(p.features, in: \.cycles), p.features) }

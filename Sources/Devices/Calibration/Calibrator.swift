@@ -23,6 +23,15 @@ public enum Calibrator {
     /// fits the target's coefficients; `progress` is called after each program with (done, total).
     public static func calibrate(device: any Device, count: Int, seed: UInt64, jobs: Int, directory: String,
                                  progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws(DeviceError) -> Outcome {
+        let (measurements, failures) = try measure(device: device, count: count, seed: seed, jobs: jobs, directory: directory, progress: progress)
+        return Outcome(coefficients: try fit(measurements, device: device, count: count, seed: seed), measurements: measurements,
+                       failures: failures)
+    }
+
+    /// The measurements `calibrate` fits (at least one), and the programs that could not be measured.
+    public static func measure(device: any Device, count: Int, seed: UInt64, jobs: Int, directory: String,
+                               progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in })
+        throws(DeviceError) -> (measurements: [ProgramMeasurement], failures: [(name: String, reason: String)]) {
         try device.checkTools()
         let target = device.target
         let far = target.core == .avr && target.flashBytes > 65_536
@@ -47,8 +56,7 @@ public enum Calibrator {
         guard !measurements.isEmpty else {
             throw .simulationFailed(simulator: "calibration", elf: directory, reason: "no benchmark program could be measured: \(failures.first?.1 ?? "")")
         }
-        return Outcome(coefficients: try fit(measurements, device: device, count: count, seed: seed), measurements: measurements,
-                       failures: failures)
+        return (measurements, failures)
     }
 
     /// The target's coefficients fitted to `measurements`, with their provenance.
