@@ -315,12 +315,13 @@ public enum CostFeatures {
             let elements = Double(dims[0] * dims[1])
             v["sqd.a\(accBits).call"] = 1
             v["sqd.a\(accBits).row"] = Double(dims[0])
-            let d = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: x, shiftX: shiftX, shiftP: shiftP) ? "d16" : "d\(accBits)"
+            let narrow = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: x, shiftX: shiftX, shiftP: shiftP)
             // One variant per difference width; 16-bit prototypes add a wider read to each element.
-            v["sqd.x\(x).\(d).elem"] = elements
+            v["sqd.x\(x).\(narrow ? "d16" : "d\(accBits)").elem"] = elements
             if p == 16 { v["sqd.p16.elem"] = elements }
-            v.leftShift(shiftX, count: elements, accBits: accBits)
-            v.leftShift(shiftP, count: elements, accBits: accBits)
+            // The operands are aligned at the difference's width: 16 bits when it fits there.
+            v.leftShift(shiftX, count: elements, accBits: narrow ? 16 : accBits)
+            v.leftShift(shiftP, count: elements, accBits: narrow ? 16 : accBits)
             v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case .zero:
             v["zero.call"] = 1

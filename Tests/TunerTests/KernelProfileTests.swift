@@ -6,7 +6,8 @@ import Evaluator
 import FixedPoint
 import Hardware
 import ModelIR
-import Tuner
+@testable import Tuner
+import Emit
 
 /// A model's kernels measured on the board: how a profile prices a node, and a real profile on the
 /// simulated Uno that prices the programs it measured as the simulator runs them, from a cache that
@@ -101,5 +102,33 @@ import Tuner
         let (again, second) = try #require(try profiling.profile(model: model, dataset: dataset, directory: directory))
         guard case .cached = second else { Issue.record("the profile was measured twice"); return }
         #expect(again.key == profile.key && again.nodes == profile.nodes && again.unmarkedScale == profile.unmarkedScale)
+    }
+}
+
+/// A squared distance aligns its operands at the difference's width: 16 bits where it fits there
+/// (`CEmitter.squaredDistanceFits16`), so its shift terms are 16-bit ones, not the accumulator's.
+@Suite struct SquaredDistanceFeatureTests {
+    @Test func theOperandShiftsArePricedAtTheWidthTheCShiftsThem() throws {
+        let model = try ModelLoader.load(Repository.path("models/protonn-digits"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let lowered = try Lowering.lower(model.graph)
+        let validation = try dataset.load(split: "val")
+        let space = try TuningJob.space(of: model.graph, lowered: lowered, validation: validation, offsets: TuningJob.Settings.defaultOffsets)
+        var generator = SeededGenerator(seed: 7)
+        var narrow = 0, wide = 0
+        for _ in 0..<200 {
+            guard let program = try? FixedProgram(graph: lowered, config: space.config(for: space.random(using: &generator))) else { continue }
+            for step in program.allSteps {
+                guard case let .squaredDistance(name, shiftX, shiftP, _, accBits) = step.kernel, shiftX + shiftP > 0 else { continue }
+                let fits = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: step.inputs.first?.bits ?? 16, shiftX: shiftX, shiftP: shiftP)
+                let shifts = CostFeatures.node(step, in: program, dsp: false).keys.filter { $0.contains(".lshift.") }
+                #expect(!shifts.isEmpty)
+                let width = fits ? 16 : accBits
+                #expect(shifts.allSatisfy { $0.contains(".lshift.a\(width).") }, "\(shifts.sorted()) with a \(fits ? "16-bit" : "wide") difference")
+                if fits { narrow += 1 } else { wide += 1 }
+            }
+        }
+        // Both kinds were seen.
+        #expect(narrow > 0 && wide > 0, "narrow \(narrow), wide \(wide)")
     }
 }
