@@ -9,9 +9,8 @@ import Foundation
 /// builds a few programs of the model itself (`KernelProfiling`), measures every node on the
 /// simulator, and keeps each node's measured cycles by signature, and per node and variant the code
 /// bytes the size tool counts beyond the priced ones. A candidate's node whose signature the profile
-/// saw is then priced at what was measured; one whose variant it saw, at the coefficients' price
-/// moved by what the nearest signature measured beyond its own (`cycles(node:counts:priced:)`); any
-/// other at the board's coefficients alone.
+/// saw is then priced at what was measured; one whose variant it saw, by the nearest signature
+/// measured (`cycles(node:counts:priced:)`); any other at the board's coefficients alone.
 public struct KernelProfile: Codable, Sendable {
     /// One node of one profiled program.
     public struct Node: Codable, Sendable, Equatable {
@@ -112,33 +111,51 @@ public struct KernelProfile: Codable, Sendable {
         return (signatures, variants)
     }
 
-    /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them),
-    /// from what was measured for the same signature; else from the same variant's nearest signature
-    /// (most terms shared, fewest apart: an 8-bit output's saturation instead of a 16-bit one's) as
-    /// the coefficients' price of these counts moved by what that signature measured beyond its own
-    /// price. (Not its measured cycles themselves: a nearest signature can differ in the loop's main
-    /// work, a 64-bit distance instead of a 16-bit one, which costs four times as much.) Nil when the
-    /// profile never saw the node's variant. One node's executions of one signature differ only in
-    /// their shift distances: where shifts cost by distance (`pricesShifts`), the execution whose
-    /// shifts are nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere
-    /// they cost alike, and the mean of what was measured is taken.
+    /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them).
+    /// From what was measured for the same signature; else for the nearest signature (most terms
+    /// shared, fewest apart) among those of the same variant with the same work terms (its loops'
+    /// `.mac`, `.dot` and `.elem` terms: they differ only in requantization, shifts and bias, which
+    /// the coefficients price least well, and the cycles measured stay put); else, where even the
+    /// loops differ (a 64-bit distance instead of a 16-bit one), at the coefficients' price moved by
+    /// what the nearest signature of the variant measured beyond its own price. Nil when the profile
+    /// never saw the node's variant. Executions of one signature differ only in their shift
+    /// distances: where shifts cost by distance (`pricesShifts`), the execution whose shifts are
+    /// nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere they cost
+    /// alike, and the mean of what was measured is taken.
     public func cycles(node: String, counts: [String: Double], priced: Double) -> Double? {
         if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
-            guard pricesShifts else { return executions.reduce(0) { $0 + $1.measured } / Double(executions.count) }
-            let shifts = Node.shiftBits(counts)
-            let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
-            let nearest = moved.map { abs($0.cost) }.min() ?? 0
-            let chosen = moved.filter { abs($0.cost) == nearest }
-            return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
+            return measured(executions, counts: counts)
         }
         guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
         let terms = Set(counts.keys)
+        let work = Self.workTerms(terms)
         let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
-        let best = seen.map { score($0.terms) }.max() ?? 0
-        let executions = seen.filter { score($0.terms) == best }.flatMap(\.executions)
+        func nearest(_ among: [(terms: Set<String>, executions: [Execution])]) -> [Execution] {
+            let best = among.map { score($0.terms) }.max() ?? 0
+            return among.filter { score($0.terms) == best }.flatMap(\.executions)
+        }
+        let sameWork = seen.filter { Self.workTerms($0.terms) == work }
+        if !sameWork.isEmpty { return measured(nearest(sameWork), counts: counts) }
+        let executions = nearest(seen)
         guard !executions.isEmpty else { return nil }
         let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
         return max(0, priced + beyond)
+    }
+
+    /// What `executions` measured, moved to the shifts of `counts` where shifts cost by distance.
+    private func measured(_ executions: [Execution], counts: [String: Double]) -> Double? {
+        guard !executions.isEmpty else { return nil }
+        guard pricesShifts else { return executions.reduce(0) { $0 + $1.measured } / Double(executions.count) }
+        let shifts = Node.shiftBits(counts)
+        let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
+        let nearest = moved.map { abs($0.cost) }.min() ?? 0
+        let chosen = moved.filter { abs($0.cost) == nearest }
+        return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
+    }
+
+    /// A kernel's loop terms: what it does per multiply-accumulate, dot product or element.
+    static func workTerms(_ terms: Set<String>) -> Set<String> {
+        terms.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".dot") || $0.hasSuffix(".elem") }
     }
 
     /// Cycles a change of shift terms costs on a core that shifts one bit per instruction: per bit,
