@@ -148,11 +148,14 @@ public enum CostFeatures {
     /// what each kernel adds to it (its own term, held near zero where the benchmarks say little;
     /// `CalibrationFit`), and a price adds the two (`CostCoefficients.price`).
     public static func sharedTerm(of key: String) -> String? {
-        // A byte scan, not `range(of:)`: every price looks at every key, thousands of times a second.
-        let bytes = Array(key.utf8)
-        guard !bytes.starts(with: "code.".utf8) else { return nil }
-        for i in bytes.indices where bytes[i] == UInt8(ascii: ".") {
-            let rest = bytes[(i + 1)...]
+        // A scan of the bytes in place, not `range(of:)` or a copy: every price looks at every key,
+        // thousands of times a second.
+        let utf8 = key.utf8
+        guard !utf8.starts(with: "code.".utf8) else { return nil }
+        var from = utf8.startIndex
+        while let dot = utf8[from...].firstIndex(of: UInt8(ascii: ".")) {
+            from = utf8.index(after: dot)
+            let rest = utf8[from...]
             if rest.starts(with: "rq.".utf8) || rest.starts(with: "lshift.".utf8) || rest.starts(with: "bias.".utf8) {
                 return String(decoding: rest, as: UTF8.self)
             }

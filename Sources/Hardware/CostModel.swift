@@ -73,8 +73,9 @@ public struct CostModel: Sendable {
             var cost = c.price(CostFeatures.overhead(call), in: \.cycles)
             for piece in CostFeatures.pieces(of: call, in: program) {
                 if case let .node(name) = piece, let counts = nodes[name] {
-                    let priced = c.price(counts, in: \.cycles)
-                    cost += profile.cycles(node: name, counts: counts, priced: priced) ?? priced
+                    // Priced only where the profile needs it (a signature it did not measure) or lacks the node.
+                    cost += profile.cycles(node: name, counts: counts, priced: c.price(counts, in: \.cycles))
+                        ?? c.price(counts, in: \.cycles)
                 } else {
                     cost += c.price(CostFeatures.features(of: piece, in: program, dsp: dsp), in: \.cycles)
                 }

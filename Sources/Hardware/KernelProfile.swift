@@ -122,7 +122,7 @@ public struct KernelProfile: Codable, Sendable {
     /// distances: where shifts cost by distance (`pricesShifts`), the execution whose shifts are
     /// nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere they cost
     /// alike, and the mean of what was measured is taken.
-    public func cycles(node: String, counts: [String: Double], priced: Double) -> Double? {
+    public func cycles(node: String, counts: [String: Double], priced: @autoclosure () -> Double) -> Double? {
         if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
             return measured(executions, counts: counts)
         }
@@ -139,7 +139,7 @@ public struct KernelProfile: Codable, Sendable {
         let executions = nearest(seen)
         guard !executions.isEmpty else { return nil }
         let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
-        return max(0, priced + beyond)
+        return max(0, priced() + beyond)
     }
 
     /// What `executions` measured, moved to the shifts of `counts` where shifts cost by distance.
