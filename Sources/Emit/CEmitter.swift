@@ -97,6 +97,13 @@ public struct CEmitter {
         c.line("#define MCU_R8(p) (*(p))")
         c.line("#define MCU_R16(p) (*(p))")
         c.line("#endif")
+        c.line("/* A node is a function of its own, never inlined into model_predict: its code then does not depend on")
+        c.line("   the nodes around it (registers, scheduling), so it costs what the cost model measured it to cost alone. */")
+        c.line("#if defined(__GNUC__)")
+        c.line("#define MCU_NODE static __attribute__((noinline)) void")
+        c.line("#else")
+        c.line("#define MCU_NODE static void")
+        c.line("#endif")
         c.line()
         if !far.isEmpty {
             c.line("/* Far arrays (too large for one avr-gcc object, or beyond the first 64 KB of flash): a base and an element index. */")

@@ -21,7 +21,7 @@ extension CEmitter {
         if let table {
             let count = shapes[node.output]?.elementCount ?? 0
             let (x, y) = (pointer(node.inputs[0]), pointer(node.output))
-            c.block("static void \(functionName(node))(void)") { c in
+            c.block("MCU_NODE \(functionName(node))(void)") { c in
                 c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = \(lookup(table, step, x: "\(x)[i]"));")
             }
         } else {
@@ -29,7 +29,7 @@ extension CEmitter {
             if specialised, ClampFusion.isAbsorbed(step, in: program, far: far), sharesBuffer(step.node.output, node.inputs[0]) {
                 c.line("static void \(functionName(node))(void) { /* applied by the layer before, as it stores */ }")
             } else {
-                c.block("static void \(functionName(node))(void)") { c in
+                c.block("MCU_NODE \(functionName(node))(void)") { c in
                     body(step, into: &c)
                 }
             }
@@ -79,7 +79,7 @@ extension CEmitter {
         var value: [String: String] = [:]
         for (k, input) in group.inputs.enumerated() { value[input] = "e\(k)" }
         for (k, step) in group.steps.enumerated() { value[step.node.output] = "r\(k)" }
-        c.block("static void \(functionName(group.steps[0].node))(void)") { c in
+        c.block("MCU_NODE \(functionName(group.steps[0].node))(void)") { c in
             c.block("for (mcu_index_t i = 0; i < \(group.elements); i++)") { c in
                 for (k, input) in group.inputs.enumerated() {
                     c.line("const \(elementType(input)) e\(k) = \(pointer(input))[i];  /* \(input) */")
