@@ -112,19 +112,29 @@ public struct KernelProfile: Codable, Sendable {
     }
 
     /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them).
-    /// From what was measured for the same signature; else for the nearest signature (most terms
-    /// shared, fewest apart) among those of the same variant with the same work terms (its loops'
-    /// `.mac`, `.dot` and `.elem` terms: they differ only in requantization, shifts and bias, which
-    /// the coefficients price least well, and the cycles measured stay put); else, where even the
-    /// loops differ (a 64-bit distance instead of a 16-bit one), at the coefficients' price moved by
-    /// what the nearest signature of the variant measured beyond its own price. Nil when the profile
+    /// From what was measured for the same signature; else at the coefficients' price moved by what
+    /// the nearest signature of the node's variant measured beyond its own price (most terms shared,
+    /// fewest apart; among those with the same work terms, its loops' `.mac`, `.dot` and `.elem`,
+    /// where there are any): the coefficients price only the terms that differ, the profile the rest.
+    /// (Nodes are compiled on their own, `MCU_NODE`, so one signature measures alike in every
+    /// program. Taking the nearest signature's cycles as they are left out what the differing
+    /// requantization costs: a FastGRNN's 16-row products on the M4 20% low.) Nil when the profile
     /// never saw the node's variant. Executions of one signature differ only in their shift
     /// distances: where shifts cost by distance (`pricesShifts`), the execution whose shifts are
     /// nearest is taken and moved by what the difference costs (`shiftCost`); elsewhere they cost
     /// alike, and the mean of what was measured is taken.
     public func cycles(node: String, counts: [String: Double], priced: @autoclosure () -> Double) -> Double? {
+        lookup(node: node, counts: counts, priced: priced())?.cycles
+    }
+
+    /// How `lookup` priced a node: at its own signature's measurement, or at the coefficients' price
+    /// moved by the excess of the nearest signature with the same loops, or with other loops.
+    public enum Basis: String, Sendable { case signature = "profile", nearest = "nearest signature, same loops", excess = "nearest signature, other loops" }
+
+    /// `cycles(node:counts:priced:)` and how it was found (for `tune measure --per-node`).
+    public func lookup(node: String, counts: [String: Double], priced: @autoclosure () -> Double) -> (cycles: Double, basis: Basis)? {
         if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
-            return measured(executions, counts: counts)
+            return measured(executions, counts: counts).map { ($0, .signature) }
         }
         guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
         let terms = Set(counts.keys)
@@ -135,11 +145,10 @@ public struct KernelProfile: Codable, Sendable {
             return among.filter { score($0.terms) == best }.flatMap(\.executions)
         }
         let sameWork = seen.filter { Self.workTerms($0.terms) == work }
-        if !sameWork.isEmpty { return measured(nearest(sameWork), counts: counts) }
-        let executions = nearest(seen)
+        let executions = nearest(sameWork.isEmpty ? seen : sameWork)
         guard !executions.isEmpty else { return nil }
         let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
-        return max(0, priced() + beyond)
+        return (max(0, priced() + beyond), sameWork.isEmpty ? .excess : .nearest)
     }
 
     /// What `executions` measured, moved to the shifts of `counts` where shifts cost by distance.

@@ -96,13 +96,19 @@ struct Measure: ParsableCommand {
     private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String, profile: KernelProfile?) throws {
         let pieces = try reporting { try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/per-node") }
         let total = pieces.reduce(0) { $0 + $1.cycles }
-        var table = TextTable(["piece", "work", "measured", "cost model", "error", "share"], numeric: [2, 3, 4, 5])
+        var table = TextTable(["piece", "kernel", "measured", "cost model", "error", "share", "priced by"], numeric: [2, 3, 4, 5])
         for piece in pieces {
             let price = device.target.cost.price(piece.features, in: \.cycles)
-            let predicted = profile?.cycles(node: piece.label, counts: piece.features, priced: price) ?? price
-            let work = piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
-            table.add([piece.label, work, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
-                       Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1))])
+            let found = profile?.lookup(node: piece.label, counts: piece.features, priced: price)
+            let predicted = found?.cycles ?? price
+            // The kernel variant (a fused chain lists its terms under one variant), else the glue's terms.
+            let kernel = CostFeatures.variant(piece.features).map { String($0.dropLast(".call".count)) }
+                ?? piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
+            // A node computed in another's loop (a fused chain) has no code of its own.
+            let empty = piece.cycles < 0.5 && predicted < 0.5
+            table.add([piece.label, kernel, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
+                       empty ? "-" : Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1)),
+                       empty ? "-" : found?.basis.rawValue ?? "coefficients"])
         }
         print("per node (a build that marks every node, \(split.count) samples; cycles per execution, marks taken off):")
         print(table.render())

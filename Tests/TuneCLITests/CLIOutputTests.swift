@@ -45,6 +45,17 @@ import ModelIR
         #expect(FileManager.default.fileExists(atPath: "\(out)/firmware.elf"))
     }
 
+    @Test func measurePerNodeSaysHowEachNodeIsPriced() throws {
+        let result = try TuneExecutable.run(["measure", "--model", "mlp-digits", "--config", "all8", "--samples", "2", "--per-node", "--no-profile"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("piece") && $0.hasSuffix("priced by") }, "\(result.stdout)")
+        for layer in ["fc1", "fc2", "fc3"] {
+            let row = lines.first { $0.hasPrefix("\(layer) ") } ?? ""
+            #expect(row.contains(" dense.") && row.hasSuffix("coefficients"), "\(layer): \(row)")
+        }
+    }
+
     @Test func theRunBuildsThePickForTheUno() throws {
         let out = makeTemporaryDirectory("run-avr")
         let result = try TuneExecutable.run(["--model", "mlp-digits", "--out", out, "--max-evaluations", "30", "--reserve-ram", "180"])

@@ -22,7 +22,7 @@ import Emit
     static let profile = KernelProfile(key: "k", target: "t", model: "m", programs: 3, nodes: [
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 100),
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 110),
-        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], cycles: 150),
+        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], priced: 120, cycles: 150),
         node("dist", ["sqd.a64.call", "sqd.x8.d16.elem", "sqd.a64.rq.a64.r"], priced: 25, cycles: 30),
     ], pricesShifts: false, codeIntercept: 10, codeOffsets: ["fc dense.w8.x8.a32.call": 5])
 
@@ -30,23 +30,30 @@ import Emit
         Dictionary(uniqueKeysWithValues: terms.map { ($0, value) })
     }
 
-    @Test func aNodeIsPricedByTheMeasuredCyclesOfItsNearestSignature() throws {
+    @Test func aNodeIsPricedByItsSignatureOrByTheNearestSignaturesExcess() throws {
         let p = Self.profile
+        let o8 = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"])
+        let o16 = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"])
+        let dist64 = counts(["sqd.a64.call", "sqd.x8.d64.elem", "sqd.a64.rq.a64.r"])
         // The same terms, whatever the counts: the mean of the executions measured with them.
-        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"]), priced: 40) == 105)
-        // Another signature of the variant with the same loops: what the nearest one seen (one term
-        // apart, not three) measured, whatever the coefficients say of the requantization.
-        #expect(p.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"]), priced: 400) == 150)
-        // Other loops (a 64-bit distance where a 16-bit one was measured): the coefficients' price
-        // moved by what the nearest signature measured beyond its own (30 - 25).
-        #expect(p.cycles(node: "dist", counts: counts(["sqd.a64.call", "sqd.x8.d64.elem", "sqd.a64.rq.a64.r"]), priced: 100) == 105)
+        #expect(p.cycles(node: "fc", counts: o8, priced: 40) == 105)
+        #expect(p.lookup(node: "fc", counts: o8, priced: 40)?.basis == .signature)
+        // Another signature of the variant with the same loops: the coefficients' price moved by
+        // what the nearest one seen (one term apart, not two) measured beyond its own price
+        // (150 - 120): the coefficients price the requantization that differs, the profile the rest.
+        #expect(p.cycles(node: "fc", counts: o16, priced: 400) == 430)
+        #expect(p.lookup(node: "fc", counts: o16, priced: 400)?.basis == .nearest)
+        // Other loops (a 64-bit distance where a 16-bit one was measured): the same, from the
+        // nearest signature of the variant (30 - 25).
+        #expect(p.cycles(node: "dist", counts: dist64, priced: 100) == 105)
+        #expect(p.lookup(node: "dist", counts: dist64, priced: 100)?.basis == .excess)
         // A variant or a node it never saw: no measurement.
         #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
         #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"]), priced: 40) == nil)
         #expect(p.codeOffset(variants: [("fc", "dense.w8.x8.a32.call"), ("fc2", "dense.w8.x8.a32.call")]) == 15)
         // What a cache gives back prices alike.
         let decoded = try JSONDecoder().decode(KernelProfile.self, from: try JSONEncoder().encode(p))
-        #expect(decoded.cycles(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat"]), priced: 400) == 150)
+        #expect(decoded.cycles(node: "fc", counts: o16, priced: 400) == 430)
         #expect(decoded.nodes == p.nodes && decoded.codeOffsets == p.codeOffsets)
     }
 
