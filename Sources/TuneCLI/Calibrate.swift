@@ -53,10 +53,13 @@ struct Calibrate: ParsableCommand {
         let device = try reporting { try DeviceCatalog(root: resources.root).device(for: board) }
         let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-calibrate-\(UUID().uuidString.prefix(8))")
         let started = Date()
+        // The provenance is the run that measured: this one, or the one a --refit file came from.
+        var run = CalibrationReport.Run(programs: programs, seed: seed)
         let outcome = try reporting { () throws -> Calibrator.Outcome in
             if let refit {
-                let measurements = try CalibrationReport.read(refit)
-                return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: programs, seed: seed),
+                let (measurements, saved) = try CalibrationReport.read(refit)
+                if let saved { run = saved }
+                return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: run.programs, seed: run.seed),
                                           measurements: measurements, failures: [])
             }
             let (measurements, failures) = try Calibrator.measure(device: device, count: programs, seed: seed, jobs: jobs,
@@ -66,12 +69,12 @@ struct Calibrate: ParsableCommand {
             }
             // Saved before the fit (predicted by the board's present coefficients), and again after it:
             // a fit stopped halfway loses no measurement.
-            if let save { try CalibrationReport.write(measurements, predictedBy: board.cost, to: save) }
+            if let save { try CalibrationReport.write(measurements, predictedBy: board.cost, run: run, to: save) }
             return Calibrator.Outcome(coefficients: try Calibrator.fit(measurements, device: device, count: programs, seed: seed),
                                       measurements: measurements, failures: failures)
         }
         if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
-        if let save { try reporting { try CalibrationReport.write(outcome, to: save) } }
+        if let save { try reporting { try CalibrationReport.write(outcome, run: run, to: save) } }
         var calibrated = board
         calibrated.cost = outcome.coefficients
         let path = out ?? (resources.targetsDirectory as NSString).appendingPathComponent("\(board.name).json")

@@ -14,7 +14,8 @@ import TestSupport
         #expect(measured.stdout.contains("target   uno: 10 programs"), "\(measured.stdout)")
         let saved = try String(contentsOfFile: "\(directory)/measurements.jsonl", encoding: .utf8)
         #expect(saved.split(separator: "\n").filter { $0.contains("\"kind\":\"program\"") }.count == 10)
-        let refitted = try TuneExecutable.run(["calibrate", "--target", "uno", "--programs", "10", "--seed", "3",
+        // No --programs or --seed: the refit names the run the saved file came from, not the defaults.
+        let refitted = try TuneExecutable.run(["calibrate", "--target", "uno",
                                                "--refit", "\(directory)/measurements.jsonl", "--out", "\(directory)/refit.json"])
         #expect(refitted.status == 0, "\(refitted.stderr)")
         func cost(_ path: String) throws -> [String: Any] {
@@ -32,5 +33,8 @@ import TestSupport
         }
         #expect(same(cycles, second["cycles"] as? [String: Double]))
         #expect(same(first["code_bytes"] as? [String: Double], second["code_bytes"] as? [String: Double]))
+        let source = second["source"] as? String ?? ""
+        #expect(source.hasPrefix("calibrated by `tune calibrate --target uno --programs 10 --seed 3`"), "\(source)")
+        #expect(source == first["source"] as? String)
     }
 }
