@@ -24,6 +24,7 @@ import Emit
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 110),
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], priced: 120, cycles: 150),
         node("dist", ["sqd.a64.call", "sqd.x8.d16.elem", "sqd.a64.rq.a64.r"], priced: 25, cycles: 30),
+        node("cell", ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.lut.o16.elem"], priced: 90, cycles: 120),
     ], pricesShifts: false, codeIntercept: 10, codeOffsets: ["fc dense.w8.x8.a32.call": 5])
 
     func counts(_ terms: [String], value: Double = 7) -> [String: Double] {
@@ -47,6 +48,10 @@ import Emit
         // nearest signature of the variant (30 - 25).
         #expect(p.cycles(node: "dist", counts: dist64, priced: 100) == 105)
         #expect(p.lookup(node: "dist", counts: dist64, priced: 100)?.basis == .excess)
+        // A fused elementwise run: its own signature as measured; any other run by the coefficients alone.
+        let run = ["chain.call", "chain.elem", "chain.add.x16.a32.elem"]
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem"]), priced: 90) == 120)
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem"]), priced: 95) == nil)
         // A variant or a node it never saw: no measurement.
         #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
         #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"]), priced: 40) == nil)
