@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
@@ -20,6 +21,8 @@ let package = Package(
         ),
         // The model IR: tensors, ops, graphs, the model and dataset file formats, shape checking, lowering.
         .target(name: "ModelIR"),
+        // ONNX files (protobuf, code generated from the official onnx.proto) imported into the model IR.
+        .target(name: "ONNXImport", dependencies: ["ModelIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Fixed-point formats, configs, integer semantics and the resolved fixed-point program.
         .target(name: "FixedPoint", dependencies: ["ModelIR"]),
         // Self-contained C from a fixed-point program: model.h, model.c, and a host test harness.
