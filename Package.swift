@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "TuneCLI",
             dependencies: [
-                "Tuner", "Experiments", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
+                "Tuner", "Experiments", "ModelIR", "ONNXImport", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

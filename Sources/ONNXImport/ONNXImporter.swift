@@ -18,6 +18,11 @@ public enum ONNXImporter {
     /// The ops an ONNX graph may use.
     public static var supportedOps: [String] { GraphTranslator.supportedOps }
 
+    /// True when `path` names an ONNX file (by its extension, as exporters write it), not a model directory.
+    public static func isONNXPath(_ path: String) -> Bool {
+        (path as NSString).pathExtension.lowercased() == "onnx"
+    }
+
     public static func importModel(at path: String) throws(ONNXImportError) -> ImportedONNXModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .fileNotFound(path: path) }

@@ -15,7 +15,7 @@ import ModelIR
     @Test(arguments: Repository.models)
     func inspectPrintsTheRecordedTestAccuracy(name: String) throws {
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
-        let recorded = try #require(model.file.training?.float_test_accuracy)
+        let recorded = try #require(model.file?.training?.float_test_accuracy)
         let result = try TuneExecutable.run(["inspect", name])
         #expect(result.status == 0, "\(result.stderr)")
         let test = result.stdout.split(separator: "\n").first { $0.hasPrefix("test ") }.map { $0.split(separator: " ").map(String.init) } ?? []
