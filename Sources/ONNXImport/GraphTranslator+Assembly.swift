@@ -36,6 +36,14 @@ extension GraphTranslator {
             report.notes.append("the file fixes the batch dimension at \(batch); the model is imported per sample")
         }
         let legal = names.claim(name, fallback: "input")
+        if dims.count == 3, isTransposedToNCHW(name) {
+            // The model takes images as our datasets store them and permutes them itself
+            // (`x.permute(0, 3, 1, 2)`): keep the input as it is; that Transpose only relabels it.
+            values[name] = Value(name: legal, dims: dims, order: nil, producer: nil, isChannelsLastInput: true)
+            report.notes.append("input '\(name)' is NHWC \(dims) in the file, as our datasets store images, and the model "
+                + "transposes it to NCHW itself; that Transpose is removed")
+            return Graph.Input(name: legal, shape: Shape(dims), isSequence: false)
+        }
         let order = dims.count == 3 ? ChannelsLast.order(channels: dims[0], height: dims[1], width: dims[2]) : nil
         values[name] = Value(name: legal, dims: dims, order: Self.normalized(order), producer: nil)
         let value = values[name] ?? Value(name: legal, dims: dims, order: nil, producer: nil)
@@ -44,6 +52,15 @@ extension GraphTranslator {
                 + "\(value.shape) here, as our datasets store images; weights were permuted to match")
         }
         return Graph.Input(name: legal, shape: Shape(value.shape), isSequence: false)
+    }
+
+    /// True when every node that reads the graph input `name` is a Transpose from NHWC to NCHW.
+    private func isTransposedToNCHW(_ name: String) -> Bool {
+        let readers = proto.node.filter { $0.input.contains(name) }
+        return !readers.isEmpty && readers.allSatisfy { node in
+            node.opType == "Transpose" && node.input.first == name
+                && node.attribute.first { $0.name == "perm" }.map { $0.ints == [0, 3, 1, 2] } == true
+        }
     }
 
     /// Our graph from the pending nodes: unused nodes dropped, weights named after their node.

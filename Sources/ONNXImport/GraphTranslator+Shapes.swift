@@ -68,6 +68,35 @@ extension GraphTranslator {
         }
     }
 
+    /// A Transpose that only relabels how our buffer is read, such as an NHWC input transposed to
+    /// NCHW (our layout is channels last either way): its output keeps our shape, and a 3-D output is
+    /// an image held channels last. One that would move data in our layout needs a node we do not
+    /// have, and is refused.
+    mutating func transpose(_ node: NodeTranslation) throws(ONNXImportError) {
+        let x = try activation(node, 0)
+        let rank = x.dims.count + 1
+        let perm = try node.attributes.ints("perm") ?? Array((0..<rank).reversed())
+        guard perm.sorted() == Array(0..<rank) else { throw node.attributes.invalid("perm", "is \(perm); it must permute the \(rank) axes") }
+        guard perm[0] == 0 else { throw node.unsupported("perm \(perm) moves the batch axis; only the axes of a sample may move") }
+        let axes = perm.dropFirst().map { $0 - 1 }
+        // ONNX flat index of each element before the transpose -> its flat index after.
+        let sources = ConstantValue(dims: x.dims, values: (0..<x.count).map(Double.init), type: .float).transposed(axes).values
+        var after = [Int](repeating: 0, count: x.count)
+        for (index, source) in sources.enumerated() { after[Int(source)] = index }
+        let order = (x.order ?? Array(0..<x.count)).map { after[$0] }
+        let value = Value(name: x.name, dims: axes.map { x.dims[$0] }, order: Self.normalized(order), producer: x.producer)
+        // Our 3-D ops read an NCHW image held channels last: the relabelled tensor must be one.
+        let standard = value.dims.count == 3
+            ? Self.normalized(ChannelsLast.order(channels: value.dims[0], height: value.dims[1], width: value.dims[2]))
+            : value.order
+        guard value.shape == x.shape, value.order == standard else {
+            throw node.unsupported("perm \(perm) of a per-sample \(x.dims) moves data in our channels-last layout; supported: "
+                + "an NHWC graph input transposed to NCHW, and transposes that leave our channels-last tensor as it is")
+        }
+        values[node.proto.output[0]] = value
+        report.removed.append("Transpose '\(node.name)': it only relabels the layout, which is channels last here")
+    }
+
     /// Identity and Dropout compute nothing at inference.
     mutating func passThrough(_ node: NodeTranslation) throws(ONNXImportError) {
         let x = try activation(node, 0)

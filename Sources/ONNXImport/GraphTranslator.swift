@@ -19,9 +19,12 @@ struct GraphTranslator {
         var order: [Int]?
         /// The pending node that writes it (nil for the graph input).
         var producer: Int?
+        /// True for an `[N, H, W, C]` graph input that the model transposes to NCHW itself: held as
+        /// stored, our shape its dims. Only that Transpose reads it (`GraphTranslator.graphInput`).
+        var isChannelsLastInput = false
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
-        var shape: [Int] { dims.count == 3 ? [dims[1], dims[2], dims[0]] : dims }
+        var shape: [Int] { dims.count == 3 && !isChannelsLastInput ? [dims[1], dims[2], dims[0]] : dims }
         var count: Int { dims.reduce(1, *) }
     }
 
@@ -138,6 +141,7 @@ struct GraphTranslator {
         case "Clip": try clip(node)
         case "Flatten": try flatten(node)
         case "Reshape": try reshape(node)
+        case "Transpose": try transpose(node)
         case "Identity", "Dropout": try passThrough(node)
         case "Softmax", "LogSoftmax": try finalSoftmax(node)
         case "ArgMax": try argMax(node)
