@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
@@ -20,6 +21,8 @@ let package = Package(
         ),
         // The model IR: tensors, ops, graphs, the model and dataset file formats, shape checking, lowering.
         .target(name: "ModelIR"),
+        // ONNX files (protobuf, code generated from the official onnx.proto) imported into the model IR.
+        .target(name: "ONNXImport", dependencies: ["ModelIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Fixed-point formats, configs, integer semantics and the resolved fixed-point program.
         .target(name: "FixedPoint", dependencies: ["ModelIR"]),
         // Self-contained C from a fixed-point program: model.h, model.c, and a host test harness.
@@ -43,13 +46,15 @@ let package = Package(
         .executableTarget(
             name: "TuneCLI",
             dependencies: [
-                "Tuner", "Experiments", "ModelIR", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
+                "Tuner", "Experiments", "ModelIR", "ONNXImport", "FixedPoint", "Evaluator", "Emit", "Hardware", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Fixtures and helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
+        .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Evaluator", "ModelIR", "TestSupport",
+                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "FixedPoint", "ModelIR", "TestSupport"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Devices", "Tuner", "ModelIR", "TestSupport"]),
         .testTarget(name: "MemoryPlanningTests", dependencies: ["MemoryPlanning"]),

@@ -1,18 +1,26 @@
 import Foundation
 
-/// A model loaded from a directory (or its `model.json`): the checked graph and its provenance.
+/// A checked graph and its provenance: a model directory (or its `model.json`), or a model
+/// imported from another format, which has no `model.json` and so names no dataset.
 public struct LoadedModel: Sendable {
     public var graph: Graph
-    public var file: ModelFile
-    /// The model directory.
+    /// The `model.json` the graph was read from (nil for an imported model).
+    public var file: ModelFile?
+    /// The model directory (for an imported model, the directory of its file).
     public var directory: String
     /// The dataset directory named by the model, resolved against the model directory.
     public var datasetPath: String? {
-        file.dataset.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path }
+        file?.dataset.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path }
+    }
+
+    public init(graph: Graph, file: ModelFile?, directory: String) {
+        self.graph = graph
+        self.file = file
+        self.directory = directory
     }
 
     public func referenceLogitsPath(split: String) -> String? {
-        file.training?.reference_logits?[split].map { (directory as NSString).appendingPathComponent($0) }
+        file?.training?.reference_logits?[split].map { (directory as NSString).appendingPathComponent($0) }
     }
 }
 

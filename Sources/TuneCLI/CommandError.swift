@@ -3,6 +3,7 @@ import Experiments
 import FixedPoint
 import Hardware
 import ModelIR
+import ONNXImport
 import Tuner
 
 /// An error from a subcommand's work, printed by ArgumentParser as one line, `Error: <what>`.
@@ -11,6 +12,7 @@ struct CommandError: Error, CustomStringConvertible {
 
     init(_ description: String) { self.description = description }
     init(_ error: ModelError) { description = error.description }
+    init(_ error: ONNXImportError) { description = error.description }
     init(_ error: TunerError) { description = error.description }
     init(_ error: DeviceError) { description = error.description }
     init(_ error: TargetCatalog.Failure) { description = error.description }
@@ -23,6 +25,8 @@ struct CommandError: Error, CustomStringConvertible {
 @discardableResult
 func reporting<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ModelError {
+        throw CommandError(error)
+    } catch let error as ONNXImportError {
         throw CommandError(error)
     } catch let error as TunerError {
         throw CommandError(error)

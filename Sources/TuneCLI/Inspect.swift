@@ -6,12 +6,15 @@ import Tuner
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a model's layers, shapes, parameters, MACs per inference and float accuracy.",
-        discussion: "MODEL is a model directory, its model.json, or the name of a bundled model (default: \(BundledResources.defaultModelName)).")
+        discussion: "MODEL is a model directory, its model.json, the name of a bundled model (default: "
+            + "\(BundledResources.defaultModelName)), or an ONNX file (*.onnx) with --data DIR; for an ONNX file, how each of its "
+            + "nodes was imported (mapped, folded, removed, renamed) is printed first.")
 
-    @Argument(help: ArgumentHelp("Model directory or bundled model name.", valueName: "model"))
+    @Argument(help: ArgumentHelp("Model directory, bundled model name, or ONNX file.", valueName: "model"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Dataset directory (default: the one the model names).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Dataset directory (default: the one the model names; required for an ONNX model).",
+                                            valueName: "path"))
     var data: String?
 
     @Flag(name: .long, help: "Also list the primitive ops that recurrent cells are lowered to.")
@@ -23,8 +26,12 @@ struct Inspect: ParsableCommand {
         let splits = job.dataset.availableSplits.filter { $0 != "train" }
         let baseline = try reporting { try FloatBaseline.measure(job.model, dataset: job.dataset, splits: splits) }
 
-        print("\(graph.name)" + (job.model.file.description.map { ": \($0)" } ?? ""))
-        print("model    \(job.model.directory)")
+        if let report = job.onnxReport {
+            report.lines.forEach { print($0) }
+            print("")
+        }
+        print("\(graph.name)" + (job.model.file?.description.map { ": \($0)" } ?? ""))
+        print("model    \(job.onnxReport?.path ?? job.model.directory)")
         print("input    \(graph.input.name): " + (graph.input.isSequence ? "sequence of \(graph.input.shape)" : "\(graph.input.shape)"))
         print("dataset  \(job.dataset.directory) (" + baseline.results.map { "\($0.split) \($0.samples)" }.joined(separator: ", ") + ")")
         print("")
@@ -47,7 +54,7 @@ struct Inspect: ParsableCommand {
                           r.maxReferenceDifference.map { String(format: "%.1e", $0) } ?? "-"])
         }
         print(accuracy.render())
-        if let script = job.model.file.training?.script { print("\ntrained by  \(script)") }
+        if let script = job.model.file?.training?.script { print("\ntrained by  \(script)") }
         if lowered { printLowered(graph) }
     }
 

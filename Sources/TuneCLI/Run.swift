@@ -174,7 +174,7 @@ struct Run: ParsableCommand {
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let graph = job.model.graph
         for warning in WeightRangeCheck.warnings(graph) { print("warning  \(warning)") }
-        print("model    \(graph.name) (\(job.model.directory))")
+        print("model    \(graph.name) (\(job.onnxReport?.path ?? job.model.directory))")
         print("target   \(board.name): \(board.board), \(board.mcu), \(Format.hertz(board.clockHz)), "
               + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash"
               + (board.cost.calibrated ? "" : "; cost model: estimates, not yet calibrated"))

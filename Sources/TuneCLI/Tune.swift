@@ -10,6 +10,9 @@ struct Tune: ParsableCommand {
         discussion: """
             With no subcommand, tunes a model for a board: `tune --budget-ram 2048 --target uno`.
             Without --model it uses the bundled default, \(defaultModelNote).
+            Your own model: export it to ONNX and pass the file and a dataset directory \
+            (docs/model-format.md#datasets): `tune --model my.onnx --data DIR --target uno --budget-ram 2048`; \
+            `tune inspect my.onnx --data DIR` shows how it was imported.
             """,
         version: "0.1.0",
         subcommands: [Run.self, Check.self, Measure.self, Calibrate.self, Inspect.self, Targets.self, Bench.self, Batch.self, ReportCommand.self, PlotCommand.self],

@@ -27,7 +27,7 @@ public struct FloatBaseline: Sendable {
             let data = try dataset.load(split: split)
             let outputs = evaluator.run(data)
             let accuracy = Accuracy.of(outputs, labels: data.labels, outputsClassIndex: model.graph.outputsClassIndex)
-            let training = model.file.training
+            let training = model.file?.training
             let recorded = split == "test" ? training?.float_test_accuracy : split == "val" ? training?.float_val_accuracy : nil
             var difference: Double?
             if let path = model.referenceLogitsPath(split: split) {

@@ -22,7 +22,7 @@ import ModelIR
         #expect(emulator.run(val, path: .blas) == emulator.run(val, path: .scalar))
         let blas = emulator.run(test, path: .blas)
         let fixed = Accuracy.of(blas, labels: test.labels, outputsClassIndex: model.graph.outputsClassIndex)
-        let float = try #require(model.file.training?.float_test_accuracy)
+        let float = try #require(model.file?.training?.float_test_accuracy)
         if preset == "all16" { #expect(fixed >= float - 0.02, "\(name) all16: \(fixed) vs float \(float)") }
     }
 }

@@ -11,7 +11,7 @@ import ModelIR
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
         let dataset = try Dataset.open(try #require(model.datasetPath))
         let evaluator = try FloatEvaluator(graph: model.graph)
-        let training = try #require(model.file.training)
+        let training = try #require(model.file?.training)
         for (split, recorded) in [("val", training.float_val_accuracy), ("test", training.float_test_accuracy)] {
             let data = try dataset.load(split: split)
             let outputs = evaluator.run(data)

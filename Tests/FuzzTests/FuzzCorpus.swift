@@ -52,11 +52,11 @@ enum FuzzCorpus {
         }
         json.set([.key("dataset")], to: .string("../data"))
         files["model/model.json"] = json.data
-        for (_, relative) in loaded.file.constants {
+        for (_, relative) in (loaded.file?.constants ?? [:]) {
             files["model/\(relative)"] = try Data(contentsOf: URL(fileURLWithPath: "\(modelDir)/\(relative)"))
         }
         let counts = ["val": valSamples, "test": testSamples]
-        for (split, relative) in loaded.file.training?.reference_logits ?? [:] {
+        for (split, relative) in loaded.file?.training?.reference_logits ?? [:] {
             guard let n = counts[split] else { continue }
             files["model/\(relative)"] = try prefix(of: "\(modelDir)/\(relative)", rows: n)
         }

@@ -18,7 +18,7 @@ import TestSupport
     func loadsEveryBundledModel(name: String) throws {
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
         #expect(model.graph.parameterCount > 0)
-        #expect(model.file.training?.float_test_accuracy != nil)
+        #expect(model.file?.training?.float_test_accuracy != nil)
         #expect(model.datasetPath.map { FileManager.default.fileExists(atPath: "\($0)/dataset.json") } == true)
     }
 

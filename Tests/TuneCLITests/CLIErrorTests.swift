@@ -50,6 +50,22 @@ import ModelIR
         try expectError(["--budget-ram", "-5"], "--budget-ram must be a positive number of bytes, got -5")
     }
 
+    /// An ONNX file names no dataset: every command that loads it asks for --data, naming the option.
+    @Test func onnxModelWithoutData() throws {
+        let message = "models/onnx/mlp-digits.onnx is an ONNX model, which names no dataset; pass its dataset directory with --data DIR"
+        try expectError(["inspect", "models/onnx/mlp-digits.onnx"], message)
+        try expectError(["--model", "models/onnx/mlp-digits.onnx", "--target", "uno", "--budget-ram", "2048"], message)
+    }
+
+    @Test func truncatedONNXFile() throws {
+        let path = (makeTemporaryDirectory("onnx") as NSString).appendingPathComponent("cut.onnx")
+        let data = try Data(contentsOf: URL(fileURLWithPath: Repository.path("models/onnx/lenet-digits.onnx")))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        try expectError(["inspect", path, "--data", "data/digits-image"],
+                        "\(path): not a valid ONNX model: protobuf decoding failed (the file is truncated)")
+        try expectError(["inspect", "/nonexistent/model.onnx", "--data", "data/digits-image"], "ONNX model not found: /nonexistent/model.onnx")
+    }
+
     @Test func missingModel() throws {
         try expectError(["inspect", "/nonexistent/model"], "model not found: /nonexistent/model")
     }

@@ -15,7 +15,7 @@ import ModelIR
     @Test(arguments: Repository.models)
     func inspectPrintsTheRecordedTestAccuracy(name: String) throws {
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
-        let recorded = try #require(model.file.training?.float_test_accuracy)
+        let recorded = try #require(model.file?.training?.float_test_accuracy)
         let result = try TuneExecutable.run(["inspect", name])
         #expect(result.status == 0, "\(result.stderr)")
         let test = result.stdout.split(separator: "\n").first { $0.hasPrefix("test ") }.map { $0.split(separator: " ").map(String.init) } ?? []
@@ -24,6 +24,22 @@ import ModelIR
         #expect(test.count == 5 && test[2] == percent && test[3] == percent, "\(result.stdout)")
         #expect(result.stdout.contains("parameters  "))
         #expect(result.stdout.contains("MACs        "))
+    }
+
+    /// `tune inspect FILE.onnx` prints how the file was imported, then the usual tables.
+    @Test func inspectAnONNXFilePrintsTheImportReportFirst() throws {
+        let result = try TuneExecutable.run(["inspect", "models/onnx/lenet-digits.onnx", "--data", "data/digits-image"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("models/onnx/lenet-digits.onnx: ONNX IR version ") == true, "\(result.stdout)")
+        #expect(lines.contains("  Conv '/conv1/Conv' -> Conv2D 'conv1_Conv'"))
+        #expect(lines.contains { $0.hasPrefix("  removed: Transpose '/Transpose'") })
+        #expect(lines.contains { $0.hasPrefix("  renamed: '/conv1/Conv' -> 'conv1_Conv'") })
+        #expect(lines.contains("model    models/onnx/lenet-digits.onnx"))
+        let native = try ModelLoader.load(Repository.path("models/lenet-digits"))
+        let percent = String(format: "%.2f%%", try #require(native.file?.training?.float_test_accuracy) * 100)
+        let test = lines.first { $0.hasPrefix("test ") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        #expect(test.count == 5 && test[2] == percent && test[3] == "-", "\(result.stdout)")
     }
 
     @Test func defaultRunSummarisesTheSearch() throws {

@@ -1,0 +1,116 @@
+import Foundation
+import ModelIR
+
+/// The graph's input (NCHW becomes channels last) and the final assembly of our graph.
+extension GraphTranslator {
+    mutating func graphInput(_ info: Onnx_ValueInfoProto) throws(ONNXImportError) -> Graph.Input {
+        let name = info.name
+        guard case let .tensorType(type)? = info.type.value else {
+            throw .unsupportedInput(path: path, input: name, reason: "is not a tensor")
+        }
+        guard type.elemType == Int32(Onnx_TensorProto.DataType.float.rawValue) else {
+            let found = Onnx_TensorProto.DataType(rawValue: Int(type.elemType)).map { "\($0)" } ?? "\(type.elemType)"
+            throw .unsupportedInput(path: path, input: name, reason: "has element type \(found); the input must be float (float32)")
+        }
+        guard type.hasShape, type.shape.dim.count >= 2 else {
+            throw .unsupportedInput(path: path, input: name, reason: "has no shape or only a batch dimension; "
+                + "export with a fixed sample shape, e.g. [N, features] or [N, C, H, W]")
+        }
+        var dims: [Int] = []
+        for (axis, dim) in type.shape.dim.enumerated().dropFirst() {
+            switch dim.value {
+            case let .dimValue(v)? where v > 0 && v <= Int64(Shape.maxElements):
+                dims.append(Int(v))
+            case let .dimParam(symbol)?:
+                throw .unsupportedInput(path: path, input: name, reason: "dimension \(axis) is dynamic ('\(symbol)'); only the batch "
+                    + "dimension (0) may be; export with a fixed size there")
+            default:
+                throw .unsupportedInput(path: path, input: name, reason: "dimension \(axis) has no fixed positive size; only the batch "
+                    + "dimension (0) may be dynamic")
+            }
+        }
+        guard ConstantValue.product(dims, limit: Shape.maxElements) != nil else {
+            throw .unsupportedInput(path: path, input: name, reason: "per-sample shape \(dims) has more than 2^20 elements")
+        }
+        if case let .dimValue(batch)? = type.shape.dim[0].value, batch > 1 {
+            report.notes.append("the file fixes the batch dimension at \(batch); the model is imported per sample")
+        }
+        let legal = names.claim(name, fallback: "input")
+        if dims.count == 3, isTransposedToNCHW(name) {
+            // The model takes images as our datasets store them and permutes them itself
+            // (`x.permute(0, 3, 1, 2)`): keep the input as it is; that Transpose only relabels it.
+            values[name] = Value(name: legal, dims: dims, order: nil, producer: nil, isChannelsLastInput: true)
+            report.notes.append("input '\(name)' is NHWC \(dims) in the file, as our datasets store images, and the model "
+                + "transposes it to NCHW itself; that Transpose is removed")
+            return Graph.Input(name: legal, shape: Shape(dims), isSequence: false)
+        }
+        let order = dims.count == 3 ? ChannelsLast.order(channels: dims[0], height: dims[1], width: dims[2]) : nil
+        values[name] = Value(name: legal, dims: dims, order: Self.normalized(order), producer: nil)
+        let value = values[name] ?? Value(name: legal, dims: dims, order: nil, producer: nil)
+        if dims.count == 3 {
+            report.notes.append("input '\(name)' is NCHW \([dims[0], dims[1], dims[2]]) in the file and [H, W, C] "
+                + "\(value.shape) here, as our datasets store images; weights were permuted to match")
+        }
+        return Graph.Input(name: legal, shape: Shape(value.shape), isSequence: false)
+    }
+
+    /// True when every node that reads the graph input `name` is a Transpose from NHWC to NCHW.
+    private func isTransposedToNCHW(_ name: String) -> Bool {
+        let readers = proto.node.filter { $0.input.contains(name) }
+        return !readers.isEmpty && readers.allSatisfy { node in
+            node.opType == "Transpose" && node.input.first == name
+                && node.attribute.first { $0.name == "perm" }.map { $0.ints == [0, 3, 1, 2] } == true
+        }
+    }
+
+    /// Our graph from the pending nodes: unused nodes dropped, weights named after their node.
+    mutating func assemble(input: Graph.Input) throws(ONNXImportError) -> Graph {
+        guard let output = values[outputName] else {
+            if constants[outputName] != nil {
+                throw .outputCount(path: path, found: [outputName + " (a constant: it does not depend on the input)"])
+            }
+            throw .malformed(path: path, reason: "the graph output '\(outputName)' is not written by any node")
+        }
+        guard output.order == nil else {
+            throw .unsupportedUse(path: path, node: outputName, op: "output", opset: opset, reason: "the output is a channels-first "
+                + "tensor of shape \(output.dims), which our channels-last layout would reorder; end the model with a Gemm or pooling to [N, C]")
+        }
+        // Keep the nodes the output depends on.
+        var needed: Set<String> = [output.name]
+        var kept: [PendingNode] = []
+        for node in pending.reversed() {
+            if needed.contains(node.output) {
+                kept.append(node)
+                needed.formUnion(node.inputs)
+            } else {
+                report.removed.append("\(node.op.name) '\(node.name)': the output does not depend on it")
+            }
+        }
+        kept.reverse()
+        var graphConstants: [String: Tensor] = [:]
+        var nodes: [Node] = []
+        for node in kept {
+            var weights: [String: String] = [:]
+            for (role, tensor) in node.weights.sorted(by: { $0.key < $1.key }) {
+                let constantName = names.claim("\(node.name).\(role)", fallback: "w")
+                graphConstants[constantName] = tensor
+                weights[role] = constantName
+            }
+            nodes.append(Node(name: node.name, op: node.op, inputs: node.inputs, output: node.output, weights: weights))
+        }
+        report.renamed = names.renamed.map { .init(original: $0.original, legal: $0.legal) }
+        do {
+            return try Graph.checked(name: Self.modelName(path), input: input, output: output.name,
+                                     constants: graphConstants, nodes: nodes)
+        } catch {
+            throw .rejectedGraph(path: path, error: error)
+        }
+    }
+
+    /// The file's name without extension, in the characters a model name allows.
+    static func modelName(_ path: String) -> String {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let cleaned = String(stem.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" }.prefix(64))
+        return cleaned.isEmpty ? "onnx-model" : cleaned
+    }
+}
