@@ -11,7 +11,8 @@ import Yams
 /// ```yaml
 /// name: smoke
 /// matrix:
-///   model: [mlp-digits, gru-italypowerdemand]   # bundled names or model directories
+///   model: [mlp-digits, gru-italypowerdemand]   # bundled names or model directories, or
+///                                                 # {model: my.onnx, data: DIR} (an ONNX file names no dataset)
 ///   target: [uno]
 ///   budget_ram: [2048]                            # bytes; omit for the board's RAM
 ///   strategy: [greedy, genetic]
@@ -26,6 +27,8 @@ import Yams
 public struct BatchConfig: Sendable, Equatable {
     public var name: String
     public var models: [String]
+    /// The dataset directory given for a model (`{model: FILE.onnx, data: DIR}`), by model.
+    public var data: [String: String] = [:]
     public var targets: [String]
     /// nil: the board's RAM.
     public var budgetsRAM: [Int?]
@@ -86,11 +89,36 @@ public struct BatchConfig: Sendable, Equatable {
         try reader.onlyKeys(matrix, matrixKeys, in: "'matrix'")
 
         let bundled = resources.bundledModels
+        var data: [String: String] = [:]
         let models = try reader.list(matrix, "model", required: true) { node throws(ExperimentsError) -> String in
-            let value = try reader.string(node, key: "matrix.model")
+            // A model with its dataset: {model: FILE, data: DIR}.
+            var dataset: String?
+            var modelNode = node
+            if let map = node.mapping {
+                try reader.onlyKeys(map, ["model", "data"], in: "an entry of matrix.model")
+                guard let m = map["model"], let d = map["data"] else {
+                    throw reader.fail(node, "matrix.model: an entry written as a mapping needs both 'model' and 'data' ({model: my.onnx, data: DIR})")
+                }
+                modelNode = m
+                let directory = try reader.string(d, key: "matrix.model.data")
+                guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("dataset.json")) else {
+                    throw reader.fail(d, "matrix.model.data: '\(directory)' is not a dataset directory (no dataset.json in it)")
+                }
+                dataset = directory
+            }
+            let value = try reader.string(modelNode, key: "matrix.model")
             let resolved = resources.resolveModel(value)
             guard FileManager.default.fileExists(atPath: resolved) else {
-                throw reader.fail(node, "matrix.model: unknown model '\(value)'; allowed: a model directory, or one of \(bundled.joined(separator: ", "))")
+                throw reader.fail(modelNode, "matrix.model: unknown model '\(value)'; allowed: a model directory, an ONNX file, or one of \(bundled.joined(separator: ", "))")
+            }
+            if value.lowercased().hasSuffix(".onnx"), dataset == nil {
+                throw reader.fail(modelNode, "matrix.model: '\(value)' is an ONNX model, which names no dataset; write it as {model: \(value), data: DIR}")
+            }
+            if let dataset {
+                if let other = data[value], other != dataset {
+                    throw reader.fail(node, "matrix.model: '\(value)' is given twice with different data ('\(other)' and '\(dataset)')")
+                }
+                data[value] = dataset
             }
             return value
         } ?? []
@@ -185,7 +213,7 @@ public struct BatchConfig: Sendable, Equatable {
                 peers.append(peer)
             }
         }
-        return BatchConfig(name: name, models: models, targets: targets, budgetsRAM: budgets, strategies: strategies, seeds: seeds,
+        return BatchConfig(name: name, models: models, data: data, targets: targets, budgetsRAM: budgets, strategies: strategies, seeds: seeds,
                            options: options, peers: peers)
     }
 
@@ -197,7 +225,8 @@ public struct BatchConfig: Sendable, Equatable {
                 for budget in budgetsRAM {
                     for strategy in strategies {
                         for seed in seeds {
-                            runs.append(BatchRun(model: model, target: target, budgetRAM: budget, strategy: strategy, seed: seed, options: options))
+                            runs.append(BatchRun(model: model, target: target, budgetRAM: budget, strategy: strategy, seed: seed, options: options,
+                                                 data: data[model]))
                         }
                     }
                 }

@@ -9,10 +9,14 @@ public struct BatchRun: Sendable, Equatable {
     public var strategy: String
     public var seed: UInt64
     public var options: BatchConfig.Options
+    /// The dataset directory (`--data`), for a model that names none (an ONNX file).
+    public var data: String? = nil
 
     /// A name that says what the run is and stays the same across restarts: its directory under runs/.
     public var id: String {
-        let modelName = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
+        // An ONNX file keeps its extension in the name: mlp-digits.onnx is not the bundled mlp-digits.
+        let file = (model as NSString).lastPathComponent
+        let modelName = file.lowercased().hasSuffix(".onnx") ? file : (file as NSString).deletingPathExtension
         let safe = modelName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         return "\(String(safe))-\(target)-" + (budgetRAM.map { "ram\($0)" } ?? "ramall") + "-\(strategy)-s\(seed)"
     }
@@ -20,6 +24,7 @@ public struct BatchRun: Sendable, Equatable {
     /// `tune run` arguments for this run, writing into `directory`.
     public func arguments(directory: String) -> [String] {
         var a = ["run", "--model", model, "--target", target, "--strategy", strategy, "--seed", "\(seed)", "--out", directory]
+        if let data { a += ["--data", data] }
         if let budgetRAM { a += ["--budget-ram", "\(budgetRAM)"] }
         if let v = options.budgetFlash { a += ["--budget-flash", "\(v)"] }
         if let v = options.reserveRAM { a += ["--reserve-ram", "\(v)"] }

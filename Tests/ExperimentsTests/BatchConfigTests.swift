@@ -36,10 +36,30 @@ import Tuner
         #expect(config.peers.first?["name"] == .text("SeeDot"))
     }
 
+    @Test func anONNXModelRunsWithTheDatasetItIsGiven() throws {
+        let onnx = Repository.path("models/onnx/mlp-digits.onnx"), digits = Repository.path("data/digits")
+        let config = try BatchConfig.parse("""
+            matrix:
+              model: [mlp-digits, {model: \(onnx), data: \(digits)}]
+              target: uno
+            """, path: "ok.yaml", resources: resources)
+        #expect(config.runs.map(\.id) == ["mlp-digits-uno-ramall-genetic-s0", "mlp-digits_onnx-uno-ramall-genetic-s0"])
+        let arguments = config.runs[1].arguments(directory: "D")
+        #expect(arguments.starts(with: ["run", "--model", onnx]) && arguments.contains("--data"))
+        #expect(arguments[(arguments.firstIndex(of: "--data") ?? 0) + 1] == digits)
+        #expect(!config.runs[0].arguments(directory: "D").contains("--data"))
+        // Without its dataset, or with a directory that holds none: one clear error each.
+        #expect(error("matrix:\n  model: [\(onnx)]\n  target: [uno]\n")
+                == "bad.yaml:2: matrix.model: '\(onnx)' is an ONNX model, which names no dataset; write it as {model: \(onnx), data: DIR}")
+        #expect(error("matrix:\n  model: [{model: \(onnx), data: /tmp}]\n  target: [uno]\n")
+                == "bad.yaml:2: matrix.model.data: '/tmp' is not a dataset directory (no dataset.json in it)")
+        #expect(error("matrix:\n  model: [{model: \(onnx)}]\n  target: [uno]\n").hasPrefix("bad.yaml:2: matrix.model: an entry written as a mapping needs both"))
+    }
+
     @Test func eachBadConfigNamesWhatIsWrong() {
         let base = "matrix:\n  model: [mlp-digits]\n  target: [uno]\n"
         let cases: [(String, String)] = [
-            ("matrix:\n  model: [no-such-model]\n  target: [uno]\n", "bad.yaml:2: matrix.model: unknown model 'no-such-model'; allowed: a model directory, or one of "),
+            ("matrix:\n  model: [no-such-model]\n  target: [uno]\n", "bad.yaml:2: matrix.model: unknown model 'no-such-model'; allowed: a model directory, an ONNX file, or one of "),
             ("matrix:\n  model: [mlp-digits]\n  target: [esp32]\n", "bad.yaml:3: matrix.target: unknown target 'esp32'; allowed: "),
             (base + "  strategy: [annealing]\n", "bad.yaml:4: matrix.strategy: unknown strategy 'annealing'; allowed: greedy, genetic, random, exhaustive"),
             (base + "  seeds: [1]\n", "bad.yaml:4: unknown key 'seeds' in 'matrix'; allowed: model, target, budget_ram, strategy, seed"),
