@@ -24,18 +24,35 @@ public struct CloudComparison: Sendable {
     public var rows: [Row]
     public var warnings: [String]
 
-    public init(_ collection: RunCollection, roundTripMilliseconds: Double, resources: BundledResources) {
+    /// A model (the `--model` and `--data` a run was started with) and its dataset, loaded for the host
+    /// measurement; the CLI's loader also imports ONNX files, which this module does not read.
+    public typealias Loader = (_ model: String, _ data: String?) throws -> (graph: Graph, dataset: Dataset)
+
+    /// Model files (`model.json`) with the dataset they name, or the one given.
+    public static func modelFileLoader(resources: BundledResources) -> Loader {
+        { argument, data in
+            let model = try ModelLoader.load(resources.resolveModel(argument))
+            guard let path = data ?? model.datasetPath else { throw TunerError.noDataset(model: model.graph.name) }
+            return (model.graph, try Dataset.open(path))
+        }
+    }
+
+    public init(_ collection: RunCollection, roundTripMilliseconds: Double, resources: BundledResources, load: Loader? = nil) {
         self.roundTripMilliseconds = roundTripMilliseconds
-        var byKey: [String: (model: String, target: String, ms: [Double], measured: Bool, modelPath: String?)] = [:]
+        let load = load ?? Self.modelFileLoader(resources: resources)
+        var byKey: [String: (model: String, target: String, ms: [Double], measured: Bool, modelPath: String?, dataPath: String?)] = [:]
         for run in collection.runs {
             guard let model = run.model, let target = run.target, let clock = run.clockHz, clock > 0 else { continue }
             let measured = run.summaryFile?.measuredCycles
             guard let cycles = measured ?? run.summary?.pick.flatMap({ i in run.candidates.first { $0.index == i }?.objectives?.cycles }) else { continue }
             let key = "\(model)\t\(target)"
-            var entry = byKey[key] ?? (model, target, [], true, nil)
+            var entry = byKey[key] ?? (model, target, [], true, nil, nil)
             entry.ms.append(cycles / Double(clock) * 1000)
             entry.measured = entry.measured && measured != nil
-            entry.modelPath = entry.modelPath ?? Self.modelArgument(run)
+            if entry.modelPath == nil {
+                entry.modelPath = Self.argument(run, "--model")
+                entry.dataPath = Self.argument(run, "--data")
+            }
             byKey[key] = entry
         }
         var hostByModel: [String: Double] = [:]
@@ -43,7 +60,10 @@ public struct CloudComparison: Sendable {
         for key in byKey.keys.sorted() {
             guard let entry = byKey[key] else { continue }
             if hostByModel[entry.model] == nil {
-                do { hostByModel[entry.model] = try Self.hostLatency(model: resources.resolveModel(entry.modelPath ?? entry.model)) } catch {
+                do {
+                    let (graph, dataset) = try load(entry.modelPath ?? entry.model, entry.dataPath)
+                    hostByModel[entry.model] = try Self.hostLatency(graph: graph, dataset: dataset)
+                } catch {
                     warnings.append("\(entry.model): the float model's host latency could not be measured (\(error))")
                     continue
                 }
@@ -56,23 +76,21 @@ public struct CloudComparison: Sendable {
         self.warnings = warnings
     }
 
-    /// The `--model` a run was started with (its run.json), which also finds models outside models/.
-    static func modelArgument(_ run: RunRecord) -> String? {
+    /// The value of `flag` a run was started with (its run.json): `--model` also finds models outside
+    /// models/, and `--data` the dataset of a model that names none.
+    static func argument(_ run: RunRecord, _ flag: String) -> String? {
         guard let log = run.logPath else { return nil }
         let options = ((log as NSString).deletingLastPathComponent as NSString).appendingPathComponent("run.json")
         guard let data = FileManager.default.contents(atPath: options),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let arguments = json["arguments"] as? [String], let i = arguments.firstIndex(of: "--model"), i + 1 < arguments.count else { return nil }
+              let arguments = json["arguments"] as? [String], let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return nil }
         return arguments[i + 1]
     }
 
     /// Median milliseconds of the float model on one test input (or validation input) on this host.
-    static func hostLatency(model path: String) throws -> Double {
-        let model = try ModelLoader.load(path)
-        guard let datasetPath = model.datasetPath else { throw TunerError.noDataset(model: model.graph.name) }
-        let dataset = try Dataset.open(datasetPath)
+    static func hostLatency(graph: Graph, dataset: Dataset) throws -> Double {
         let split = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val").prefix(1)
-        let evaluator = try FloatEvaluator(graph: model.graph)
+        let evaluator = try FloatEvaluator(graph: graph)
         for _ in 0..<20 { _ = evaluator.run(split) }
         var times: [Double] = []
         for _ in 0..<200 {

@@ -41,7 +41,11 @@ struct ReportCommand: ParsableCommand {
         var text = ReportTable.render(RunReport(collection), as: ReportTable.Format(rawValue: format) ?? .md)
         if let cloudRTT {
             let resources = try reporting { try BundledResources.locate().get() }
-            let cloud = CloudComparison(collection, roundTripMilliseconds: cloudRTT, resources: resources)
+            // The loader every command uses: it also imports a run's ONNX model, with the run's --data.
+            let cloud = CloudComparison(collection, roundTripMilliseconds: cloudRTT, resources: resources) { model, data in
+                let job = try LoadedJob.load(model: model, data: data)
+                return (job.model.graph, job.dataset)
+            }
             for warning in cloud.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             text += "\n" + cloud.markdown
         }

@@ -72,6 +72,16 @@ import ModelIR
         }
     }
 
+    @Test func theCloudTableTimesAnONNXRunsFloatModelWithItsData() throws {
+        let out = makeTemporaryDirectory("onnx-cloud")
+        let run = try TuneExecutable.run(["--model", Repository.path("models/onnx/mlp-digits.onnx"), "--data", Repository.path("data/digits"),
+                                          "--no-verify", "--no-profile", "--strategy", "greedy", "--max-evaluations", "20", "--out", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try TuneExecutable.run(["report", out, "--cloud-rtt", "50"])
+        #expect(report.status == 0 && !report.stderr.contains("warning"), "\(report.stderr)")
+        #expect(report.stdout.contains("| mlp-digits | uno | "), "\(report.stdout)")
+    }
+
     @Test func theRunBuildsThePickForTheUno() throws {
         let out = makeTemporaryDirectory("run-avr")
         let result = try TuneExecutable.run(["--model", "mlp-digits", "--out", out, "--max-evaluations", "30", "--reserve-ram", "180"])
