@@ -125,15 +125,31 @@ extension GraphTranslator {
         guard value.values.allSatisfy({ $0 == 0 }) else { throw node.unsupported("its \(role) is not zero; supported: absent or zero") }
     }
 
-    /// A `ConstantOfShape` whose shape holds the batch size: its fill value, or nil when the shape is known.
+    /// A tensor of one repeated value whose shape holds the batch size, as exporters build an RNN's
+    /// zero initial state: `ConstantOfShape` or `Expand` of a scalar to a shape holding the batch,
+    /// and Slice, Squeeze, Unsqueeze, Reshape, Identity of such a tensor. Its value, or nil for any other node.
     func batchSizedFill(_ node: NodeTranslation) throws(ONNXImportError) -> Double? {
-        guard let shapeName = node.proto.input.first, let shape = constants[shapeName], shape.values.contains(where: \.isNaN) else {
+        let inputs = node.proto.input
+        let sizedByBatch = { (index: Int) -> Bool in
+            index < inputs.count && self.constants[inputs[index]]?.values.contains(where: \.isNaN) == true
+        }
+        switch node.op {
+        case "ConstantOfShape" where sizedByBatch(0):
+            guard let tensor = try node.attributes.tensor("value") else { return 0 }
+            let fill = try TensorReader(path: path).read(tensor, name: "\(node.name).value")
+            guard fill.count == 1, let value = fill.values.first else { throw node.attributes.invalid("value", "must hold one value") }
+            return value
+        case "Expand" where sizedByBatch(1):
+            guard let source = inputs.first.flatMap({ constants[$0] }), let value = source.values.first,
+                  source.values.allSatisfy({ $0 == value }) else { return nil }
+            return value
+        case "Slice", "Squeeze", "Unsqueeze", "Reshape", "Identity":
+            guard let first = inputs.first, let value = batchSizedFills[first],
+                  inputs.dropFirst().allSatisfy({ $0.isEmpty || constants[$0] != nil }) else { return nil }
+            return value
+        default:
             return nil
         }
-        guard let tensor = try node.attributes.tensor("value") else { return 0 }
-        let fill = try TensorReader(path: path).read(tensor, name: "\(node.name).value")
-        guard fill.count == 1, let value = fill.values.first else { throw node.attributes.invalid("value", "must hold one value") }
-        return value
     }
 
     /// The layout of a rank-3 graph input that only GRU or LSTM nodes read, directly (their `layout`)

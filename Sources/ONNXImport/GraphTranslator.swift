@@ -99,22 +99,24 @@ struct GraphTranslator {
                 throw .unsupportedUse(path: path, node: name, op: node.opType, opset: opset, reason: "has no output")
             }
             let context = NodeTranslation(node: node, name: name, opset: opset, path: path)
+            if let fill = try batchSizedFill(context) {
+                batchSizedFills[node.output[0]] = fill
+                report.folded.append("\(node.opType) '\(name)': a constant \(fill) sized by the batch (a recurrent node's initial state)")
+                report.mapped.append(.init(node: name, op: node.opType, result: []))
+                continue
+            }
             for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && values[tensor] == nil && recurrentViews[tensor] == nil {
                 guard batchSizedFills[tensor] != nil else {
                     throw .undefinedTensor(path: path, node: name, op: node.opType, tensor: tensor)
                 }
                 guard ["GRU", "LSTM"].contains(node.opType) else {
-                    throw context.unsupported("reads '\(tensor)', a ConstantOfShape whose shape depends on the batch size; "
+                    throw context.unsupported("reads '\(tensor)', a constant whose shape depends on the batch size; "
                         + "only a GRU's or LSTM's initial state may")
                 }
             }
             let readsActivation = node.input.contains { !$0.isEmpty && (values[$0] != nil || recurrentViews[$0] != nil) }
             if node.opType == "Shape" {
                 try foldShape(context)
-            } else if node.opType == "ConstantOfShape", let fill = try batchSizedFill(context) {
-                batchSizedFills[node.output[0]] = fill
-                report.folded.append("ConstantOfShape '\(name)' sized by the batch: a constant initial state")
-                report.mapped.append(.init(node: name, op: node.opType, result: []))
             } else if !readsActivation {
                 guard ConstantFolder.ops.contains(node.opType) else {
                     if Self.supportedOps.contains(node.opType) {

@@ -144,6 +144,31 @@ import ModelIR
         #expect(try Self.check(imported.graph, weights, isGRU: op == "GRU", seed: 3) < ImportNumericsTests.tolerance)
     }
 
+    /// The dynamo exporter's zero state: a scalar 0 expanded to [1, N, H], then sliced.
+    @Test func dynamoExpandedZeroState() throws {
+        let weights = Weights(gates: 4, seed: 15)
+        var builder = Self.lastStateModel("LSTM", weights)
+        builder.weight("val_3", [], [0])
+        builder.integers("val_11", [0])
+        builder.integers("val_5", [1])
+        builder.nodes = builder.nodes.flatMap { node -> [Onnx_NodeProto] in
+            guard node.opType == "ConstantOfShape" else { return [node] }
+            var expand = node
+            expand.opType = "Expand"
+            expand.name = "node_zeros"
+            expand.input = ["val_3", node.input[0]]
+            expand.output = ["zeros"]
+            var slice = node
+            slice.opType = "Slice"
+            slice.name = "node_Slice_13"
+            slice.input = ["zeros", "val_11", "val_5", "val_11"]
+            return [expand, slice]
+        }
+        let imported = try builder.importModel()
+        #expect(imported.report.folded.contains("Expand 'node_zeros': a constant 0.0 sized by the batch (a recurrent node's initial state)"))
+        #expect(try Self.check(imported.graph, weights, isGRU: false, seed: 7) < ImportNumericsTests.tolerance)
+    }
+
     /// `fc(out[:, -1, :])` of a batch-first RNN: Squeeze the direction of Y, Transpose to [N, T, H], Gather step -1.
     @Test func lastStepOfEveryStepOutput() throws {
         let weights = Weights(gates: 3, seed: 12)
