@@ -12,6 +12,9 @@ extension GraphTranslator {
             let found = Onnx_TensorProto.DataType(rawValue: Int(type.elemType)).map { "\($0)" } ?? "\(type.elemType)"
             throw .unsupportedInput(path: path, input: name, reason: "has element type \(found); the input must be float (float32)")
         }
+        if type.hasShape, type.shape.dim.count == 3, let batchFirst = sequenceBatchFirst(name) {
+            return try sequenceInput(name, type.shape, batchFirst: batchFirst)
+        }
         guard type.hasShape, type.shape.dim.count >= 2 else {
             throw .unsupportedInput(path: path, input: name, reason: "has no shape or only a batch dimension; "
                 + "export with a fixed sample shape, e.g. [N, features] or [N, C, H, W]")
@@ -54,6 +57,25 @@ extension GraphTranslator {
         return Graph.Input(name: legal, shape: Shape(value.shape), isSequence: false)
     }
 
+    /// `[T, N, F]` or `[N, T, F]` read by GRU/LSTM: our sequence input of steps `[F]`; T may be dynamic.
+    private mutating func sequenceInput(_ name: String, _ shape: Onnx_TensorShapeProto, batchFirst: Bool) throws(ONNXImportError) -> Graph.Input {
+        func size(_ axis: Int) -> Int? {
+            if case let .dimValue(v)? = shape.dim[axis].value, v > 0, v <= Int64(Shape.maxElements) { return Int(v) }
+            return nil
+        }
+        guard let features = size(2) else {
+            let found = if case let .dimParam(symbol)? = shape.dim[2].value { "dynamic ('\(symbol)')" } else { "not a fixed positive size" }
+            throw .unsupportedInput(path: path, input: name, reason: "is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") whose "
+                + "features F (dimension 2) are \(found); export with a fixed number of features")
+        }
+        let layout = SequenceLayout(batchFirst: batchFirst, steps: size(batchFirst ? 1 : 0), features: features)
+        let legal = names.claim(name, fallback: "input")
+        values[name] = Value(name: legal, dims: [features], order: nil, producer: nil, sequence: layout)
+        report.notes.append("input '\(name)' is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") read by recurrent nodes: "
+            + "here a sequence of steps [\(features)], as our datasets store [N, T, F]")
+        return Graph.Input(name: legal, shape: Shape([features]), isSequence: true)
+    }
+
     /// True when every node that reads the graph input `name` is a Transpose from NHWC to NCHW.
     private func isTransposedToNCHW(_ name: String) -> Bool {
         let readers = proto.node.filter { $0.input.contains(name) }
@@ -65,6 +87,11 @@ extension GraphTranslator {
 
     /// Our graph from the pending nodes: unused nodes dropped, weights named after their node.
     mutating func assemble(input: Graph.Input) throws(ONNXImportError) -> Graph {
+        if let view = recurrentViews[outputName] {
+            throw .unsupportedUse(path: path, node: outputName, op: "output", opset: opset, reason: "the output is the "
+                + "\(view.description) output of recurrent node '\(view.node)'; supported: its final state as [N, H] "
+                + "(Squeeze/Gather it, or follow it with a Gemm)")
+        }
         guard let output = values[outputName] else {
             if constants[outputName] != nil {
                 throw .outputCount(path: path, found: [outputName + " (a constant: it does not depend on the input)"])

@@ -74,6 +74,16 @@ extension GraphTranslator {
     /// have, and is refused.
     mutating func transpose(_ node: NodeTranslation) throws(ONNXImportError) {
         let x = try activation(node, 0)
+        if let layout = x.sequence {
+            // Swapping T and N of the sequence input only changes which RNN layout reads it.
+            let perm = try node.attributes.ints("perm") ?? [2, 1, 0]
+            guard perm == [1, 0, 2] else { throw node.unsupported("perm \(perm) of the sequence input; supported: [1, 0, 2]") }
+            var value = x
+            value.sequence = layout.swapped
+            values[node.proto.output[0]] = value
+            report.removed.append("Transpose '\(node.name)': it swaps the sequence's time and batch axes, which only the RNN's layout sees")
+            return
+        }
         let rank = x.dims.count + 1
         let perm = try node.attributes.ints("perm") ?? Array((0..<rank).reversed())
         guard perm.sorted() == Array(0..<rank) else { throw node.attributes.invalid("perm", "is \(perm); it must permute the \(rank) axes") }

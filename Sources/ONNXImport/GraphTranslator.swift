@@ -22,6 +22,8 @@ struct GraphTranslator {
         /// True for an `[N, H, W, C]` graph input that the model transposes to NCHW itself: held as
         /// stored, our shape its dims. Only that Transpose reads it (`GraphTranslator.graphInput`).
         var isChannelsLastInput = false
+        /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time.
+        var sequence: SequenceLayout?
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
         var shape: [Int] { dims.count == 3 && !isChannelsLastInput ? [dims[1], dims[2], dims[0]] : dims }
@@ -45,6 +47,10 @@ struct GraphTranslator {
     var pending: [PendingNode] = []
     var names = LegalNames()
     var report: ONNXImportReport
+    /// The outputs of GRU and LSTM nodes, and what Squeeze, Gather, ... made of them, until they are our final state.
+    var recurrentViews: [String: RecurrentView] = [:]
+    /// ConstantOfShape outputs whose shape holds the batch size (PyTorch's zero initial state): their fill value.
+    var batchSizedFills: [String: Double] = [:]
     /// How many nodes read each tensor; the graph output counts as one more reader.
     let uses: [String: Int]
     let outputName: String
@@ -86,14 +92,29 @@ struct GraphTranslator {
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw .unsupportedOp(path: path, node: name, op: "\(node.domain).\(node.opType)", opset: opset, supported: Self.supportedOps)
             }
-            guard !node.output.isEmpty, !node.output[0].isEmpty else {
+            // An RNN may leave Y unnamed when only its final state Y_h is read.
+            let hasOutput = node.output.first.map { !$0.isEmpty } ?? false
+                || (["GRU", "LSTM"].contains(node.opType) && node.output.count > 1 && !node.output[1].isEmpty)
+            guard hasOutput else {
                 throw .unsupportedUse(path: path, node: name, op: node.opType, opset: opset, reason: "has no output")
             }
-            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && values[tensor] == nil {
-                throw .undefinedTensor(path: path, node: name, op: node.opType, tensor: tensor)
-            }
             let context = NodeTranslation(node: node, name: name, opset: opset, path: path)
-            let readsActivation = node.input.contains { !$0.isEmpty && values[$0] != nil }
+            if let fill = try batchSizedFill(context) {
+                batchSizedFills[node.output[0]] = fill
+                report.folded.append("\(node.opType) '\(name)': a constant \(fill) sized by the batch (a recurrent node's initial state)")
+                report.mapped.append(.init(node: name, op: node.opType, result: []))
+                continue
+            }
+            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && values[tensor] == nil && recurrentViews[tensor] == nil {
+                guard batchSizedFills[tensor] != nil else {
+                    throw .undefinedTensor(path: path, node: name, op: node.opType, tensor: tensor)
+                }
+                guard ["GRU", "LSTM"].contains(node.opType) else {
+                    throw context.unsupported("reads '\(tensor)', a constant whose shape depends on the batch size; "
+                        + "only a GRU's or LSTM's initial state may")
+                }
+            }
+            let readsActivation = node.input.contains { !$0.isEmpty && (values[$0] != nil || recurrentViews[$0] != nil) }
             if node.opType == "Shape" {
                 try foldShape(context)
             } else if !readsActivation {
@@ -122,11 +143,19 @@ struct GraphTranslator {
         "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "Div", "Dropout", "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Identity", "LogSoftmax",
         "MatMul", "MaxPool", "Mul", "Neg", "Reciprocal", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Sqrt", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze",
-    ]
+        "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
+    ].sorted()
 
     private mutating func translate(_ node: NodeTranslation) throws(ONNXImportError) {
+        if node.proto.input.contains(where: { recurrentViews[$0] != nil }) {
+            try recurrentOutput(node)
+            return
+        }
+        if let first = node.proto.input.first, values[first]?.sequence != nil, !["GRU", "LSTM", "Transpose"].contains(node.op) {
+            throw node.unsupported("reads the sequence input '\(first)'; only GRU and LSTM (after a Transpose [1, 0, 2]) may")
+        }
         switch node.op {
+        case "GRU", "LSTM": try recurrent(node)
         case "Gemm": try gemm(node)
         case "MatMul": try matMul(node)
         case "Add", "Sub", "Mul", "Div": try arithmetic(node)
@@ -157,7 +186,9 @@ struct GraphTranslator {
     private mutating func foldShape(_ node: NodeTranslation) throws(ONNXImportError) {
         let source = node.proto.input.first ?? ""
         let dims: [Double]
-        if let value = values[source] {
+        if let layout = values[source]?.sequence {
+            dims = layout.onnxDims
+        } else if let value = values[source] {
             dims = [ConstantValue.batch] + value.dims.map(Double.init)
         } else if let constant = constants[source] {
             dims = constant.dims.map(Double.init)

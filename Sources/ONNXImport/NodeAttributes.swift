@@ -49,6 +49,12 @@ struct NodeAttributes {
         return String(decoding: attribute.s, as: UTF8.self)
     }
 
+    func strings(_ name: String) throws(ONNXImportError) -> [String]? {
+        guard let attribute = attributes[name] else { return nil }
+        guard attribute.type == .strings || !attribute.hasType else { throw wrongType(name, "a list of strings") }
+        return attribute.strings.map { String(decoding: $0, as: UTF8.self) }
+    }
+
     func tensor(_ name: String) throws(ONNXImportError) -> Onnx_TensorProto? {
         guard let attribute = attributes[name] else { return nil }
         guard attribute.type == .tensor || (!attribute.hasType && attribute.hasT) else { throw wrongType(name, "a tensor") }

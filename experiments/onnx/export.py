@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export the bundled feed-forward reference models to ONNX, as a PyTorch user would.
+"""Export the bundled reference models (feed-forward, GRU and LSTM) to ONNX, as a PyTorch user would.
 
     python3 experiments/onnx/export.py                 # every model below
     python3 experiments/onnx/export.py mlp-digits      # one
@@ -10,6 +10,9 @@ models/NAME/weights/*.npy, converted back from the model format's layout to PyTo
 (Conv weights OHWI -> OIHW, depthwise [kh,kw,C] -> [C,1,kh,kw], and the columns of the
 Linear after a Flatten back to PyTorch's [C,H,W] order). The rebuilt net must give the
 committed float64 reference logits (< 1e-9), which proves it is the trained model.
+The GRU and LSTM models are the `models.Net` of experiments/train/train_rnn.py (weights
+already in PyTorch's layout), exported as `fc(h_n[-1])` of the batch-first RNN with the
+batch and the steps dynamic; ONNX Runtime runs each test sample on its own steps.
 
 It is then exported with `torch.onnx.export` twice, exactly as the model runs, the input
 in the dataset's layout (images [N, H, W, C], permuted to NCHW inside the net):
@@ -45,7 +48,9 @@ sys.path[:0] = [EXPERIMENTS, os.path.join(EXPERIMENTS, "train")]
 from models import Net  # noqa: E402
 from train_cnn import ARCHS  # noqa: E402
 
-MODELS = ["mlp-digits", "lenet-digits", "dscnn-digits"]
+FEED_FORWARD = ["mlp-digits", "lenet-digits", "dscnn-digits"]
+RECURRENT = ["gru-italypowerdemand", "lstm-japanesevowels"]
+MODELS = FEED_FORWARD + RECURRENT
 OUT = os.path.join(REPO, "models", "onnx")
 
 
@@ -108,6 +113,65 @@ def rebuild(name):
     return net, spec, dataset
 
 
+class FinalState(nn.Module):
+    """A batch-first GRU/LSTM and its Linear as a PyTorch user exports them: `fc(h_n[-1])`.
+
+    Training ran the RNN on packed sequences (models.run_torch_rnn), which the exporters do not
+    write as one RNN node; unpacked, each sample is run on its own steps only (run_ort_sequences),
+    which gives the same final state."""
+
+    def __init__(self, rnn, fc):
+        super().__init__()
+        self.rnn, self.fc = rnn, fc
+
+    def forward(self, x):
+        _, state = self.rnn(x)
+        h = state[0] if isinstance(self.rnn, nn.LSTM) else state
+        return self.fc(h[-1])
+
+
+def rebuild_rnn(name):
+    """The trained net of models/NAME (train_rnn.py: one batch-first GRU/LSTM, then a Linear),
+    its export wrapper and dataset name. The model format keeps PyTorch's layout: no permutation."""
+    spec, arrays = load_weights(os.path.join(REPO, "models", name))
+    dataset = re.search(r"--dataset ([\w-]+)", spec["training"]["script"]).group(1)
+    if spec["dataset"] != f"../../data/{dataset}":
+        raise SystemExit(f"{name}: model.json names {spec['dataset']}, train_rnn.py trains on {dataset}")
+    cls = nn.GRU if spec["nodes"][0]["op"] == "GRU" else nn.LSTM
+    hidden, features = arrays["rnn.W_hh"].shape[1], arrays["rnn.W_ih"].shape[1]
+    net = Net([("rnn", cls(features, hidden, batch_first=True)), ("fc", nn.Linear(hidden, arrays["fc.W"].shape[0]))],
+              [features], sequence=True).eval()
+    state = {"layers.rnn.weight_ih_l0": arrays["rnn.W_ih"], "layers.rnn.weight_hh_l0": arrays["rnn.W_hh"],
+             "layers.rnn.bias_ih_l0": arrays["rnn.b_ih"], "layers.rnn.bias_hh_l0": arrays["rnn.b_hh"],
+             "layers.fc.weight": arrays["fc.W"], "layers.fc.bias": arrays["fc.b"]}
+    net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}, strict=True)
+    return net, spec, dataset
+
+
+def lengths(dataset, name, x):
+    path = os.path.join(REPO, "data", dataset, f"{name}_lengths.npy")
+    return np.load(path) if os.path.exists(path) else np.full(len(x), x.shape[1], dtype=np.int64)
+
+
+def check_rebuild_rnn(net, name, dataset):
+    x, _ = split(dataset, "test")
+    reference = np.load(os.path.join(REPO, "models", name, "reference", "test_logits.npy"))
+    with torch.no_grad():
+        logits = net.double()(torch.from_numpy(x).double(), torch.from_numpy(lengths(dataset, "test", x))).numpy()
+    net.float()
+    difference = float(np.max(np.abs(logits - reference)))
+    if difference > 1e-9:
+        raise SystemExit(f"{name}: the rebuilt net differs from the reference logits by {difference:.3g}")
+    return reference
+
+
+def run_ort_sequences(path, x, steps):
+    """ONNX Runtime on each sample's own steps (the file has no sequence_lens: padding would be run)."""
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: x[i:i + 1, :steps[i]].astype(np.float32)})[0] for i in range(len(x))])
+
+
 def split(dataset, name):
     d = os.path.join(REPO, "data", dataset)
     return np.load(os.path.join(d, f"{name}_x.npy")), np.load(os.path.join(d, f"{name}_y.npy"))
@@ -125,18 +189,22 @@ def check_rebuild(net, name, dataset):
     return reference
 
 
-def export(net, path, sample_shape, dynamo):
+def export(net, path, sample_shape, dynamo, sequence=False):
+    """Batch dimension dynamic; for a sequence [N, T, F], the steps T too."""
     example = torch.zeros([2] + list(sample_shape))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                     # the TorchScript exporter's deprecation notice
         if dynamo:
-            batch = torch.export.Dim("batch")
+            axes = {0: torch.export.Dim("batch")}
+            if sequence:
+                axes[1] = torch.export.Dim("steps")
             torch.onnx.export(net, (example,), path, dynamo=True, external_data=False,
                               input_names=["x"], output_names=["logits"],
-                              dynamic_shapes={"x": {0: batch}})
+                              dynamic_shapes={"x": axes})
         else:
+            axes = {0: "batch", 1: "steps"} if sequence else {0: "batch"}
             torch.onnx.export(net, (example,), path, dynamo=False, input_names=["x"], output_names=["logits"],
-                              dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
+                              dynamic_axes={"x": axes, "logits": {0: "batch"}})
     onnx.checker.check_model(onnx.load(path))
 
 
@@ -154,15 +222,22 @@ def main():
         with open(manifest_path) as f:
             manifest["files"] = json.load(f).get("files", {})
     for name in names:
-        net, spec, dataset = rebuild(name)
-        reference = check_rebuild(net, name, dataset)
+        sequence = name in RECURRENT
+        if sequence:
+            net, spec, dataset = rebuild_rnn(name)
+            reference = check_rebuild_rnn(net, name, dataset)
+            exported = FinalState(net.layers["rnn"], net.layers["fc"]).eval()
+        else:
+            net, spec, dataset = rebuild(name)
+            reference = check_rebuild(net, name, dataset)
+            exported = net
         x, y = split(dataset, "test")
         sample_shape = list(x.shape[1:])
         for dynamo in (False, True):
             stem = f"{name}-dynamo" if dynamo else name
             path = os.path.join(OUT, f"{stem}.onnx")
-            export(net, path, sample_shape, dynamo)
-            logits = run_ort(path, x)
+            export(exported, path, sample_shape, dynamo, sequence)
+            logits = run_ort_sequences(path, x, lengths(dataset, "test", x)) if sequence else run_ort(path, x)
             np.save(os.path.join(OUT, f"{stem}.ort-logits.npy"), np.ascontiguousarray(logits, "<f4"))
             accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
             model = onnx.load(path)
