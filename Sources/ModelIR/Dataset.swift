@@ -43,7 +43,13 @@ public struct Dataset: Sendable {
         public var sequence: Bool?
         public var classes: Int
         public var splits: [String: Int]?
+        /// Sequences: where the zero steps of a shorter sample are, `end` (the default) or `start`
+        /// (as Keras and many PyTorch pipelines pad); `load` puts every sample's steps first.
+        public var padding: String?
     }
+
+    /// The values `padding` may take.
+    public static let paddings = ["end", "start"]
 
     public var directory: String
     public var description: Description
@@ -69,6 +75,9 @@ public struct Dataset: Sendable {
         }
         guard description.classes >= 1 else {
             throw .datasetMismatch(path: jsonPath, reason: "classes must be at least 1")
+        }
+        if let padding = description.padding, !paddings.contains(padding) {
+            throw .datasetMismatch(path: jsonPath, reason: "padding '\(padding)' is not a side; allowed: \(paddings.joined(separator: ", "))")
         }
         return Dataset(directory: directory, description: description)
     }
@@ -130,8 +139,24 @@ public struct Dataset: Sendable {
                 throw .datasetMismatch(path: xPath, reason: "inputs have shape \(x.shape); expected [N] + \(sample)")
             }
         }
-        return DatasetSplit(name: split, inputs: x.values, labels: y.values.map { Int($0) }, lengths: lengths,
+        var inputs = x.values
+        if description.padding == "start", let lengths {
+            inputs = Self.movingStepsFirst(inputs, lengths: lengths, maxSteps: maxSteps, stepSize: sample.reduce(1, *))
+        }
+        return DatasetSplit(name: split, inputs: inputs, labels: y.values.map { Int($0) }, lengths: lengths,
                             sampleShape: Shape(sample), maxSteps: maxSteps)
+    }
+
+    /// Sequences padded at the start as the tool runs them: each sample's `length` steps first, its
+    /// padding after (the recurrence then starts from its state at the sample's first real step).
+    static func movingStepsFirst(_ values: [Double], lengths: [Int], maxSteps: Int, stepSize: Int) -> [Double] {
+        var moved = [Double](repeating: 0, count: values.count)
+        let sampleSize = maxSteps * stepSize
+        for (n, length) in lengths.enumerated() {
+            let from = n * sampleSize + (maxSteps - length) * stepSize, to = n * sampleSize
+            moved[to..<(to + length * stepSize)] = values[from..<(from + length * stepSize)]
+        }
+        return moved
     }
 
     /// Checks that this dataset feeds `graph`: same sample shape and sequence kind, and a class per output.

@@ -4,10 +4,11 @@ import TestSupport
 @testable import ModelIR
 
 @Suite struct DatasetTests {
-    func writeDataset(sequence: Bool, labels: [Double], lengths: [Double]? = nil, classes: Int = 3) throws -> String {
+    func writeDataset(sequence: Bool, labels: [Double], lengths: [Double]? = nil, classes: Int = 3, padding: String? = nil) throws -> String {
         let dir = makeTemporaryDirectory("dataset")
-        let description: [String: Any] = ["format": "mcutune-dataset", "version": 1, "name": "t", "sample_shape": [2],
+        var description: [String: Any] = ["format": "mcutune-dataset", "version": 1, "name": "t", "sample_shape": [2],
                                           "sequence": sequence, "classes": classes]
+        if let padding { description["padding"] = padding }
         try JSONSerialization.data(withJSONObject: description).write(to: URL(fileURLWithPath: "\(dir)/dataset.json"))
         let n = labels.count
         let x = sequence ? NumpyArray(shape: [n, 3, 2], dtype: .float32, values: (0..<(n * 6)).map(Double.init))
@@ -23,6 +24,21 @@ import TestSupport
         let split = try Dataset.open(dir).load(split: "test")
         #expect(split.count == 2 && split.maxSteps == 3 && split.lengths == [3, 1])
         #expect(split.inputs.count == 12)
+    }
+
+    @Test func sequencesPaddedAtTheStartRunFromTheirFirstRealStep() throws {
+        // Samples of 3 steps of 2 values: 0...5 and 6...11; the second has 1 real step, its last (10, 11).
+        let dir = try writeDataset(sequence: true, labels: [0, 2], lengths: [3, 1], padding: "start")
+        let split = try Dataset.open(dir).load(split: "test")
+        #expect(split.lengths == [3, 1] && split.maxSteps == 3)
+        #expect(split.inputs == [0, 1, 2, 3, 4, 5, 10, 11, 0, 0, 0, 0])
+        // Padded at the end (the default): as stored.
+        let end = try Dataset.open(try writeDataset(sequence: true, labels: [0, 2], lengths: [3, 1], padding: "end")).load(split: "test")
+        #expect(end.inputs == (0..<12).map(Double.init))
+        let bad = try writeDataset(sequence: true, labels: [0], lengths: [3], padding: "left")
+        #expect(throws: ModelError.datasetMismatch(path: "\(bad)/dataset.json", reason: "padding 'left' is not a side; allowed: end, start")) {
+            try Dataset.open(bad)
+        }
     }
 
     @Test func sequencesWithoutALengthsFileRunAllTheirSteps() throws {
