@@ -54,18 +54,25 @@ struct ConstantValue: Equatable {
         let padded = Array(repeating: 1, count: target.count - dims.count) + dims
         for (d, t) in zip(padded, target) where d != t && d != 1 { return nil }
         if padded == target { return values }
+        // A broadcast axis repeats its one value: stride 0.
         let sourceStrides = Self.strides(padded)
-        let total = target.reduce(1, *)
+        return Self.gather(values, shape: target, strides: target.indices.map { padded[$0] == 1 ? 0 : sourceStrides[$0] })
+    }
+
+    /// The row-major array of `shape` whose element at index i reads `values[sum(i[axis] * strides[axis])]`:
+    /// a broadcast (stride 0 on a repeated axis) or a transpose (the input's strides permuted).
+    private static func gather(_ values: [Double], shape: [Int], strides: [Int]) -> [Double] {
+        let total = shape.reduce(1, *)
         var out = [Double](repeating: 0, count: total)
-        var index = Array(repeating: 0, count: target.count)
+        var index = Array(repeating: 0, count: shape.count)
         for flat in 0..<total {
             var source = 0
-            for axis in target.indices where padded[axis] != 1 { source += index[axis] * sourceStrides[axis] }
+            for axis in shape.indices { source += index[axis] * strides[axis] }
             out[flat] = values[source]
-            var axis = target.count - 1
+            var axis = shape.count - 1
             while axis >= 0 {
                 index[axis] += 1
-                if index[axis] < target[axis] { break }
+                if index[axis] < shape[axis] { break }
                 index[axis] = 0
                 axis -= 1
             }
@@ -88,24 +95,9 @@ struct ConstantValue: Equatable {
 
     /// The tensor with its axes permuted: output axis `i` is input axis `permutation[i]`.
     func transposed(_ permutation: [Int]) -> ConstantValue {
-        let outDims = permutation.map { dims[$0] }
         let inStrides = Self.strides(dims)
-        let total = values.count
-        var out = [Double](repeating: 0, count: total)
-        var index = Array(repeating: 0, count: outDims.count)
-        for flat in 0..<total {
-            var source = 0
-            for axis in outDims.indices { source += index[axis] * inStrides[permutation[axis]] }
-            out[flat] = values[source]
-            var axis = outDims.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < outDims[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
-        }
-        return ConstantValue(dims: outDims, values: out, type: type)
+        let outDims = permutation.map { dims[$0] }
+        return ConstantValue(dims: outDims, values: Self.gather(values, shape: outDims, strides: permutation.map { inStrides[$0] }), type: type)
     }
 }
 

@@ -1,3 +1,4 @@
+import FixedPoint
 import Foundation
 
 /// ONNX semantics written out directly on channels-first arrays, one sample at a time: the
@@ -77,16 +78,11 @@ enum NCHWReference {
     }
 }
 
-/// A seeded generator of reproducible values (SplitMix64).
+/// Reproducible values from the project's seeded generator (SplitMix64).
 struct SeededValues: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SeededGenerator
+    init(state: UInt64) { generator = SeededGenerator(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
     /// Values in [-1, 1), rounded to float32 as the model file stores them.
     mutating func take(_ n: Int) -> [Double] { (0..<n).map { _ in Double(Float(Double.random(in: -1..<1, using: &self))) } }
 }
