@@ -33,8 +33,7 @@ public struct CEmitter {
         self.program = program
         self.marksPieces = marksPieces
         self.specialised = specialised
-        var functions = CIdentifiers(prefix: "mcu_node")
-        self.functionNames = Dictionary(uniqueKeysWithValues: program.allSteps.map { ($0.node.name, functions.name($0.node.name)) })
+        self.functionNames = Self.nodeFunctionNames(of: program)
         self.views = Dictionary(uniqueKeysWithValues: program.allSteps.compactMap { step in
             if case .alias = step.kernel, let input = step.node.inputs.first { return (step.node.output, input) }
             return nil
@@ -45,6 +44,12 @@ public struct CEmitter {
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
                           program.graph.shapes.values.map(\.elementCount).max() ?? 0, arena.bytes)
         self.indexType = largest < 32_768 ? "uint16_t" : "uint32_t"
+    }
+
+    /// The C function of each node (`MCU_NODE`), by node name: its symbol in the firmware.
+    public static func nodeFunctionNames(of program: FixedProgram) -> [String: String] {
+        var functions = CIdentifiers(prefix: "mcu_node")
+        return Dictionary(uniqueKeysWithValues: program.allSteps.map { ($0.node.name, functions.name($0.node.name)) })
     }
 
     /// avr-gcc refuses any object over 32,767 bytes, and `pgm_read_*` reaches only the first 64 KB

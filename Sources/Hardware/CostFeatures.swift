@@ -531,14 +531,40 @@ public enum CostFeatures {
     /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
     /// requantization kind, the runtime helpers it uses and the API around it.
     public static func code(_ program: FixedProgram, dsp: Bool) -> Vector {
-        let context = Context(program, dsp: dsp)
+        var v = programCode(program)
+        for (_, node) in nodeCode(program, dsp: dsp) { v.add(node) }
+        return v
+    }
+
+    /// The code terms outside the nodes' functions: the API, the runtime helpers the program uses,
+    /// the state copies of a recurrent loop, and per constant array its addressing.
+    public static func programCode(_ program: FixedProgram) -> Vector {
         var v: Vector = ["code.base": 1, program.graph.input.isSequence ? "code.api.sequence" : "code.api.predict": 1]
         if !program.graph.outputsClassIndex { v["code.argmax"] = 1 }
         var lookup = false, exp = false
         for step in program.allSteps {
+            switch step.kernel {
+            case .sigmoid, .tanh: lookup = lookup || !DirectLookup.applies(to: step)
+            case .exp where !DirectLookup.applies(to: step): lookup = true; exp = true
+            case let .loop(plan): v["code.state", default: 0] += Double(plan.states.count)
+            default: break
+            }
+        }
+        if lookup { v["code.lookup"] = 1 }
+        if exp { v["code.exp"] = 1 }
+        v["code.arrays"] = Double(CEmitter.flashConstants(of: program).count)
+        return v
+    }
+
+    /// The code terms of each node's own function (`MCU_NODE`), by node name: its loops, by variant
+    /// (a multiply-accumulate kernel's call term, an elementwise kernel's element term), and its
+    /// inline requantizations and shifts by kind. A node fused into another's loop has none.
+    public static func nodeCode(_ program: FixedProgram, dsp: Bool) -> [String: Vector] {
+        let context = Context(program, dsp: dsp)
+        var nodes: [String: Vector] = [:]
+        for step in program.allSteps {
             let kernel = kernel(step, in: program, context)
-            // A kernel's code: its loops, by variant (a multiply-accumulate kernel's call term, an
-            // elementwise kernel's element term), and its inline requantization and shifts by kind.
+            var v: Vector = [:]
             let elements = kernel.keys.filter { $0.hasSuffix(".elem") }
             for key in elements.isEmpty ? kernel.keys.filter({ $0.hasSuffix(".call") }) : elements {
                 v["code." + key.dropLast(5), default: 0] += 1
@@ -556,17 +582,9 @@ public enum CostFeatures {
             if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.dw.padded", default: 0] += 1
             }
-            switch step.kernel {
-            case .sigmoid, .tanh: lookup = lookup || !DirectLookup.applies(to: step)
-            case .exp where !DirectLookup.applies(to: step): lookup = true; exp = true
-            case let .loop(plan): v["code.state", default: 0] += Double(plan.states.count)
-            default: break
-            }
+            nodes[step.node.name] = v
         }
-        if lookup { v["code.lookup"] = 1 }
-        if exp { v["code.exp"] = 1 }
-        v["code.arrays"] = Double(CEmitter.flashConstants(of: program).count)
-        return v
+        return nodes
     }
 }
 

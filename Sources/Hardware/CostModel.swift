@@ -50,7 +50,7 @@ public struct CostModel: Sendable {
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
         let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp) }
         var code = c.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
-        if let profile, let nodes { code += profile.codeOffset(variants: Self.nodeVariants(program, nodes: nodes)) }
+        if let profile, let nodes { code = Self.code(program, nodes: nodes, profile: profile, target: target) }
         return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + Int(max(0, code).rounded()),
@@ -83,6 +83,21 @@ public struct CostModel: Sendable {
             total += times * cost
         }
         return max(0, total * profile.unmarkedScale)
+    }
+
+    /// Code bytes with a profile: each node's function as the profile measured it (or its price
+    /// moved by the nearest signature's excess), the rest at the coefficients' price plus the
+    /// profile's offsets for what lies outside the nodes.
+    static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> Double {
+        let c = target.cost
+        var code = c.price(CostFeatures.programCode(program), in: \.codeBytes)
+        let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP)
+        for step in program.allSteps {
+            let name = step.node.name
+            let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
+            code += nodes[name].flatMap { profile.code(node: name, counts: $0, priced: priced) } ?? priced
+        }
+        return code + profile.codeOffset(variants: nodeVariants(program, nodes: nodes))
     }
 
     /// Each node of `program` with its kernel variant, in program order.

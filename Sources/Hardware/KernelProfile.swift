@@ -25,20 +25,27 @@ public struct KernelProfile: Codable, Sendable {
         public var measuredCycles: Double
         /// The node's shift terms (`.bits`): the bits it shifts, by width and kind.
         public var shiftBits: [String: Double]
+        /// Bytes of the node's function (`MCU_NODE`) in the program as the tuner writes it: what the
+        /// board's coefficients say for its code terms and what the size tool counted.
+        public var pricedCode: Double
+        public var measuredCode: Double
 
         public init(node: String, signature: String, variant: String, pricedCycles: Double, measuredCycles: Double,
-                    shiftBits: [String: Double] = [:]) {
+                    shiftBits: [String: Double] = [:], pricedCode: Double = 0, measuredCode: Double = 0) {
             self.node = node
             self.signature = signature
             self.variant = variant
             self.pricedCycles = pricedCycles
             self.measuredCycles = measuredCycles
             self.shiftBits = shiftBits
+            self.pricedCode = pricedCode
+            self.measuredCode = measuredCode
         }
 
         enum CodingKeys: String, CodingKey {
             case node, signature, variant
             case pricedCycles = "priced_cycles", measuredCycles = "measured_cycles", shiftBits = "shift_bits"
+            case pricedCode = "priced_code", measuredCode = "measured_code"
         }
 
         /// The shift terms of `counts`.
@@ -57,12 +64,38 @@ public struct KernelProfile: Codable, Sendable {
     /// The programs as the tuner writes them (no marks) over the same programs priced with the marked
     /// nodes: the compiler schedules across nodes that no mark separates.
     public var unmarkedScale: Double
-    /// Code bytes beyond the priced ones: for every program (`codeIntercept`) and per "node variant".
+    /// Code bytes beyond the priced ones outside the nodes' functions (whose bytes are priced from
+    /// `Node.measuredCode`, `code(node:counts:priced:)`): for every program (`codeIntercept`) and
+    /// per "node variant".
     public var codeIntercept: Double
     public var codeOffsets: [String: Double]
 
+    /// Per node whose fused runs the profile measured, how those runs' cycles relate to their
+    /// price, term by term (`RunScale`): the price of a run it did not measure.
+    public var runScales: [String: RunScale]
+
+    /// A fused run's measured cycles over its price, fitted on the profile's runs of one node:
+    /// log(measured / priced) = intercept + the sum of the weights of the run's terms (shift forms
+    /// aside), by ridge regression (`KernelProfiler`). The board's coefficients price a long run's
+    /// ops one by one; what the compiler makes of them together (values spilled where many are
+    /// live at once) is the model's own, and a run shares most ops with the runs measured.
+    public struct RunScale: Codable, Sendable, Equatable {
+        public var intercept: Double
+        public var weights: [String: Double]
+
+        public init(intercept: Double, weights: [String: Double]) {
+            self.intercept = intercept
+            self.weights = weights
+        }
+
+        /// The factor on the price of a run with these terms.
+        public func factor(_ terms: Set<String>) -> Double {
+            exp(KernelProfile.withoutShiftForms(terms).sorted().reduce(intercept) { $0 + (weights[$1] ?? 0) })
+        }
+    }
+
     public init(key: String, target: String, model: String, programs: Int, nodes: [Node], pricesShifts: Bool, unmarkedScale: Double = 1,
-                codeIntercept: Double, codeOffsets: [String: Double]) {
+                codeIntercept: Double, codeOffsets: [String: Double], runScales: [String: RunScale] = [:]) {
         self.key = key
         self.target = target
         self.model = model
@@ -72,12 +105,14 @@ public struct KernelProfile: Codable, Sendable {
         self.unmarkedScale = unmarkedScale
         self.codeIntercept = codeIntercept
         self.codeOffsets = codeOffsets
+        self.runScales = runScales
         (bySignature, byVariant) = Self.index(nodes)
     }
 
     enum CodingKeys: String, CodingKey {
         case key, target, model, programs, nodes
         case pricesShifts = "prices_shifts", unmarkedScale = "unmarked_scale", codeIntercept = "code_intercept", codeOffsets = "code_offsets"
+        case runScales = "run_scales"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,14 +122,15 @@ public struct KernelProfile: Codable, Sendable {
                   nodes: try c.decode([Node].self, forKey: .nodes), pricesShifts: try c.decode(Bool.self, forKey: .pricesShifts),
                   unmarkedScale: try c.decode(Double.self, forKey: .unmarkedScale),
                   codeIntercept: try c.decode(Double.self, forKey: .codeIntercept),
-                  codeOffsets: try c.decode([String: Double].self, forKey: .codeOffsets))
+                  codeOffsets: try c.decode([String: Double].self, forKey: .codeOffsets),
+                  runScales: try c.decode([String: RunScale].self, forKey: .runScales))
     }
 
     /// The profiled executions by "node signature" and by "node variant".
     private var bySignature: [String: [Execution]] = [:]
     private var byVariant: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
 
-    typealias Execution = (measured: Double, priced: Double, shifts: [String: Double])
+    typealias Execution = (measured: Double, priced: Double, shifts: [String: Double], code: Double, pricedCode: Double)
 
     private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [(terms: Set<String>, executions: [Execution])]]) {
         var signatures: [String: [Execution]] = [:]
@@ -102,7 +138,7 @@ public struct KernelProfile: Codable, Sendable {
         for n in nodes {
             let key = "\(n.node) \(n.signature)"
             if signatures[key] == nil { order.append((key, n)) }
-            signatures[key, default: []].append((n.measuredCycles, n.pricedCycles, n.shiftBits))
+            signatures[key, default: []].append((n.measuredCycles, n.pricedCycles, n.shiftBits, n.measuredCode, n.pricedCode))
         }
         var variants: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
         for (key, n) in order {
@@ -129,16 +165,46 @@ public struct KernelProfile: Codable, Sendable {
 
     /// How `lookup` priced a node: at its own signature's measurement, or at the coefficients' price
     /// moved by the excess of the nearest signature with the same loops, or with other loops.
-    public enum Basis: String, Sendable { case signature = "profile", nearest = "nearest signature, same loops", excess = "nearest signature, other loops" }
+    public enum Basis: String, Sendable {
+        case signature = "profile", nearest = "nearest signature, same loops", excess = "nearest signature, other loops"
+        case shifts = "same run, other shifts", runs = "fit to the profile's runs"
+    }
 
     /// `cycles(node:counts:priced:)` and how it was found (for `tune measure --per-node`).
     public func lookup(node: String, counts: [String: Double], priced: @autoclosure () -> Double) -> (cycles: Double, basis: Basis)? {
-        if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
-            return measured(executions, counts: counts).map { ($0, .signature) }
+        guard let (executions, basis) = executions(node: node, counts: counts) else {
+            guard CostFeatures.variant(counts) == Self.fusedRun, let scale = runScales[node] else { return nil }
+            return (priced() * scale.factor(Set(counts.keys)), .runs)
         }
-        guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty,
-              variant != Self.fusedRun else { return nil }
+        if basis == .signature { return measured(executions, counts: counts).map { ($0, .signature) } }
+        let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
+        return (max(0, priced() + beyond), basis)
+    }
+
+    /// The bytes of `node`'s function with these counts (`priced`: what the board's coefficients say
+    /// for its code terms, `CostFeatures.nodeCode`), found as its cycles are: what its signature
+    /// measured, else its price moved by the nearest signature's bytes beyond their price. Nil
+    /// where `cycles` is.
+    public func code(node: String, counts: [String: Double], priced: Double) -> Double? {
+        guard let (executions, basis) = executions(node: node, counts: counts) else { return nil }
+        let n = Double(executions.count)
+        if basis == .signature { return executions.reduce(0) { $0 + $1.code } / n }
+        return max(0, priced + executions.reduce(0) { $0 + $1.code - $1.pricedCode } / n)
+    }
+
+    /// The executions that price a node with these counts, and how they relate to it.
+    private func executions(node: String, counts: [String: Double]) -> ([Execution], Basis)? {
+        if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
+            return (executions, .signature)
+        }
+        guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
         let terms = Set(counts.keys)
+        guard variant != Self.fusedRun else {
+            // A run that differs only in how its shifts decompose is the same loop with other constants.
+            let ops = Self.withoutShiftForms(terms)
+            let same = seen.filter { Self.withoutShiftForms($0.terms) == ops }.flatMap(\.executions)
+            return same.isEmpty ? nil : (same, .shifts)
+        }
         let work = Self.workTerms(terms)
         let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
         func nearest(_ among: [(terms: Set<String>, executions: [Execution])]) -> [Execution] {
@@ -147,9 +213,7 @@ public struct KernelProfile: Codable, Sendable {
         }
         let sameWork = seen.filter { Self.workTerms($0.terms) == work }
         let executions = nearest(sameWork.isEmpty ? seen : sameWork)
-        guard !executions.isEmpty else { return nil }
-        let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
-        return (max(0, priced() + beyond), sameWork.isEmpty ? .excess : .nearest)
+        return executions.isEmpty ? nil : (executions, sameWork.isEmpty ? .excess : .nearest)
     }
 
     /// What `executions` measured, moved to the shifts of `counts` where shifts cost by distance.
@@ -163,14 +227,24 @@ public struct KernelProfile: Codable, Sendable {
         return max(0, chosen.reduce(0) { $0 + $1.measured + $1.cost } / Double(chosen.count))
     }
 
-    /// The variant of a fused elementwise run (`ElementwiseFusion`): priced by the coefficients
-    /// alone unless the profile measured its very signature. Every op of the run shares one loop, so
-    /// how many values the compiler keeps in registers depends on the whole mix of ops and widths,
-    /// and a run that differs in one op is no guide: predicting each of the profiles' runs from the
-    /// others (the ten profiles with runs: five models on the Uno and the Nano 33 BLE), the nearest
-    /// run's excess missed by a median of 6.8-16.6% where the coefficients, fitted on hundreds of
-    /// random runs, missed by 4.2-16.4% (better on 7 of 10 profiles).
-    static let fusedRun = "chain.call"
+    /// The variant of a fused elementwise run (`ElementwiseFusion`). Every op of the run shares one
+    /// loop, so how many values the compiler keeps in registers depends on the whole mix of ops and
+    /// widths, and the nearest run measured, differing in one op, is no guide: predicting each of
+    /// the profiles' runs from the others (the ten profiles with runs: five models on the Uno and
+    /// the Nano 33 BLE), the nearest run's excess missed by a median of 6.8-16.6% where the
+    /// coefficients missed by 4.2-16.4%. So a run is priced at its own signature as measured, or
+    /// one that differs only in the form of its constant shifts (`withoutShiftForms`: a FastGRNN
+    /// cell whose `zh` shifts by 16 instead of 15 measured the same on the M4, and was priced 27%
+    /// low by the coefficients), else at the coefficients' price times the node's `RunScale`
+    /// (the same leave-one-out: 90th percentile 14-20% where the coefficients had 19-24% on the
+    /// Nano 33 BLE, and 14-17% against 12-25% on the Uno).
+    public static let fusedRun = "chain.call"
+
+    /// `terms` without the forms of their constant shifts (`shiftTerms`: byte moves, a short run of
+    /// bits, a loop over bits): the same statements with another distance.
+    public static func withoutShiftForms(_ terms: Set<String>) -> Set<String> {
+        terms.filter { !($0.hasSuffix(".moves") || $0.hasSuffix(".short.bits") || $0.hasSuffix(".loop") || $0.hasSuffix(".loop.bits")) }
+    }
 
     /// A kernel's loop terms: what it does per multiply-accumulate, dot product or element.
     static func workTerms(_ terms: Set<String>) -> Set<String> {

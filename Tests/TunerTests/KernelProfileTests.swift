@@ -13,18 +13,21 @@ import Emit
 /// simulated Uno that prices the programs it measured as the simulator runs them, from a cache that
 /// gives back exactly what was measured.
 @Suite struct KernelProfileTests {
-    static func node(_ name: String, _ terms: [String], priced: Double = 1, cycles: Double) -> KernelProfile.Node {
+    static func node(_ name: String, _ terms: [String], priced: Double = 1, cycles: Double,
+                     code: (priced: Double, measured: Double) = (0, 0)) -> KernelProfile.Node {
         let counts = Dictionary(uniqueKeysWithValues: terms.map { ($0, 1.0) })
         return KernelProfile.Node(node: name, signature: CostFeatures.signature(counts), variant: CostFeatures.variant(counts) ?? "",
-                                  pricedCycles: priced, measuredCycles: cycles)
+                                  pricedCycles: priced, measuredCycles: cycles, pricedCode: code.priced, measuredCode: code.measured)
     }
 
     static let profile = KernelProfile(key: "k", target: "t", model: "m", programs: 3, nodes: [
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 100),
         node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"], cycles: 110),
-        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], priced: 120, cycles: 150),
+        node("fc", ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"], priced: 120, cycles: 150,
+             code: (priced: 60, measured: 72)),
         node("dist", ["sqd.a64.call", "sqd.x8.d16.elem", "sqd.a64.rq.a64.r"], priced: 25, cycles: 30),
-        node("cell", ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.lut.o16.elem"], priced: 90, cycles: 120),
+        node("cell", ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.lut.o16.elem", "chain.rq.a32.r",
+                      "chain.rq.a32.r.short.bits"], priced: 90, cycles: 120),
     ], pricesShifts: false, codeIntercept: 10, codeOffsets: ["fc dense.w8.x8.a32.call": 5])
 
     func counts(_ terms: [String], value: Double = 7) -> [String: Double] {
@@ -48,10 +51,20 @@ import Emit
         // nearest signature of the variant (30 - 25).
         #expect(p.cycles(node: "dist", counts: dist64, priced: 100) == 105)
         #expect(p.lookup(node: "dist", counts: dist64, priced: 100)?.basis == .excess)
-        // A fused elementwise run: its own signature as measured; any other run by the coefficients alone.
-        let run = ["chain.call", "chain.elem", "chain.add.x16.a32.elem"]
-        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem"]), priced: 90) == 120)
-        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem"]), priced: 95) == nil)
+        // A fused elementwise run: its own signature as measured; one that shifts by another form
+        // (a byte move where a short run of bits was measured) at its price plus the run's excess
+        // (120 - 90); any other run by the coefficients alone.
+        let run = ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.rq.a32.r"]
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"]), priced: 90) == 120)
+        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.cycles == 110)
+        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.basis == .shifts)
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem", "chain.rq.a32.r.short.bits"]), priced: 95) == nil)
+        // The node's function bytes are found the same way: its signature's as measured, another's
+        // at its price plus what the nearest signature's function measured beyond its price (72 - 60).
+        let o16r = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"])
+        #expect(p.code(node: "fc", counts: o16r, priced: 1000) == 72)
+        #expect(p.code(node: "fc", counts: o16, priced: 50) == 62)
+        #expect(p.code(node: "fc2", counts: o16, priced: 50) == nil)
         // A variant or a node it never saw: no measurement.
         #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
         #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"]), priced: 40) == nil)
@@ -103,6 +116,10 @@ import Emit
         #expect(Set(profile.nodes.map(\.node)) == ["fc1", "relu1", "fc2", "tanh2", "fc3"])
         #expect(profile.nodes.filter { $0.node != "relu1" }.count == 4 * 4)
         #expect((1..<4).contains(profile.nodes.filter { $0.node == "relu1" }.count))
+        // Each node's function found in the firmware by its symbol: whole bytes, not the price.
+        let functions = profile.nodes.filter { $0.node != "relu1" }
+        #expect(functions.allSatisfy { $0.measuredCode > 16 && $0.measuredCode == $0.measuredCode.rounded() })
+        #expect(functions.contains { $0.measuredCode != $0.pricedCode })
 
         // all8 is always among the programs profiled: priced with the profile, it is what the
         // simulator counts to within a few percent, closer than the board's coefficients alone.
@@ -112,7 +129,8 @@ import Emit
                                             directory: "\(directory)/all8", profile: profile)
         let withProfile = abs(m.meanPredictedCycles / m.meanCycles - 1)
         #expect(withProfile < 0.03, "all8: predicted \(m.meanPredictedCycles), measured \(m.meanCycles)")
-        #expect(abs(Double(m.prediction.flashBytes) / Double(m.firmware.programFlash) - 1) < 0.03)
+        #expect(abs(Double(m.prediction.flashBytes) / Double(m.firmware.programFlash) - 1) < 0.03,
+                "all8: flash predicted \(m.prediction.flashBytes), measured \(m.firmware.programFlash)")
 
         // The second time, from the cache, exactly the same.
         let (again, second) = try #require(try profiling.profile(model: model, dataset: dataset, directory: directory))

@@ -6,11 +6,14 @@ import ModelIR
 
 /// Measures a model's own kernels on a board (`KernelProfile`): each given program of the model is
 /// built twice, once marking every node (run on the simulator: cycles per node) and once as the
-/// tuner writes it (compiled only: its code bytes).
+/// tuner writes it (its code bytes: each node's function by its symbol, and the rest).
 public enum KernelProfiler {
     /// Ridge of the per-variant code offsets, in programs: a variant seen in one program is trusted
     /// for half of what that program's size tool says beyond the price.
     static let codeRidge = 1.0
+    /// Ridge of a node's `RunScale`, per run measured: chosen by predicting each profiled run from
+    /// the others (0.3 and 3 missed more at the 90th percentile on most profiles).
+    static let runRidge = 1.0
 
     /// Profiles `programs` over the first `samples` of `split` on `device`, `jobs` builds at a time, in
     /// `directory`. `progress` is told how many programs are done.
@@ -34,7 +37,8 @@ public enum KernelProfiler {
         let fit = LinearSystem.ridge(rows: rows, targets: measured.map(\.residual), ridge: codeRidge)
         var profile = KernelProfile(key: key, target: device.target.name, model: programs.first?.graph.name ?? "", programs: programs.count,
                                     nodes: measured.flatMap(\.nodes), pricesShifts: device.target.core.shiftsBitByBit, codeIntercept: fit.intercept,
-                                    codeOffsets: Dictionary(uniqueKeysWithValues: zip(variants, fit.x)))
+                                    codeOffsets: Dictionary(uniqueKeysWithValues: zip(variants, fit.x)),
+                                    runScales: runScales(measured.flatMap(\.nodes)))
         // The unmarked programs against their marked nodes: the median ratio, so one outlier moves nothing.
         let ratios = zip(programs, measured).compactMap { program, m -> Double? in
             let predicted = m.steps.map { CostModel(target: device.target, meanSteps: Double($0), profile: profile).cycles(program) }
@@ -43,6 +47,28 @@ public enum KernelProfiler {
         }
         if !ratios.isEmpty { profile.unmarkedScale = CalibrationFit.median(ratios) }
         return profile
+    }
+
+    /// Per node, its fused runs' log(measured / priced) fitted on their terms (shift forms aside),
+    /// one row per distinct run.
+    static func runScales(_ nodes: [KernelProfile.Node]) -> [String: KernelProfile.RunScale] {
+        var runs: [String: [Set<String>: [(measured: Double, priced: Double)]]] = [:]
+        for n in nodes where n.variant == KernelProfile.fusedRun && n.measuredCycles > 0 && n.pricedCycles > 0 {
+            let terms = KernelProfile.withoutShiftForms(Set(n.signature.split(separator: " ").map(String.init)))
+            runs[n.node, default: [:]][terms, default: []].append((n.measuredCycles, n.pricedCycles))
+        }
+        var scales: [String: KernelProfile.RunScale] = [:]
+        for (node, byTerms) in runs {
+            let distinct = byTerms.sorted { $0.key.sorted().joined(separator: " ") < $1.key.sorted().joined(separator: " ") }
+            let columns = Array(Set(distinct.flatMap(\.key))).sorted()
+            let rows = distinct.map { run in columns.map { run.key.contains($0) ? 1.0 : 0 } }
+            let targets = distinct.map { run in
+                log(run.value.reduce(0) { $0 + $1.measured } / run.value.reduce(0) { $0 + $1.priced })
+            }
+            let fit = LinearSystem.ridge(rows: rows, targets: targets, ridge: runRidge * Double(distinct.count))
+            scales[node] = KernelProfile.RunScale(intercept: fit.intercept, weights: Dictionary(uniqueKeysWithValues: zip(columns, fit.x)))
+        }
+        return scales
     }
 
     /// What one program's two builds measured.
@@ -61,21 +87,33 @@ public enum KernelProfiler {
     static func measure(_ program: FixedProgram, split: DatasetSplit, device: any Device,
                         directory: String) throws(DeviceError) -> Measured {
         let cost = device.target.cost
+        let dsp = device.target.core.hasDSP
         let names = Set(program.allSteps.map(\.node.name))
         let pieces = try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/marked")
-        let nodes = pieces.filter { names.contains($0.label) }.compactMap { piece -> KernelProfile.Node? in
-            guard let variant = CostFeatures.variant(piece.features) else { return nil }
-            return KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
-                                      pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
-                                      shiftBits: KernelProfile.Node.shiftBits(piece.features))
-        }
         let plain = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
                                               directory: "\(directory)/plain")
+        // Each node's function as the tuner writes it (no marks), by its symbol.
+        let functions = CEmitter.nodeFunctionNames(of: program)
+        let codes = CostFeatures.nodeCode(program, dsp: dsp)
+        var priced = cost.price(CostFeatures.programCode(program), in: \.codeBytes)
+        var measuredNodes = Set<String>()
+        var nodes: [KernelProfile.Node] = []
+        for piece in pieces where names.contains(piece.label) {
+            guard let variant = CostFeatures.variant(piece.features) else { continue }
+            let pricedCode = cost.price(codes[piece.label] ?? [:], in: \.codeBytes)
+            let measuredCode = functions[piece.label].flatMap { plain.build.symbolBytes[$0] }.map(Double.init)
+            nodes.append(KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
+                                            pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
+                                            shiftBits: KernelProfile.Node.shiftBits(piece.features),
+                                            pricedCode: pricedCode, measuredCode: measuredCode ?? pricedCode))
+            if measuredNodes.insert(piece.label).inserted { priced += measuredCode ?? pricedCode }
+        }
+        for step in program.allSteps where !measuredNodes.contains(step.node.name) {
+            priced += cost.price(codes[step.node.name] ?? [:], in: \.codeBytes)
+        }
         let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
         let code = Double(plain.programFlash - CostModel.constantBytes(program))
-        let dsp = device.target.core.hasDSP
-        let priced = cost.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
-        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp)).map { "\($0.node) \($0.variant)" }, residual: code - priced,
-                        plainCycles: run.cycles, steps: plain.samples.steps)
+        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp)).map { "\($0.node) \($0.variant)" },
+                        residual: code - priced, plainCycles: run.cycles, steps: plain.samples.steps)
     }
 }
