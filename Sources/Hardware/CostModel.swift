@@ -95,7 +95,12 @@ public struct CostModel: Sendable {
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
-            code += nodes[name].flatMap { profile.code(node: name, counts: $0, priced: priced) } ?? priced
+            code += nodes[name].flatMap { counts in
+                profile.code(node: name, counts: counts, priced: priced, cycles: {
+                    let price = c.price(counts, in: \.cycles)
+                    return profile.cycles(node: name, counts: counts, priced: price) ?? price
+                }())
+            } ?? priced
         }
         return code + profile.codeOffset(variants: nodeVariants(program, nodes: nodes))
     }

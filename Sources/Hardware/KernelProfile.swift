@@ -79,13 +79,26 @@ public struct KernelProfile: Codable, Sendable {
     /// aside), by ridge regression (`KernelProfiler`). The board's coefficients price a long run's
     /// ops one by one; what the compiler makes of them together (values spilled where many are
     /// live at once) is the model's own, and a run shares most ops with the runs measured.
+    /// Its code is one loop whose body is straight-line but for the activations' branches: its
+    /// bytes follow its cycles per execution (`codeIntercept + codePerCycle * cycles`, fitted on the
+    /// same runs), where the coefficients' per-op code prices missed the profiles' runs by a median
+    /// of 60-380 bytes and the line by 6-154 (leave-one-out, both boards).
     public struct RunScale: Codable, Sendable, Equatable {
         public var intercept: Double
         public var weights: [String: Double]
+        public var codeIntercept: Double
+        public var codePerCycle: Double
 
-        public init(intercept: Double, weights: [String: Double]) {
+        public init(intercept: Double, weights: [String: Double], codeIntercept: Double = 0, codePerCycle: Double = 0) {
             self.intercept = intercept
             self.weights = weights
+            self.codeIntercept = codeIntercept
+            self.codePerCycle = codePerCycle
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case intercept, weights
+            case codeIntercept = "code_intercept", codePerCycle = "code_per_cycle"
         }
 
         /// The factor on the price of a run with these terms.
@@ -148,7 +161,12 @@ public struct KernelProfile: Codable, Sendable {
     }
 
     /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them).
-    /// From what was measured for the same signature; else at the coefficients' price moved by what
+    /// From what was measured for the same signature; else for a signature that differs from one
+    /// measured only in the forms of its constant shifts (`withoutShiftForms`), at what that one
+    /// measured where shifts cost alike at any distance (a Cortex-M: LeNet's first convolution
+    /// measured 124,650 cycles on the M4 with three different shift forms, which the coefficients
+    /// priced 141k-151k) and at the price moved by its excess where they do not (an AVR);
+    /// else at the coefficients' price moved by what
     /// the nearest signature of the node's variant measured beyond its own price (most terms shared,
     /// fewest apart; among those with the same work terms, its loops' `.mac`, `.dot` and `.elem`,
     /// where there are any): the coefficients price only the terms that differ, the profile the rest.
@@ -163,11 +181,12 @@ public struct KernelProfile: Codable, Sendable {
         lookup(node: node, counts: counts, priced: priced())?.cycles
     }
 
-    /// How `lookup` priced a node: at its own signature's measurement, or at the coefficients' price
-    /// moved by the excess of the nearest signature with the same loops, or with other loops.
+    /// How `lookup` priced a node: at its own signature's measurement, at one that differs in its
+    /// shift forms, at the coefficients' price moved by the excess of the nearest signature with the
+    /// same loops or with other loops, or (a fused run) by the profile's `RunScale`.
     public enum Basis: String, Sendable {
         case signature = "profile", nearest = "nearest signature, same loops", excess = "nearest signature, other loops"
-        case shifts = "same run, other shifts", runs = "fit to the profile's runs"
+        case shifts = "same signature, other shifts", runs = "fit to the profile's runs"
     }
 
     /// `cycles(node:counts:priced:)` and how it was found (for `tune measure --per-node`).
@@ -177,18 +196,23 @@ public struct KernelProfile: Codable, Sendable {
             return (priced() * scale.factor(Set(counts.keys)), .runs)
         }
         if basis == .signature { return measured(executions, counts: counts).map { ($0, .signature) } }
-        let beyond = executions.reduce(0) { $0 + $1.measured - $1.priced } / Double(executions.count)
-        return (max(0, priced() + beyond), basis)
+        let n = Double(executions.count)
+        // Another form of the same shifts costs the same where shifts cost alike at any distance.
+        if basis == .shifts && !pricesShifts { return (executions.reduce(0) { $0 + $1.measured } / n, basis) }
+        return (max(0, priced() + executions.reduce(0) { $0 + $1.measured - $1.priced } / n), basis)
     }
 
     /// The bytes of `node`'s function with these counts (`priced`: what the board's coefficients say
     /// for its code terms, `CostFeatures.nodeCode`), found as its cycles are: what its signature
-    /// measured, else its price moved by the nearest signature's bytes beyond their price. Nil
-    /// where `cycles` is.
-    public func code(node: String, counts: [String: Double], priced: Double) -> Double? {
-        guard let (executions, basis) = executions(node: node, counts: counts) else { return nil }
+    /// measured, else its price moved by the nearest signature's bytes beyond their price; a fused
+    /// run it did not measure from its `cycles` per execution (`RunScale`). Nil where `cycles` is.
+    public func code(node: String, counts: [String: Double], priced: Double, cycles: @autoclosure () -> Double) -> Double? {
+        guard let (executions, basis) = executions(node: node, counts: counts) else {
+            guard CostFeatures.variant(counts) == Self.fusedRun, let scale = runScales[node] else { return nil }
+            return max(0, scale.codeIntercept + scale.codePerCycle * cycles())
+        }
         let n = Double(executions.count)
-        if basis == .signature { return executions.reduce(0) { $0 + $1.code } / n }
+        if basis == .signature || (basis == .shifts && !pricesShifts) { return executions.reduce(0) { $0 + $1.code } / n }
         return max(0, priced + executions.reduce(0) { $0 + $1.code - $1.pricedCode } / n)
     }
 
@@ -199,12 +223,11 @@ public struct KernelProfile: Codable, Sendable {
         }
         guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
         let terms = Set(counts.keys)
-        guard variant != Self.fusedRun else {
-            // A run that differs only in how its shifts decompose is the same loop with other constants.
-            let ops = Self.withoutShiftForms(terms)
-            let same = seen.filter { Self.withoutShiftForms($0.terms) == ops }.flatMap(\.executions)
-            return same.isEmpty ? nil : (same, .shifts)
-        }
+        // A signature that differs only in how its shifts decompose is the same loops with other constants.
+        let ops = Self.withoutShiftForms(terms)
+        let siblings = seen.filter { Self.withoutShiftForms($0.terms) == ops }.flatMap(\.executions)
+        if !siblings.isEmpty { return (siblings, .shifts) }
+        guard variant != Self.fusedRun else { return nil }
         let work = Self.workTerms(terms)
         let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
         func nearest(_ among: [(terms: Set<String>, executions: [Execution])]) -> [Execution] {

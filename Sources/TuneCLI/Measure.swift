@@ -86,17 +86,25 @@ struct Measure: ParsableCommand {
         print("         total: measured \(Format.count(m.measuredRAM)) B, analysed \(Format.count(m.analysedRAM)) B ("
               + Format.signedPercent(Double(m.analysedRAM) / Double(max(m.measuredRAM, 1)) - 1) + "), cost model \(Format.count(m.prediction.ramBytes)) B ("
               + Format.signedPercent(Double(m.prediction.ramBytes) / Double(max(m.measuredRAM, 1)) - 1) + ")")
-        if perNode { try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory, profile: profile) }
+        if perNode {
+            try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory, profile: profile,
+                            symbols: m.build.symbolBytes)
+        }
         if let first = m.firstMismatch {
             throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and \(board.name); first: \(first)")
         }
     }
 
-    /// Each node and piece of API glue, measured in a build that marks them, beside the cost model.
-    private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String, profile: KernelProfile?) throws {
+    /// Each node and piece of API glue, measured in a build that marks them, beside the cost model;
+    /// and each node's function in the measured firmware (`symbols`), beside what the model says.
+    private func printPieces(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String, profile: KernelProfile?,
+                             symbols: [String: Int]) throws {
         let pieces = try reporting { try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/per-node") }
         let total = pieces.reduce(0) { $0 + $1.cycles }
-        var table = TextTable(["piece", "kernel", "measured", "cost model", "error", "share", "priced by"], numeric: [2, 3, 4, 5])
+        let functions = CEmitter.nodeFunctionNames(of: program)
+        let codes = CostFeatures.nodeCode(program, dsp: device.target.core.hasDSP)
+        var table = TextTable(["piece", "kernel", "measured", "cost model", "error", "share", "priced by", "code B", "code model"],
+                              numeric: [2, 3, 4, 5, 7, 8])
         for piece in pieces {
             let price = device.target.cost.price(piece.features, in: \.cycles)
             let found = profile?.lookup(node: piece.label, counts: piece.features, priced: price)
@@ -106,11 +114,19 @@ struct Measure: ParsableCommand {
                 ?? piece.features.keys.filter { $0.hasSuffix(".mac") || $0.hasSuffix(".elem") }.sorted().joined(separator: " ")
             // A node computed in another's loop (a fused chain) has no code of its own.
             let empty = piece.cycles < 0.5 && predicted < 0.5
+            // Its function's bytes in the firmware measured above, and as the cost model prices them.
+            var code = ["", ""]
+            if let terms = codes[piece.label] {
+                let priced = device.target.cost.price(terms, in: \.codeBytes)
+                let modelled = profile?.code(node: piece.label, counts: piece.features, priced: priced, cycles: predicted) ?? priced
+                code = [functions[piece.label].flatMap { symbols[$0] }.map(Format.count) ?? "-", Format.count(Int(modelled.rounded()))]
+            }
             table.add([piece.label, kernel, Format.count(Int(piece.cycles.rounded())), Format.count(Int(predicted.rounded())),
                        empty ? "-" : Format.signedPercent(predicted / max(piece.cycles, 1) - 1), Format.percent(piece.cycles / max(total, 1)),
-                       empty ? "-" : found?.basis.rawValue ?? "coefficients"])
+                       empty ? "-" : found?.basis.rawValue ?? "coefficients"] + code)
         }
-        print("per node (a build that marks every node, \(split.count) samples; cycles per execution, marks taken off):")
+        print("per node (a build that marks every node, \(split.count) samples; cycles per execution, marks taken off; "
+              + "code: bytes of the node's function in the firmware above):")
         print(table.render())
     }
 }

@@ -51,20 +51,20 @@ import Emit
         // nearest signature of the variant (30 - 25).
         #expect(p.cycles(node: "dist", counts: dist64, priced: 100) == 105)
         #expect(p.lookup(node: "dist", counts: dist64, priced: 100)?.basis == .excess)
-        // A fused elementwise run: its own signature as measured; one that shifts by another form
-        // (a byte move where a short run of bits was measured) at its price plus the run's excess
-        // (120 - 90); any other run by the coefficients alone.
+        // A fused elementwise run: its own signature as measured, and so one that shifts by another
+        // form (a byte move where a short run of bits was measured) on this core, where shifts cost
+        // alike at any distance; any other run by the coefficients alone (no `RunScale` here).
         let run = ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.rq.a32.r"]
         #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"]), priced: 90) == 120)
-        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.cycles == 110)
+        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.cycles == 120)
         #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.basis == .shifts)
         #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem", "chain.rq.a32.r.short.bits"]), priced: 95) == nil)
         // The node's function bytes are found the same way: its signature's as measured, another's
         // at its price plus what the nearest signature's function measured beyond its price (72 - 60).
         let o16r = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o16.sat", "dense.w8.x8.a32.rq.a32.r"])
-        #expect(p.code(node: "fc", counts: o16r, priced: 1000) == 72)
-        #expect(p.code(node: "fc", counts: o16, priced: 50) == 62)
-        #expect(p.code(node: "fc2", counts: o16, priced: 50) == nil)
+        #expect(p.code(node: "fc", counts: o16r, priced: 1000, cycles: 0) == 72)
+        #expect(p.code(node: "fc", counts: o16, priced: 50, cycles: 0) == 62)
+        #expect(p.code(node: "fc2", counts: o16, priced: 50, cycles: 0) == nil)
         // A variant or a node it never saw: no measurement.
         #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
         #expect(p.cycles(node: "fc2", counts: counts(["dense.w8.x8.a32.call"]), priced: 40) == nil)
@@ -73,6 +73,20 @@ import Emit
         let decoded = try JSONDecoder().decode(KernelProfile.self, from: try JSONEncoder().encode(p))
         #expect(decoded.cycles(node: "fc", counts: o16, priced: 400) == 430)
         #expect(decoded.nodes == p.nodes && decoded.codeOffsets == p.codeOffsets)
+    }
+
+    @Test func anotherFormOfTheSameShiftsIsMeasuredAsItIsOnACortexMAndMovedByItsPriceOnAnAVR() {
+        let measured = ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.r", "dense.w8.x8.a32.rq.a32.r.loop"]
+        let query = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.r", "dense.w8.x8.a32.rq.a32.r.moves"])
+        for pricesShifts in [false, true] {
+            let p = KernelProfile(key: "k", target: "t", model: "m", programs: 1,
+                                  nodes: [Self.node("fc", measured, priced: 150, cycles: 120, code: (priced: 40, measured: 50))],
+                                  pricesShifts: pricesShifts, codeIntercept: 0, codeOffsets: [:])
+            let found = p.lookup(node: "fc", counts: query, priced: 100)
+            #expect(found?.basis == .shifts)
+            #expect(found?.cycles == (pricesShifts ? 70 : 120))
+            #expect(p.code(node: "fc", counts: query, priced: 30, cycles: 0) == (pricesShifts ? 40 : 50))
+        }
     }
 
     @Test func aDifferentShiftMovesTheCyclesWhereShiftsCostByDistance() {

@@ -52,10 +52,10 @@ public enum KernelProfiler {
     /// Per node, its fused runs' log(measured / priced) fitted on their terms (shift forms aside),
     /// one row per distinct run.
     static func runScales(_ nodes: [KernelProfile.Node]) -> [String: KernelProfile.RunScale] {
-        var runs: [String: [Set<String>: [(measured: Double, priced: Double)]]] = [:]
+        var runs: [String: [Set<String>: [KernelProfile.Node]]] = [:]
         for n in nodes where n.variant == KernelProfile.fusedRun && n.measuredCycles > 0 && n.pricedCycles > 0 {
             let terms = KernelProfile.withoutShiftForms(Set(n.signature.split(separator: " ").map(String.init)))
-            runs[n.node, default: [:]][terms, default: []].append((n.measuredCycles, n.pricedCycles))
+            runs[n.node, default: [:]][terms, default: []].append(n)
         }
         var scales: [String: KernelProfile.RunScale] = [:]
         for (node, byTerms) in runs {
@@ -63,10 +63,19 @@ public enum KernelProfiler {
             let columns = Array(Set(distinct.flatMap(\.key))).sorted()
             let rows = distinct.map { run in columns.map { run.key.contains($0) ? 1.0 : 0 } }
             let targets = distinct.map { run in
-                log(run.value.reduce(0) { $0 + $1.measured } / run.value.reduce(0) { $0 + $1.priced })
+                log(run.value.reduce(0) { $0 + $1.measuredCycles } / run.value.reduce(0) { $0 + $1.pricedCycles })
             }
             let fit = LinearSystem.ridge(rows: rows, targets: targets, ridge: runRidge * Double(distinct.count))
-            scales[node] = KernelProfile.RunScale(intercept: fit.intercept, weights: Dictionary(uniqueKeysWithValues: zip(columns, fit.x)))
+            // Code bytes on cycles per execution, one point per run: a least-squares line.
+            let points = distinct.map { run in
+                (cycles: run.value.reduce(0) { $0 + $1.measuredCycles } / Double(run.value.count),
+                 code: run.value.reduce(0) { $0 + $1.measuredCode } / Double(run.value.count))
+            }
+            let code = LinearSystem.ridge(rows: points.map { [$0.cycles] }, targets: points.map(\.code), ridge: 0)
+            let perCycle = max(0, code.x.first ?? 0)
+            let intercept = points.reduce(0) { $0 + $1.code - perCycle * $1.cycles } / Double(points.count)
+            scales[node] = KernelProfile.RunScale(intercept: fit.intercept, weights: Dictionary(uniqueKeysWithValues: zip(columns, fit.x)),
+                                                  codeIntercept: intercept, codePerCycle: perCycle)
         }
         return scales
     }
