@@ -36,7 +36,7 @@ struct Measure: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the sources and firmware.elf (default: a new temporary one).", valueName: "dir"))
     var out: String?
 
-    @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes).")
+    @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes), how the model priced it, and its function's bytes in the firmware beside the model's.")
     var perNode = false
 
     @Flag(name: .customLong("no-profile"), help: "Predict with the board's calibrated coefficients alone, not corrected by this model's kernel profile (the one `tune` measures before a search, cached under .build/mcutune-profiles).")
