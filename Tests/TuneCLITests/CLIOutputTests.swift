@@ -65,10 +65,14 @@ import ModelIR
         let result = try TuneExecutable.run(["measure", "--model", "mlp-digits", "--config", "all8", "--samples", "2", "--per-node", "--no-profile"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("piece") && $0.hasSuffix("priced by") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("piece") && $0.contains("priced by") && $0.hasSuffix("code B  code model") }, "\(result.stdout)")
         for layer in ["fc1", "fc2", "fc3"] {
             let row = lines.first { $0.hasPrefix("\(layer) ") } ?? ""
-            #expect(row.contains(" dense.") && row.hasSuffix("coefficients"), "\(layer): \(row)")
+            // How it was priced, then its function's bytes in the firmware and as the model prices them.
+            let fields = row.split(separator: " ").map(String.init)
+            #expect(row.contains(" dense.") && fields.dropLast(2).last == "coefficients", "\(layer): \(row)")
+            let bytes = fields.suffix(2).compactMap { Int($0.replacingOccurrences(of: ",", with: "")) }
+            #expect(bytes.count == 2 && bytes.allSatisfy { $0 > 16 }, "\(layer): \(row)")
         }
     }
 
