@@ -50,9 +50,17 @@ extension GraphTranslator {
         pending = folded.nodes
         foldedAway = folded.removed
         for index in report.mapped.indices {
-            report.mapped[index].result.removeAll { folded.removedNodes.contains($0) }
+            report.mapped[index].result = report.mapped[index].result
+                .filter { !folded.removedNodes.contains($0) }.map { folded.changedNodes[$0] ?? $0 }
         }
         report.recurrentCells.append(folded.cell)
+        report.folded += folded.composedChains.map { "in loop '\(folded.cell.loop)': \($0)" }
+        // Every step repeats its Constant nodes (a `1` for `1 - z`): one line for all of them.
+        let constants = report.folded.filter { $0.hasPrefix("Constant '") && $0.hasSuffix("' evaluated at import time") }
+        if constants.count > 1 {
+            report.folded.removeAll { constants.contains($0) }
+            report.folded.insert("\(constants.count) Constant nodes evaluated at import time", at: 0)
+        }
         report.notes.append("the file fixes \(steps) steps; loop '\(folded.cell.loop)' runs each sample's own steps, as our "
             + "sequence datasets give them (a shorter sample keeps its state after its last step)")
     }

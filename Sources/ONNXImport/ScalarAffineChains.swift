@@ -15,6 +15,8 @@ enum ScalarAffineChains {
         var nodes: [PendingNode]
         /// `"<op> '<name>'"` of the nodes composed away.
         var removed: Set<String>
+        /// Each chain composed, in words.
+        var chains: [String]
     }
 
     /// `nodes` with every chain of two or more scalar affine ops composed; a chain passes through a
@@ -33,6 +35,7 @@ enum ScalarAffineChains {
         }
         var replaced: [Int: [PendingNode]] = [:]
         var dropped: Set<Int> = []
+        var chains: [String] = []
         for (end, node) in nodes.enumerated() where affine(node) != nil && !linksToNext(end) {
             // Walk back from the chain's last node while the tensor before it feeds only it.
             var chain = [end]
@@ -65,6 +68,8 @@ enum ScalarAffineChains {
             guard !composed.isEmpty, composed.count < chain.count else { continue }
             replaced[end] = composed
             dropped.formUnion(chain.dropLast())
+            chains.append("\(chain.map { "\(nodes[$0].op.name) '\(nodes[$0].name)'" }.joined(separator: ", ")) composed into "
+                + composed.map { "\($0.op.name) '\($0.name)'" }.joined(separator: " and "))
         }
         var out: [PendingNode] = []
         var removed: Set<String> = []
@@ -77,7 +82,7 @@ enum ScalarAffineChains {
         }
         let kept = Set(out.map(\.name))
         for node in nodes where !kept.contains(node.name) { removed.insert("\(node.op.name) '\(node.name)'") }
-        return Composed(nodes: out, removed: removed)
+        return Composed(nodes: out, removed: removed, chains: chains)
     }
 
     /// `x -> scale * x + shift` for a one-input Scale or an Add of one constant number; nil otherwise.

@@ -32,7 +32,11 @@ struct UnrolledLoopFolder {
         var removed: Set<String>
         /// `"<op> '<name>'"` of every node folded away, as the report's mappings list them.
         var removedNodes: Set<String>
+        /// `"<op> '<name>'"` of a template node whose op the fold changed -> what it is in the loop.
+        var changedNodes: [String: String]
         var cell: ONNXImportReport.RecurrentCell
+        /// Chains of scalar affine ops in the cell composed into one Scale and one Add, in words.
+        var composedChains: [String]
     }
 
     let path: String
@@ -109,7 +113,13 @@ struct UnrolledLoopFolder {
         let cell = ONNXImportReport.RecurrentCell(
             steps: steps, onnxNodesPerStep: perStep, loop: loopName, bodyNodes: composed.nodes.count,
             states: states.map { "'\($0.name)' \($0.shape)" })
-        return Folded(nodes: [loopNode] + tail.map { pending[$0] }, removed: removed, removedNodes: removedNodes, cell: cell)
+        var changedNodes: [String: String] = [:]
+        let original = Dictionary(template.map { (pending[$0].name, pending[$0].op) }, uniquingKeysWith: { first, _ in first })
+        for node in composed.nodes {
+            if let op = original[node.name], op != node.op { changedNodes["\(op.name) '\(node.name)'"] = "\(node.op.name) '\(node.name)'" }
+        }
+        return Folded(nodes: [loopNode] + tail.map { pending[$0] }, removed: removed, removedNodes: removedNodes,
+                      changedNodes: changedNodes, cell: cell, composedChains: composed.chains)
     }
 
     // MARK: - Splitting the nodes into steps
