@@ -250,7 +250,8 @@ struct UnrolledLoopFolder {
                 + "\(copy.count) of our nodes where step 1 computes \(template.count)")
         }
         if step < steps - 1, copy.count > template.count {
-            throw mismatch(pending[copy[template.count]], step: step, "has no counterpart at step 1")
+            throw mismatch(pending[copy[template.count]], step: step, "has no counterpart at step 1: step \(step) computes "
+                + "\(copy.count) of our nodes where step 1 computes \(template.count)")
         }
     }
 
