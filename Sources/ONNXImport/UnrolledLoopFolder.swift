@@ -205,7 +205,7 @@ struct UnrolledLoopFolder {
                     nodeRoles.append(.stepInput)
                 } else if let j = sameStep[input] {
                     nodeRoles.append(.sameStep(j))
-                } else if let j = previous[input] {
+                } else if let j = previous[input], j < template.count {
                     nodeRoles.append(.previousStep(j))
                 } else {
                     let what = stepSlices[input].map { "step \($0.step) of the input" } ?? (initialStates[input] != nil ? "the initial state" : "'\(input)'")
