@@ -21,7 +21,7 @@ extension GraphTranslator {
         let step = Int(raw) < 0 ? Int(raw) + steps : Int(raw)
         guard (0..<steps).contains(step) else { throw node.unsupported("picks step \(Int(raw)) of a sequence of \(steps) steps") }
         let legal = names.claim(node.proto.output[0], fallback: "\(node.name)_step")
-        values[node.proto.output[0]] = Value(name: legal, dims: [layout.features], order: nil, producer: nil, step: step)
+        values[node.proto.output[0]] = Value(name: legal, dims: [layout.features], order: nil, producer: nil)
         stepSlices[legal] = (step, node.name)
     }
 

@@ -25,8 +25,6 @@ struct GraphTranslator {
         /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time,
         /// or Gathers that pick one step each (a loop the exporter unrolled).
         var sequence: SequenceLayout?
-        /// For one step picked from the sequence input by an unrolled loop: which step.
-        var step: Int?
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
         var shape: [Int] { dims.count == 3 && !isChannelsLastInput ? [dims[1], dims[2], dims[0]] : dims }
