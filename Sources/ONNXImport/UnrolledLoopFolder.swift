@@ -138,57 +138,60 @@ struct UnrolledLoopFolder {
         }
         var step: [String: Int] = initialStates.mapValues { _ in 0 }
         for (name, slice) in stepSlices { step[name] = slice.step }
+        // Tensors computed from the initial state alone: how step 0, and so every step, begins.
+        var fromInitialState = Set(initialStates.keys)
         var copies = Array(repeating: [Int](), count: steps)
-        var stepOf = Array(repeating: 0, count: pending.count)
         for (index, node) in pending.enumerated() {
             // Every activation is a step, an initial state or an earlier node's output: each has a step.
             let latest = node.inputs.compactMap { step[$0] }.max() ?? 0
             step[node.output] = latest
-            stepOf[index] = latest
             copies[latest].append(index)
+            if node.inputs.allSatisfy(fromInitialState.contains) { fromInitialState.insert(node.output) }
         }
         var readers: [String: [Int]] = [:]
         for (index, node) in pending.enumerated() {
             for input in node.inputs { readers[input, default: []].append(index) }
         }
+        let opening = copies[0].filter { fromInitialState.contains(pending[$0].output) }
         for t in 0..<(steps - 1) {
-            let moving = deferredToNextStep(copies[t], step: t, stepOf: stepOf, readers: readers, pending: pending)
-            for index in moving { stepOf[index] = t + 1 }
+            let moving = Set(nextStepOpening(copies[t], opening: opening, readers: readers, pending: pending))
             copies[t].removeAll { moving.contains($0) }
             copies[t + 1] = (copies[t + 1] + moving).sorted()
         }
         return copies
     }
 
-    /// The nodes of `copy` that belong to the next step: computed only from tensors that the next
-    /// step reads anyway (its states) and read only by the next step, such as `U h` of the next
-    /// state. Placed by the step of their latest input, they would be computed one step early, and
-    /// the step would carry `U h` as a second state; the cell carries `h` alone.
-    private func deferredToNextStep(_ copy: [Int], step: Int, stepOf: [Int], readers: [String: [Int]],
-                                    pending: [PendingNode]) -> Set<Int> {
-        var producer: [String: Int] = [:]
-        for index in copy { producer[pending[index].output] = index }
-        let readByNextStep = Set(copy.filter { index in
-            (readers[pending[index].output] ?? []).contains { stepOf[$0] == step + 1 }
-        })
-        var moving = Set(copy.filter { index in pending[index].inputs.allSatisfy { producer[$0] != nil } })
-        var changed = true
-        while changed {
-            changed = false
-            for index in moving {
-                let inputsOK = pending[index].inputs.allSatisfy { input in
-                    guard let p = producer[input] else { return false }
-                    return moving.contains(p) || readByNextStep.contains(p)
-                }
-                let out = readers[pending[index].output] ?? []
-                let readersOK = !out.isEmpty && out.allSatisfy { stepOf[$0] == step + 1 || moving.contains($0) }
-                if !inputsOK || !readersOK {
-                    moving.remove(index)
-                    changed = true
+    /// The nodes of `copy` that begin the next step: the counterparts of what step 0 computes from
+    /// the initial state alone (`U h0`), computed here from this step's new state (`U h`). Placed by
+    /// their latest input they land one step early, and the step would carry `U h` instead of `h`;
+    /// where step 0 begins tells where every step begins. Empty when there is no such counterpart.
+    private func nextStepOpening(_ copy: [Int], opening: [Int], readers: [String: [Int]], pending: [PendingNode]) -> [Int] {
+        let inCopy = Set(copy.map { pending[$0].output })
+        var image: [String: String] = [:]
+        var matched: [Int] = []
+        for first in opening {
+            let model = pending[first]
+            let found = copy.first { index in
+                let node = pending[index]
+                guard !matched.contains(index), node.op == model.op, node.weights == model.weights,
+                      node.inputs.count == model.inputs.count else { return false }
+                return zip(node.inputs, model.inputs).allSatisfy { ours, theirs in
+                    if let bound = image[theirs] { return ours == bound }
+                    return initialStates[theirs] != nil && inCopy.contains(ours)
                 }
             }
+            guard let index = found else { return [] }
+            for (ours, theirs) in zip(pending[index].inputs, model.inputs) where image[theirs] == nil { image[theirs] = ours }
+            image[model.output] = pending[index].output
+            matched.append(index)
         }
-        return moving
+        // What begins the next step is read by nothing of this one.
+        let moving = Set(matched)
+        let copyNodes = Set(copy)
+        for index in matched {
+            for reader in readers[pending[index].output] ?? [] where copyNodes.contains(reader) && !moving.contains(reader) { return [] }
+        }
+        return matched
     }
 
     /// What each input of each template node reads.
