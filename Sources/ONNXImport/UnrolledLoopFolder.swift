@@ -69,7 +69,37 @@ struct UnrolledLoopFolder {
         let tail = Array(copies[steps - 1].dropFirst(template.count))
         let result = try finalState(pending, last: Array(copies[steps - 1].prefix(template.count)), tail: tail, stateSlots: stateSlots)
 
-        // The loop: the template's nodes, reading the loop's step input and states.
+        let lastState = pending[copies[steps - 1][result]].output
+        let (loopNode, composed) = makeLoop(pending, template: template, roles: roles, stateSlots: stateSlots, result: result,
+                                            output: lastState, names: &names)
+
+        var removed = Set(stepSlices.keys).union(initialStates.keys)
+        var removedNodes = composed.removed
+        for (step, copy) in copies.enumerated() where step != 1 {
+            for index in copy.prefix(template.count) {
+                removed.insert(pending[index].name)
+                if pending[index].output != lastState { removed.insert(pending[index].output) }
+                removedNodes.insert("\(pending[index].op.name) '\(pending[index].name)'")
+            }
+        }
+        var changedNodes: [String: String] = [:]
+        let original = Dictionary(template.map { (pending[$0].name, pending[$0].op) }, uniquingKeysWith: { first, _ in first })
+        for node in composed.nodes {
+            if let op = original[node.name], op != node.op { changedNodes["\(op.name) '\(node.name)'"] = "\(node.op.name) '\(node.name)'" }
+        }
+        let perStep = Set(template.map { pending[$0].source }).count + Set(stepSlices.values.filter { $0.step == 1 }.map(\.node)).count
+        var states: [String] = []
+        if case let .loop(loop) = loopNode.op { states = loop.states.map { "'\($0.name)' \($0.shape)" } }
+        let cell = ONNXImportReport.RecurrentCell(steps: steps, onnxNodesPerStep: perStep, loop: loopNode.name,
+                                                  bodyNodes: composed.nodes.count, states: states)
+        return Folded(nodes: [loopNode] + tail.map { pending[$0] }, removed: removed, removedNodes: removedNodes,
+                      changedNodes: changedNodes, cell: cell, composedChains: composed.chains)
+    }
+
+    /// The loop node: the template's nodes, reading the loop's step input and states, its scalar
+    /// affine chains composed; its output is `output`, the last step's final state.
+    private func makeLoop(_ pending: [PendingNode], template: [Int], roles: [[InputRole]], stateSlots: [Int], result: Int,
+                          output: String, names: inout LegalNames) -> (PendingNode, ScalarAffineChains.Composed) {
         let loopName = names.claim("cell", fallback: "cell")
         let stepInput = names.claim("\(loopName).x_t", fallback: "x_t")
         var stateNames: [Int: String] = [:]
@@ -95,31 +125,10 @@ struct UnrolledLoopFolder {
             return Loop.State(name: stateNames[j] ?? next, next: next, shape: Shape(dims[next] ?? []))
         }
         let composed = ScalarAffineChains.compose(body, keeping: Set(states.map(\.next)))
-        let lastState = pending[copies[steps - 1][result]].output
-        let loop = Loop(stepInput: stepInput, states: states, body: [], result: stateNames[result] ?? lastState)
-        let loopNode = PendingNode(name: loopName, op: .loop(loop), inputs: [sequenceInput], output: lastState, weights: [:],
-                                   source: loopName, sourceOp: "Loop", body: composed.nodes)
-
-        var removed = Set(stepSlices.keys).union(initialStates.keys)
-        var removedNodes = composed.removed
-        for (step, copy) in copies.enumerated() where step != 1 {
-            for index in copy.prefix(template.count) {
-                removed.insert(pending[index].name)
-                if pending[index].output != lastState { removed.insert(pending[index].output) }
-                removedNodes.insert("\(pending[index].op.name) '\(pending[index].name)'")
-            }
-        }
-        let perStep = Set(template.map { pending[$0].source }).count + Set(stepSlices.values.filter { $0.step == 1 }.map(\.node)).count
-        let cell = ONNXImportReport.RecurrentCell(
-            steps: steps, onnxNodesPerStep: perStep, loop: loopName, bodyNodes: composed.nodes.count,
-            states: states.map { "'\($0.name)' \($0.shape)" })
-        var changedNodes: [String: String] = [:]
-        let original = Dictionary(template.map { (pending[$0].name, pending[$0].op) }, uniquingKeysWith: { first, _ in first })
-        for node in composed.nodes {
-            if let op = original[node.name], op != node.op { changedNodes["\(op.name) '\(node.name)'"] = "\(node.op.name) '\(node.name)'" }
-        }
-        return Folded(nodes: [loopNode] + tail.map { pending[$0] }, removed: removed, removedNodes: removedNodes,
-                      changedNodes: changedNodes, cell: cell, composedChains: composed.chains)
+        let loop = Loop(stepInput: stepInput, states: states, body: [], result: stateNames[result] ?? output)
+        let node = PendingNode(name: loopName, op: .loop(loop), inputs: [sequenceInput], output: output, weights: [:],
+                               source: loopName, sourceOp: "Loop", body: composed.nodes)
+        return (node, composed)
     }
 
     // MARK: - Splitting the nodes into steps
