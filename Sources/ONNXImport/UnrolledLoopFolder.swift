@@ -6,7 +6,9 @@ import ModelIR
 ///
 /// The translated graph holds T copies of the cell. Each of our nodes belongs to the latest step
 /// whose input it depends on (the zero initial state counts as step 0), which splits the nodes
-/// into T copies; the last copy is followed by the nodes after the loop (the classifier). Step 1
+/// into T copies; the last copy is followed by the nodes after the loop (the classifier). What
+/// step 0 computes from the zero state alone (`U h0`) begins a step, so its counterparts (`U h`,
+/// which that rule places one step early) move to the step they begin. Step 1
 /// is the template: each input of its nodes is the step's input, a tensor of the same step, or
 /// one computed at step 0, which makes it a state. Every other step must repeat the template node
 /// for node: the same ops with the same constants, reading its own step's input, its own tensors,
