@@ -71,7 +71,9 @@ extension GraphTranslator {
         let layout = SequenceLayout(batchFirst: batchFirst, steps: size(batchFirst ? 1 : 0), features: features)
         let legal = names.claim(name, fallback: "input")
         values[name] = Value(name: legal, dims: [features], order: nil, producer: nil, sequence: layout)
-        report.notes.append("input '\(name)' is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") read by recurrent nodes: "
+        let unrolled = proto.node.contains { $0.opType == "Gather" && $0.input.first == name }
+        let readers = unrolled ? "one step at a time (a loop unrolled over the steps)" : "by recurrent nodes"
+        report.notes.append("input '\(name)' is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") read \(readers): "
             + "here a sequence of steps [\(features)], as our datasets store [N, T, F]")
         return Graph.Input(name: legal, shape: Shape([features]), isSequence: true)
     }

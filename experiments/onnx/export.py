@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export the bundled reference models (feed-forward, GRU and LSTM) to ONNX, as a PyTorch user would.
+"""Export the bundled reference models (feed-forward, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
 
     python3 experiments/onnx/export.py                 # every model below
     python3 experiments/onnx/export.py mlp-digits      # one
@@ -13,6 +13,10 @@ committed float64 reference logits (< 1e-9), which proves it is the trained mode
 The GRU and LSTM models are the `models.Net` of experiments/train/train_rnn.py (weights
 already in PyTorch's layout), exported as `fc(h_n[-1])` of the batch-first RNN with the
 batch and the steps dynamic; ONNX Runtime runs each test sample on its own steps.
+The FastGRNN models are the trained `models.FastGRNN` cell (experiments/train/train_fastgrnn.py)
+run by a Python loop over the steps, then the Linear (`UnrolledFastGRNN`): both exporters unroll
+the loop, at the dataset's longest sample, with only the batch dynamic. A sample shorter than
+that is run by ONNX Runtime on the same net exported at its own length (a temporary file).
 
 It is then exported with `torch.onnx.export` twice, exactly as the model runs, the input
 in the dataset's layout (images [N, H, W, C], permuted to NCHW inside the net):
