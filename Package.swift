@@ -53,7 +53,7 @@ let package = Package(
         // Fixtures and helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ModelIR"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"]),
-        .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Evaluator", "FixedPoint", "ModelIR", "TestSupport",
+        .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Evaluator", "FixedPoint", "Hardware", "ModelIR", "TestSupport", "Tuner",
                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "EvaluatorTests", dependencies: ["Evaluator", "FixedPoint", "ModelIR", "TestSupport"]),
         .testTarget(name: "FixedPointTests", dependencies: ["FixedPoint", "Evaluator", "Emit", "Devices", "Tuner", "ModelIR", "TestSupport"]),

@@ -1,10 +1,12 @@
+import Foundation
+
 /// Evaluates, at import time, the ops of a subgraph that reads only constants: the
 /// Shape/Gather/Unsqueeze/Concat chains PyTorch writes for `x.view(x.size(0), -1)`, casts, and
 /// arithmetic on weights (a transposed or scaled initializer).
 struct ConstantFolder {
     static let ops: Set<String> = [
         "Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Transpose",
-        "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "ConstantOfShape",
+        "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "ConstantOfShape", "Sigmoid", "Tanh", "Exp",
     ]
 
     let path: String
@@ -33,6 +35,10 @@ struct ConstantFolder {
         case "Neg": return map(try input(inputs, 0)) { -$0 }
         case "Sqrt": return map(try input(inputs, 0)) { $0.squareRoot() }
         case "Reciprocal": return map(try input(inputs, 0)) { 1 / $0 }
+        // A cell's `sigmoid(zeta)` of a weight; in double, as our lowering of FastGRNN computes it.
+        case "Sigmoid": return map(try input(inputs, 0)) { 1 / (1 + Foundation.exp(-$0)) }
+        case "Tanh": return map(try input(inputs, 0)) { Foundation.tanh($0) }
+        case "Exp": return map(try input(inputs, 0)) { Foundation.exp($0) }
         case "ConstantOfShape":
             let shape = try dimensions(try input(inputs, 0), what: "shape")
             let fill = try attributes.tensor("value").map { (t: Onnx_TensorProto) throws(ONNXImportError) in

@@ -71,7 +71,9 @@ extension GraphTranslator {
         let layout = SequenceLayout(batchFirst: batchFirst, steps: size(batchFirst ? 1 : 0), features: features)
         let legal = names.claim(name, fallback: "input")
         values[name] = Value(name: legal, dims: [features], order: nil, producer: nil, sequence: layout)
-        report.notes.append("input '\(name)' is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") read by recurrent nodes: "
+        let unrolled = proto.node.contains { $0.opType == "Gather" && $0.input.first == name }
+        let readers = unrolled ? "one step at a time (a loop unrolled over the steps)" : "by recurrent nodes"
+        report.notes.append("input '\(name)' is a sequence \(batchFirst ? "[N, T, F]" : "[T, N, F]") read \(readers): "
             + "here a sequence of steps [\(features)], as our datasets store [N, T, F]")
         return Graph.Input(name: legal, shape: Shape([features]), isSequence: true)
     }
@@ -115,17 +117,22 @@ extension GraphTranslator {
         }
         kept.reverse()
         var graphConstants: [String: Tensor] = [:]
-        var nodes: [Node] = []
-        for node in kept {
+        func named(_ node: PendingNode) -> Node {
             var weights: [String: String] = [:]
             for (role, tensor) in node.weights.sorted(by: { $0.key < $1.key }) {
                 let constantName = names.claim("\(node.name).\(role)", fallback: "w")
                 graphConstants[constantName] = tensor
                 weights[role] = constantName
             }
-            nodes.append(Node(name: node.name, op: node.op, inputs: node.inputs, output: node.output, weights: weights))
+            var op = node.op
+            if case var .loop(loop) = op {
+                loop.body = node.body.map(named)
+                op = .loop(loop)
+            }
+            return Node(name: node.name, op: op, inputs: node.inputs, output: node.output, weights: weights)
         }
-        report.renamed = names.renamed.map { .init(original: $0.original, legal: $0.legal) }
+        let nodes = kept.map(named)
+        report.renamed = names.renamed.filter { !foldedAway.contains($0.legal) }.map { .init(original: $0.original, legal: $0.legal) }
         do {
             return try Graph.checked(name: Self.modelName(path), input: input, output: output.name,
                                      constants: graphConstants, nodes: nodes)

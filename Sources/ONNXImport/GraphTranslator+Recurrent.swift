@@ -153,7 +153,8 @@ extension GraphTranslator {
     }
 
     /// The layout of a rank-3 graph input that only GRU or LSTM nodes read, directly (their `layout`)
-    /// or through a Transpose [1, 0, 2] (a batch-first PyTorch RNN); nil for any other input.
+    /// or through a Transpose [1, 0, 2] (a batch-first PyTorch RNN), or Gathers on its time axis (a
+    /// loop over the steps that the exporter unrolled); nil for any other input.
     /// Shape nodes may read it too: PyTorch sizes the zero initial state by the batch.
     func sequenceBatchFirst(_ name: String) -> Bool? {
         func readers(_ tensor: String) -> [Onnx_NodeProto] {
@@ -166,7 +167,15 @@ extension GraphTranslator {
         }
         var layouts: [Bool] = []
         for node in readers(name) {
-            if let layout = rnnLayout(node), node.input.first == name {
+            if node.opType == "Gather", node.input.first == name, node.domain.isEmpty || node.domain == "ai.onnx" {
+                // One step of a loop the exporter unrolled: axis 1 of [N, T, F], or axis 0 of [T, N, F].
+                let axis = node.attribute.first { $0.name == "axis" }.map { Int(clamping: $0.i) } ?? 0
+                switch axis {
+                case 1, -2: layouts.append(true)
+                case 0, -3: layouts.append(false)
+                default: return nil
+                }
+            } else if let layout = rnnLayout(node), node.input.first == name {
                 layouts.append(layout == 1)
             } else if node.opType == "Transpose", node.input.first == name,
                       node.attribute.first(where: { $0.name == "perm" })?.ints == [1, 0, 2], let output = node.output.first {

@@ -22,7 +22,8 @@ struct GraphTranslator {
         /// True for an `[N, H, W, C]` graph input that the model transposes to NCHW itself: held as
         /// stored, our shape its dims. Only that Transpose reads it (`GraphTranslator.graphInput`).
         var isChannelsLastInput = false
-        /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time.
+        /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time,
+        /// or Gathers that pick one step each (a loop the exporter unrolled).
         var sequence: SequenceLayout?
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
@@ -37,6 +38,11 @@ struct GraphTranslator {
         var inputs: [String]
         var output: String
         var weights: [String: Tensor]
+        /// The ONNX node it came from, as the exporter named it, and its op type (for messages).
+        var source: String
+        var sourceOp: String
+        /// For a `.loop`: its body, whose weights are named with the rest at assembly.
+        var body: [PendingNode] = []
     }
 
     let path: String
@@ -51,6 +57,12 @@ struct GraphTranslator {
     var recurrentViews: [String: RecurrentView] = [:]
     /// ConstantOfShape outputs whose shape holds the batch size (PyTorch's zero initial state): their fill value.
     var batchSizedFills: [String: Double] = [:]
+    /// Each step an unrolled loop picked from the sequence input: our tensor name -> step and the ONNX node.
+    var stepSlices: [String: (step: Int, node: String)] = [:]
+    /// The zero initial states such a loop starts from: our tensor name -> per-sample dims.
+    var initialStates: [String: [Int]] = [:]
+    /// Our names of the copies an unrolled loop folded away, which the report no longer lists.
+    var foldedAway: Set<String> = []
     /// How many nodes read each tensor; the graph output counts as one more reader.
     let uses: [String: Int]
     let outputName: String
@@ -101,6 +113,7 @@ struct GraphTranslator {
             let context = NodeTranslation(node: node, name: name, opset: opset, path: path)
             if let fill = try batchSizedFill(context) {
                 batchSizedFills[node.output[0]] = fill
+                registerInitialState(context, fill: fill)
                 report.folded.append("\(node.opType) '\(name)': a constant \(fill) sized by the batch (a recurrent node's initial state)")
                 report.mapped.append(.init(node: name, op: node.opType, result: []))
                 continue
@@ -136,6 +149,7 @@ struct GraphTranslator {
                 report.mapped.append(.init(node: name, op: node.opType, result: pending[before...].map { "\($0.op.name) '\($0.name)'" }))
             }
         }
+        if !stepSlices.isEmpty { try foldUnrolledLoop(input: input) }
         return try assemble(input: input)
     }
 
@@ -151,8 +165,13 @@ struct GraphTranslator {
             try recurrentOutput(node)
             return
         }
+        if let first = node.proto.input.first, let layout = values[first]?.sequence, node.op == "Gather" {
+            try stepSlice(node, layout: layout)
+            return
+        }
         if let first = node.proto.input.first, values[first]?.sequence != nil, !["GRU", "LSTM", "Transpose"].contains(node.op) {
-            throw node.unsupported("reads the sequence input '\(first)'; only GRU and LSTM (after a Transpose [1, 0, 2]) may")
+            throw node.unsupported("reads the sequence input '\(first)'; only GRU and LSTM (after a Transpose [1, 0, 2]), "
+                + "or a Gather of one step (a loop over the steps), may")
         }
         switch node.op {
         case "GRU", "LSTM": try recurrent(node)
@@ -256,7 +275,8 @@ struct GraphTranslator {
         let outputName = onnxOutput ?? node.proto.output[0]
         let nodeName = names.claim(node.name + suffix, fallback: node.op)
         let tensorName = names.claim(outputName, fallback: nodeName + "_out")
-        pending.append(PendingNode(name: nodeName, op: op, inputs: inputs.map(\.name), output: tensorName, weights: weights))
+        pending.append(PendingNode(name: nodeName, op: op, inputs: inputs.map(\.name), output: tensorName, weights: weights,
+                                   source: node.name, sourceOp: node.op))
         let value = Value(name: tensorName, dims: dims, order: Self.normalized(order), producer: pending.count - 1)
         values[outputName] = value
         return value
@@ -267,7 +287,8 @@ struct GraphTranslator {
                                    suffix: String) -> Value {
         let nodeName = names.claim(node.name + suffix, fallback: node.op)
         let tensorName = names.claim(node.name + suffix + "_out", fallback: nodeName + "_out")
-        pending.append(PendingNode(name: nodeName, op: op, inputs: [input.name], output: tensorName, weights: weights))
+        pending.append(PendingNode(name: nodeName, op: op, inputs: [input.name], output: tensorName, weights: weights,
+                                   source: node.name, sourceOp: node.op))
         return Value(name: tensorName, dims: input.dims, order: input.order, producer: pending.count - 1)
     }
 

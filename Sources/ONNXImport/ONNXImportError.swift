@@ -22,6 +22,8 @@ public enum ONNXImportError: Error, Equatable, Sendable, CustomStringConvertible
     case unsupportedTensor(path: String, tensor: String, reason: String)
     case externalDataMissing(path: String, tensor: String, file: String)
     case externalData(path: String, tensor: String, file: String, reason: String)
+    /// A step of a loop the exporter unrolled is not a copy of the others, so it cannot be one recurrent cell.
+    case inconsistentUnrolledLoop(path: String, node: String, op: String, step: Int, reason: String)
     /// The imported graph failed the IR's own checks (a bug in the importer if it happens).
     case rejectedGraph(path: String, error: ModelError)
 
@@ -60,6 +62,9 @@ public enum ONNXImportError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(path): tensor '\(tensor)' keeps its data in '\(file)', which was not found beside the model"
         case let .externalData(path, tensor, file, reason):
             return "\(path): tensor '\(tensor)', external data '\(file)': \(reason)"
+        case let .inconsistentUnrolledLoop(path, node, op, step, reason):
+            return "\(path): node '\(node)' (\(op)) at step \(step) of a loop unrolled over the steps: \(reason); "
+                + "the steps must be copies of one recurrent cell to be folded into one"
         case let .rejectedGraph(path, error):
             return "\(path): the imported graph is not valid: \(error.description)"
         }

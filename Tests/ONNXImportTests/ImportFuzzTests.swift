@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ONNXImport
+import TestSupport
 
 /// Truncated, bit-flipped and random ONNX files: the importer never crashes, and every failure is
 /// one line that names the file.
@@ -78,6 +79,38 @@ import Testing
             }
             _ = Self.check(data, "bit flips, trial \(trial)")
         }
+    }
+
+    /// The FastGRNN that PyTorch unrolled over 29 steps, with one node reading another tensor of the
+    /// file or one of its inputs dropped: the fold into one loop must refuse what is not a loop, never crash.
+    @Test func rewiredUnrolledLoops() throws {
+        let url = URL(fileURLWithPath: Repository.path("models/onnx/fastgrnn-japanesevowels.onnx"))
+        let seed = try Onnx_ModelProto(serializedBytes: Data(contentsOf: url))
+        let tensors = seed.graph.node.flatMap(\.output) + seed.graph.initializer.map(\.name) + ["x"]
+        var random = SeededValues(state: 29)
+        var imported = 0
+        for trial in 0..<300 {
+            var model = seed
+            let node = Int.random(in: 0..<model.graph.node.count, using: &random)
+            guard !model.graph.node[node].input.isEmpty else { continue }
+            let input = Int.random(in: 0..<model.graph.node[node].input.count, using: &random)
+            if Bool.random(using: &random) {
+                model.graph.node[node].input[input] = tensors[Int.random(in: 0..<tensors.count, using: &random)]
+            } else {
+                model.graph.node[node].input.remove(at: input)
+            }
+            let data: Data = try model.serializedBytes()
+            do {
+                _ = try ONNXImporter.importModel(data, path: "fuzz.onnx")
+                imported += 1
+            } catch {
+                // One line naming the file, and never the importer's own inconsistency (a graph our IR rejects).
+                #expect(error.description.hasPrefix("fuzz.onnx") && !error.description.contains("\n"), "trial \(trial): \(error)")
+                if case .rejectedGraph = error { Issue.record("trial \(trial): \(error)") }
+            }
+        }
+        // Most rewirings break the loop; some only touch what the output does not depend on, or keep it a loop.
+        #expect(imported < 300)
     }
 
     @Test func randomBytes() {

@@ -42,6 +42,17 @@ import ModelIR
         #expect(test.count == 5 && test[2] == percent && test[3] == "-", "\(result.stdout)")
     }
 
+    /// A FastGRNN that PyTorch unrolled over 100 steps is inspected as one loop, and says so.
+    @Test func inspectAnUnrolledLoopSaysWhatBecameTheCell() throws {
+        let result = try TuneExecutable.run(["inspect", "models/onnx/fastgrnn-basicmotions.onnx", "--data", "data/basicmotions"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  recurrent cell: a loop unrolled 100 times by the exporter; each step's 16 ONNX nodes became loop "
+            + "'cell' of 14 nodes, run once per step (state 'cell.h' [16], from zero)"), "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("cell ") && $0.contains(" Loop ") && $0.hasSuffix("per step") }, "\(result.stdout)")
+        #expect(lines.count < 120, "the 100 copies are not listed one by one")
+    }
+
     @Test func defaultRunSummarisesTheSearch() throws {
         let out = makeTemporaryDirectory("run")
         let result = try TuneExecutable.run(["--budget-ram", "2048", "--target", "uno", "--out", out, "--max-evaluations", "40"])

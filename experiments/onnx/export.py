@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export the bundled reference models (feed-forward, GRU and LSTM) to ONNX, as a PyTorch user would.
+"""Export the bundled reference models (feed-forward, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
 
     python3 experiments/onnx/export.py                 # every model below
     python3 experiments/onnx/export.py mlp-digits      # one
@@ -13,6 +13,10 @@ committed float64 reference logits (< 1e-9), which proves it is the trained mode
 The GRU and LSTM models are the `models.Net` of experiments/train/train_rnn.py (weights
 already in PyTorch's layout), exported as `fc(h_n[-1])` of the batch-first RNN with the
 batch and the steps dynamic; ONNX Runtime runs each test sample on its own steps.
+The FastGRNN models are the trained `models.FastGRNN` cell (experiments/train/train_fastgrnn.py)
+run by a Python loop over the steps, then the Linear (`UnrolledFastGRNN`): both exporters unroll
+the loop, at the dataset's longest sample, with only the batch dynamic. A sample shorter than
+that is run by ONNX Runtime on the same net exported at its own length (a temporary file).
 
 It is then exported with `torch.onnx.export` twice, exactly as the model runs, the input
 in the dataset's layout (images [N, H, W, C], permuted to NCHW inside the net):
@@ -45,12 +49,13 @@ REPO = os.path.dirname(EXPERIMENTS)
 # that train_cnn.py imports (through common.py), not this file.
 sys.path[:0] = [EXPERIMENTS, os.path.join(EXPERIMENTS, "train")]
 
-from models import Net  # noqa: E402
+from models import FastGRNN, Net  # noqa: E402
 from train_cnn import ARCHS  # noqa: E402
 
 FEED_FORWARD = ["mlp-digits", "lenet-digits", "dscnn-digits"]
 RECURRENT = ["gru-italypowerdemand", "lstm-japanesevowels"]
-MODELS = FEED_FORWARD + RECURRENT
+UNROLLED = ["fastgrnn-japanesevowels", "fastgrnn-basicmotions"]
+MODELS = FEED_FORWARD + RECURRENT + UNROLLED
 OUT = os.path.join(REPO, "models", "onnx")
 
 
@@ -148,6 +153,85 @@ def rebuild_rnn(name):
     return net, spec, dataset
 
 
+class UnrolledFastGRNN(nn.Module):
+    """The trained FastGRNN cell (models.FastGRNN, whose `step` is the cell's equations) run by a
+    Python loop over the steps, then the Linear on the final state: what a PyTorch user writes.
+    Both exporters trace the loop for the example's number of steps, so the file holds T copies
+    of the cell on the same initializers."""
+
+    def __init__(self, rnn, fc):
+        super().__init__()
+        self.rnn, self.fc = rnn, fc
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.rnn.hidden_size)
+        for t in range(x.shape[1]):
+            h = self.rnn.step(x[:, t], h)
+        return self.fc(h)
+
+
+def rebuild_fastgrnn(name):
+    """The trained FastGRNN of models/NAME (train_fastgrnn.py: FastGRNN, then a Linear), as an
+    UnrolledFastGRNN, and its dataset name. The model format keeps PyTorch's layout."""
+    spec, arrays = load_weights(os.path.join(REPO, "models", name))
+    script = spec["training"]["script"]
+    dataset = re.search(r"--dataset ([\w-]+)", script).group(1)
+    if spec["dataset"] != f"../../data/{dataset}":
+        raise SystemExit(f"{name}: model.json names {spec['dataset']}, train_fastgrnn.py trains on {dataset}")
+    ranks = {key: int(m.group(1)) if (m := re.search(rf"--{key.replace('_', '-')} (\d+)", script)) else None
+             for key in ("w_rank", "u_rank")}
+    hidden, classes = arrays["rnn.b_z"].shape[0], arrays["fc.W"].shape[0]
+    features = arrays["rnn.W"].shape[1] if "rnn.W" in arrays else arrays["rnn.W2"].shape[1]
+    rnn = FastGRNN(features, hidden, **ranks)
+    rnn.load_state_dict({k.removeprefix("rnn."): torch.from_numpy(np.ascontiguousarray(v))
+                         for k, v in arrays.items() if k.startswith("rnn.")}, strict=True)
+    fc = nn.Linear(hidden, classes)
+    fc.load_state_dict({"weight": torch.from_numpy(arrays["fc.W"]), "bias": torch.from_numpy(arrays["fc.b"])}, strict=True)
+    return UnrolledFastGRNN(rnn, fc).eval(), spec, dataset
+
+
+def by_length(x, steps, run):
+    """`run(x_of_one_length, length)` on the samples of each length, put back in sample order."""
+    out = [None] * len(x)
+    for length in sorted(set(steps.tolist())):
+        picked = np.flatnonzero(steps == length)
+        for i, row in zip(picked, run(x[picked, :length], int(length))):
+            out[i] = row
+    return np.stack(out)
+
+
+def check_rebuild_unrolled(net, name, dataset):
+    """The unrolled net on each sample's own steps must give the reference logits (< 1e-9)."""
+    x, _ = split(dataset, "test")
+    reference = np.load(os.path.join(REPO, "models", name, "reference", "test_logits.npy"))
+    with torch.no_grad():
+        logits = by_length(x, lengths(dataset, "test", x), lambda xs, _: net.double()(torch.from_numpy(xs).double()).numpy())
+    net.float()
+    difference = float(np.max(np.abs(logits - reference)))
+    if difference > 1e-9:
+        raise SystemExit(f"{name}: the rebuilt net differs from the reference logits by {difference:.3g}")
+    return reference
+
+
+def run_ort_unrolled(net, path, x, steps, dynamo):
+    """ONNX Runtime on each sample's own steps. An unrolled file fixes T, so samples shorter than
+    the file's T are run by the same net exported (in a temporary file) at their own length."""
+    fixed = onnx.load(path).graph.input[0].type.tensor_type.shape.dim[1].dim_value
+
+    def run(xs, length):
+        if length == fixed:
+            return run_ort(path, xs)
+        temporary = f"{path}.{length}-steps.tmp.onnx"
+        try:
+            export(net, temporary, [length, xs.shape[2]], dynamo, sequence=False)
+            return run_ort(temporary, xs)
+        finally:
+            for leftover in (temporary, temporary + ".data"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+    return by_length(x, steps, run)
+
+
 def lengths(dataset, name, x):
     path = os.path.join(REPO, "data", dataset, f"{name}_lengths.npy")
     return np.load(path) if os.path.exists(path) else np.full(len(x), x.shape[1], dtype=np.int64)
@@ -223,7 +307,11 @@ def main():
             manifest["files"] = json.load(f).get("files", {})
     for name in names:
         sequence = name in RECURRENT
-        if sequence:
+        unrolled = name in UNROLLED
+        if unrolled:
+            exported, spec, dataset = rebuild_fastgrnn(name)
+            reference = check_rebuild_unrolled(exported, name, dataset)
+        elif sequence:
             net, spec, dataset = rebuild_rnn(name)
             reference = check_rebuild_rnn(net, name, dataset)
             exported = FinalState(net.layers["rnn"], net.layers["fc"]).eval()
@@ -236,8 +324,14 @@ def main():
         for dynamo in (False, True):
             stem = f"{name}-dynamo" if dynamo else name
             path = os.path.join(OUT, f"{stem}.onnx")
+            # An unrolled loop fixes the steps at the dataset's longest sample (x.shape[1]); only the batch is dynamic.
             export(exported, path, sample_shape, dynamo, sequence)
-            logits = run_ort_sequences(path, x, lengths(dataset, "test", x)) if sequence else run_ort(path, x)
+            if unrolled:
+                logits = run_ort_unrolled(exported, path, x, lengths(dataset, "test", x), dynamo)
+            elif sequence:
+                logits = run_ort_sequences(path, x, lengths(dataset, "test", x))
+            else:
+                logits = run_ort(path, x)
             np.save(os.path.join(OUT, f"{stem}.ort-logits.npy"), np.ascontiguousarray(logits, "<f4"))
             accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
             model = onnx.load(path)
@@ -250,6 +344,12 @@ def main():
                 "recorded_test_accuracy": spec["training"]["float_test_accuracy"],
                 "max_abs_ort_minus_reference": float(np.max(np.abs(logits - reference))),
             }
+            if unrolled:
+                manifest["files"][f"{stem}.onnx"].update({
+                    "unrolled_steps": x.shape[1], "nodes": len(model.graph.node),
+                    "ort_logits_by_length": "each test sample on its own steps; samples shorter than the file's "
+                                            "steps run by the same net exported at their length",
+                })
             print(f"models/onnx/{stem}.onnx: opset {manifest['files'][f'{stem}.onnx']['opset']}, "
                   f"{os.path.getsize(path)} bytes, ORT test accuracy {accuracy:.4f} "
                   f"(recorded {spec['training']['float_test_accuracy']:.4f}), "
