@@ -12,6 +12,9 @@ struct OutputWriter {
     let dataset: Dataset
     let device: any Device
 
+    /// Test samples the sketch stores (fewer when the sketch was built and they did not all fit).
+    static let sketchSamples = 8
+
     static func write(_ text: String, to path: String) throws(DeviceError) { try SourceFile.write(text, to: path) }
 
     private func makeDirectory(_ path: String) throws(DeviceError) {
@@ -32,21 +35,11 @@ struct OutputWriter {
 
     func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int) throws {
         let emitted = try writeC(program: program)
-        // One test sample, quantized, for the sketch and the firmware to run.
+        // The sketch stores a few test samples, quantized, and prints each one's class.
         let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
-        let features = test.sampleShape.elementCount
-        let steps = test.lengths?.first ?? 1
-        let perSample = test.maxSteps * features
-        let inputs = Array(test.inputs[0..<(program.graph.input.isSequence ? steps * features : perSample)])
-        let sample = inputs.map(program.inputFormat.quantize)
         let recurrent = program.graph.input.isSequence
-        let sketch = "\(directory)/sketch/\(ArduinoSketch.sketchName)"
-        try makeDirectory(sketch)
-        try Self.write(emitted.header, to: "\(sketch)/model.h")
-        try Self.write(emitted.source, to: "\(sketch)/model.c")
-        try Self.write(ArduinoSketch.ino(recurrent: recurrent, sample: sample, steps: steps, inputSize: features,
-                                         inputBits: program.inputFormat.bits, label: test.labels.first ?? 0),
-                       to: "\(sketch)/\(ArduinoSketch.sketchName).ino")
+        try SketchMeasurement.write(program: program, samples: FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples)),
+                                    to: "\(directory)/sketch/\(ArduinoSketch.sketchName)")
         if result.pickMeasurement == nil {  // else the verification wrote and built these already
             let firmware = "\(directory)/firmware"
             try makeDirectory(firmware)

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import TestSupport
+import Devices
+import FixedPoint
+import Hardware
+import ModelIR
+import Tuner
+
+/// The generated Arduino sketch, compiled by Debian's Arduino toolchain (arduino-builder, the Arduino
+/// AVR core) for the Uno and run on simavr: it prints the emulator's class for every stored sample,
+/// and its RAM as the tuner counts it (static RAM from the size tool, the worst-case stack of the
+/// call graph, the deepest interrupt handler on top) equals the RAM measured on the simulator (static
+/// RAM, the deepest stack outside handlers, the deepest handler) to the byte.
+@Suite struct ArduinoSketchTests {
+    static let cases: [(String, String)] = [("mlp-digits", "all8"), ("fastgrnn-japanesevowels", "all16")]
+
+    @Test(arguments: cases)
+    func theSketchPrintsTheEmulatorsClassesAndItsRAMIsCountedToTheByte(model name: String, preset: String) throws {
+        let model = try ModelLoader.load(Repository.path("models/\(name)"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve(preset, model: model, dataset: dataset))
+        let directory = makeTemporaryDirectory("sketch-\(name)")
+        let measured = try SketchMeasurement.run(program: program, split: try dataset.load(split: "test"), maxSamples: 8, target: uno,
+                                                 sketchDirectory: "\(directory)/mcutune_model", buildDirectory: "\(directory)/build",
+                                                 tools: ToolCache(root: Repository.root))
+        #expect(measured.samples.count == 8, "\(name): \(measured.samples.count) samples fit")
+        #expect(measured.printedClasses.count == measured.expectedClasses.count)
+        let printed = measured.printedClasses, expected = measured.expectedClasses, uart = measured.run.uart
+        #expect(measured.classesAgree, "\(name): printed \(printed), emulator \(expected)\n\(uart)")
+        let counted = measured.countedRAM, ram = measured.measuredRAM, build = measured.build, run = measured.run
+        #expect(counted == ram,
+                "\(name): counted \(counted) B (static \(build.sizes.staticRAM) + stack \(build.stack.bytes), of which interrupts \(build.stack.interruptBytes): \(build.stack.path)), measured \(ram) B (main \(run.peakMainStackBytes), interrupts \(run.interruptStackBytes)); \(build.elf)")
+        #expect(measured.peakRAMSeen <= measured.countedRAM)
+        // The Arduino core's interrupts (timer 0, the UART) ran, so their stack was measured, not assumed.
+        #expect(measured.run.interruptStackBytes > 0)
+    }
+}
