@@ -33,13 +33,16 @@ struct OutputWriter {
         return emitted
     }
 
-    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int) throws {
+    /// `sketch`: the pick's sketch as built and measured (`--deploy sketch`), already in `directory`.
+    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int, sketch: SketchMeasurement? = nil) throws {
         let emitted = try writeC(program: program)
         // The sketch stores a few test samples, quantized, and prints each one's class.
         let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
         let recurrent = program.graph.input.isSequence
-        try SketchMeasurement.write(program: program, samples: FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples)),
-                                    to: "\(directory)/sketch/\(ArduinoSketch.sketchName)")
+        if sketch == nil {
+            try SketchMeasurement.write(program: program, samples: FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples)),
+                                        to: "\(directory)/sketch/\(ArduinoSketch.sketchName)")
+        }
         if result.pickMeasurement == nil {  // else the verification wrote and built these already
             let firmware = "\(directory)/firmware"
             try makeDirectory(firmware)
@@ -95,6 +98,17 @@ struct OutputWriter {
             summary["measured_samples"] = m.samples
             summary["bit_exact"] = "\(m.values - m.mismatches)/\(m.values)"
             summary["firmware_elf"] = m.build.elf
+        }
+        if let sketch {
+            summary["sketch_flash_bytes"] = sketch.build.sizes.flash
+            summary["sketch_static_ram_bytes"] = sketch.build.sizes.staticRAM
+            summary["sketch_stack_bytes"] = sketch.build.stack.bytes
+            summary["sketch_interrupt_stack_bytes"] = sketch.build.stack.interruptBytes
+            summary["sketch_ram_bytes"] = sketch.countedRAM
+            summary["sketch_measured_ram_bytes"] = sketch.measuredRAM
+            summary["sketch_samples"] = sketch.samples.count
+            summary["sketch_classes_equal"] = "\(sketch.samples.count - sketch.mismatches)/\(sketch.samples.count)"
+            summary["sketch_elf"] = "sketch-build/\(ArduinoSketch.sketchName).ino.elf"
         }
         do {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
