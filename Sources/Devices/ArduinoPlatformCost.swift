@@ -23,12 +23,12 @@ public struct ArduinoPlatformCost: Sendable {
 
     /// Builds `program` both ways under `directory` and runs its sketch on the simulator.
     public static func measure(program: FixedProgram, device: any Device, split: DatasetSplit, directory: String,
-                               tools: ToolCache) throws(DeviceError) -> ArduinoPlatformCost {
+                               tools: ToolCache, rawInput: RawInputEmitter? = nil) throws(DeviceError) -> ArduinoPlatformCost {
         let firmware = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: 1,
                                                  directory: "\(directory)/firmware")
         let sketch = try SketchMeasurement.run(program: program, split: split, maxSamples: 1, target: device.target,
                                                sketchDirectory: "\(directory)/sketch/\(ArduinoSketch.sketchName)",
-                                               buildDirectory: "\(directory)/sketch-build", tools: tools)
+                                               buildDirectory: "\(directory)/sketch-build", tools: tools, rawInput: rawInput)
         guard sketch.classesAgree else {
             throw .simulationFailed(simulator: "simavr", elf: sketch.build.elf,
                                     reason: "the sketch printed classes \(sketch.printedClasses.map { $0.map(String.init) ?? "-" }) where the emulator gives \(sketch.expectedClasses)")

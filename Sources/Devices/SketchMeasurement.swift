@@ -39,7 +39,9 @@ public struct SketchMeasurement: Sendable {
 
     /// The sketch folder `directory` (whose last component must be the sketch's name): `model.c`,
     /// `model.h` and `NAME.ino` with `samples`.
-    public static func write(program: FixedProgram, samples: FirmwareSamples, to directory: String) throws(DeviceError) {
+    /// With `rawInput`, also `model_input.c` and `model_input.h`, and the sketch prints class names.
+    public static func write(program: FixedProgram, samples: FirmwareSamples, to directory: String,
+                             rawInput: RawInputEmitter? = nil) throws(DeviceError) {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: directory, reason: error.localizedDescription)
         }
@@ -48,20 +50,26 @@ public struct SketchMeasurement: Sendable {
         try SourceFile.write(emitted.header, to: "\(directory)/model.h")
         try SourceFile.write(emitted.source, to: "\(directory)/model.c")
         let name = (directory as NSString).lastPathComponent
+        if let rawInput {
+            try SourceFile.write(rawInput.header(), to: "\(directory)/model_input.h")
+            try SourceFile.write(rawInput.source(), to: "\(directory)/model_input.c")
+        }
         try SourceFile.write(ArduinoSketch.ino(recurrent: program.graph.input.isSequence, samples: samples,
-                                               inputBits: program.inputFormat.bits), to: "\(directory)/\(name).ino")
+                                               inputBits: program.inputFormat.bits, labelled: rawInput?.labels != nil),
+                             to: "\(directory)/\(name).ino")
     }
 
     /// Writes the sketch with up to `maxSamples` samples of `split` into `sketchDirectory`, builds it
     /// into `buildDirectory` (with fewer samples if they do not fit the flash), runs it on simavr
     /// and compares what it printed.
+    /// With `rawInput`, the sketch carries `model_input.c` and prints class names (`write`).
     public static func run(program: FixedProgram, split: DatasetSplit, maxSamples: Int, target: Target, sketchDirectory: String,
-                           buildDirectory: String, tools: ToolCache) throws(DeviceError) -> SketchMeasurement {
+                           buildDirectory: String, tools: ToolCache, rawInput: RawInputEmitter? = nil) throws(DeviceError) -> SketchMeasurement {
         let builder = try ArduinoBuilder.locate()
         let all = FirmwareSamples(program: program, split: split.prefix(min(max(1, maxSamples), Self.maxSamples)))
         var count = all.count, elf = ""
         while true {
-            try write(program: program, samples: all.prefix(count), to: sketchDirectory)
+            try write(program: program, samples: all.prefix(count), to: sketchDirectory, rawInput: rawInput)
             do {
                 elf = try builder.build(sketchDirectory: sketchDirectory, buildDirectory: buildDirectory, for: target)
                 break

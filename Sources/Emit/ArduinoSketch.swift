@@ -9,7 +9,8 @@ public enum ArduinoSketch {
     public static let sketchName = "mcutune_model"
 
     /// `mcutune_model.ino` for `samples` (quantized to the model's input format, `inputBits` wide).
-    public static func ino(recurrent: Bool, samples: FirmwareSamples, inputBits: Int) -> String {
+    /// `labelled`: `model_input.h` names the classes (`model_label`), and each line says the name.
+    public static func ino(recurrent: Bool, samples: FirmwareSamples, inputBits: Int, labelled: Bool = false) -> String {
         let type = "int\(inputBits)_t"
         let width = max(samples.inputs.map(\.count).max() ?? 1, 1)
         let rows = samples.inputs.map { sample in
@@ -22,7 +23,7 @@ public enum ArduinoSketch {
             #include <avr/sleep.h>
             extern "C" {
             #include "model.h"
-            }
+            \(labelled ? "#include \"model_input.h\"\n" : "")}
 
             #define SAMPLE_COUNT \(samples.count)
             #define SAMPLE_VALUES \(width)
@@ -55,7 +56,7 @@ public enum ArduinoSketch {
                     Serial.print(s);
                     Serial.print(F(": class "));
                     Serial.print(cls);
-                    Serial.print(F(" (label "));
+            \(labelled ? "        Serial.print(F(\" \"));\n        Serial.print((const __FlashStringHelper *)model_label(cls));\n" : "")        Serial.print(F(" (label "));
                     Serial.print(pgm_read_word(&sample_labels[s]));
                     Serial.print(F(") in "));
                     Serial.print(elapsed);

@@ -158,3 +158,17 @@ extension RawInputEmitter {
                   quantizer: quantizer, normalisationText: text, labels: dataset.labels)
     }
 }
+
+extension RawInputEmitter {
+    /// The files for the output directory: raw input and names where the dataset allows, names alone
+    /// when the normalisation cannot be folded into an int16 multiplier (with the reason as a note).
+    public static func forOutput(program: FixedProgram, dataset: Dataset) -> (files: RawInputEmitter?, note: String?) {
+        do { return (try RawInputEmitter(program: program, dataset: dataset), nil) } catch {
+            let names = dataset.labels.map {
+                RawInputEmitter(modelName: program.graph.name, datasetName: dataset.description.name, recurrent: program.graph.input.isSequence,
+                                quantizer: nil, normalisationText: nil, labels: $0)
+            }
+            return (names, "no model_set_input_raw for \(dataset.directory)/dataset.json: \(error.description)")
+        }
+    }
+}

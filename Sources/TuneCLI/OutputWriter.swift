@@ -34,14 +34,22 @@ struct OutputWriter {
     }
 
     /// `sketch`: the pick's sketch as built and measured (`--deploy sketch`), already in `directory`.
-    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int, sketch: SketchMeasurement? = nil) throws {
+    /// Returns notes for the user (why a part was left out).
+    @discardableResult
+    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int, sketch: SketchMeasurement? = nil) throws -> [String] {
         let emitted = try writeC(program: program)
+        // Raw sensor input and class names, from dataset.json.
+        let (rawInput, note) = RawInputEmitter.forOutput(program: program, dataset: dataset)
+        if let rawInput {
+            try Self.write(rawInput.header(), to: "\(directory)/model_input.h")
+            try Self.write(rawInput.source(), to: "\(directory)/model_input.c")
+        }
         // The sketch stores a few test samples, quantized, and prints each one's class.
         let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
         let recurrent = program.graph.input.isSequence
         if sketch == nil {
             try SketchMeasurement.write(program: program, samples: FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples)),
-                                        to: "\(directory)/sketch/\(ArduinoSketch.sketchName)")
+                                        to: "\(directory)/sketch/\(ArduinoSketch.sketchName)", rawInput: rawInput)
         }
         if result.pickMeasurement == nil {  // else the verification wrote and built these already
             let firmware = "\(directory)/firmware"
@@ -114,5 +122,6 @@ struct OutputWriter {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: "\(directory)/summary.json"))
         } catch { throw DeviceError.cannotWrite(path: "\(directory)/summary.json", reason: error.localizedDescription) }
+        return note.map { [$0] } ?? []
     }
 }

@@ -299,10 +299,11 @@ struct Run: ParsableCommand {
         // The pick's own sketch, built by the Arduino toolchain and run on the simulator.
         let sketch = try sketchDeployment.map { try $0.measurePick(program, dataset: job.dataset, directory: work) }
         if let sketch { print(SketchDeployment.describe(sketch, out: out, work: work)) }
-        try reporting {
+        let notes = try reporting {
             try OutputWriter(directory: work, dataset: job.dataset, device: device)
                 .write(program: program, result: result, ram: ram, flash: flash, sketch: sketch)
         }
+        for note in notes { print("note     \(note)") }
         if emitFront {
             for index in result.front {
                 let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
@@ -312,7 +313,7 @@ struct Run: ParsableCommand {
             }
         }
         try reporting { try RunDirectory(path: out).publish() }
-        print("wrote    \(out)/model.c, model.h, firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/" + (sketch == nil ? "" : " (built in sketch-build/)") + ", log.jsonl, summary.json"
+        print("wrote    \(out)/model.c, model.h" + (FileManager.default.fileExists(atPath: "\(out)/model_input.c") ? ", model_input.c, model_input.h" : "") + ", firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/" + (sketch == nil ? "" : " (built in sketch-build/)") + ", log.jsonl, summary.json"
               + (emitFront ? ", front/" : ""))
         if let sketch, !sketch.classesAgree {
             throw CommandError("the pick's Arduino sketch printed classes \(sketch.printedClasses.map { $0.map(String.init) ?? "-" }) where the emulator gives \(sketch.expectedClasses)")

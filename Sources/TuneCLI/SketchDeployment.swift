@@ -21,7 +21,8 @@ struct SketchDeployment {
             _ = try ArduinoBuilder.fqbn(for: device.target)
             let program = try FixedProgram(graph: job.model.graph, config: try ConfigSource.resolve("all8", model: job.model, dataset: job.dataset))
             let split = try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val")
-            return try ArduinoPlatformCost.measure(program: program, device: device, split: split, directory: scratch, tools: tools)
+            return try ArduinoPlatformCost.measure(program: program, device: device, split: split, directory: scratch, tools: tools,
+                                                   rawInput: RawInputEmitter.forOutput(program: program, dataset: job.dataset).files)
         }
     }
 
@@ -31,7 +32,8 @@ struct SketchDeployment {
             let split = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
             return try SketchMeasurement.run(program: program, split: split, maxSamples: OutputWriter.sketchSamples, target: device.target,
                                              sketchDirectory: "\(directory)/sketch/\(ArduinoSketch.sketchName)",
-                                             buildDirectory: "\(directory)/sketch-build", tools: tools)
+                                             buildDirectory: "\(directory)/sketch-build", tools: tools,
+                                             rawInput: RawInputEmitter.forOutput(program: program, dataset: dataset).files)
         }
     }
 

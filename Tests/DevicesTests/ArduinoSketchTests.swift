@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Devices
+import Emit
 import FixedPoint
 import Hardware
 import ModelIR
@@ -24,7 +25,8 @@ import Tuner
         let directory = makeTemporaryDirectory("sketch-\(name)")
         let measured = try SketchMeasurement.run(program: program, split: try dataset.load(split: "test"), maxSamples: 8, target: uno,
                                                  sketchDirectory: "\(directory)/mcutune_model", buildDirectory: "\(directory)/build",
-                                                 tools: ToolCache(root: Repository.root))
+                                                 tools: ToolCache(root: Repository.root),
+                                                 rawInput: RawInputEmitter.forOutput(program: program, dataset: dataset).files)
         #expect(measured.samples.count == 8, "\(name): \(measured.samples.count) samples fit")
         #expect(measured.printedClasses.count == measured.expectedClasses.count)
         let printed = measured.printedClasses, expected = measured.expectedClasses, uart = measured.run.uart
@@ -35,5 +37,9 @@ import Tuner
         #expect(measured.peakRAMSeen <= measured.countedRAM)
         // The Arduino core's interrupts (timer 0, the UART) ran, so their stack was measured, not assumed.
         #expect(measured.run.interruptStackBytes > 0)
+        // The class names come from model_label, out of flash.
+        if let labels = dataset.labels, let first = measured.expectedClasses.first {
+            #expect(uart.hasPrefix("sample 0: class \(first) \(labels[first]) (label "), "\(uart)")
+        }
     }
 }
