@@ -14,6 +14,8 @@ struct OutputWriter {
 
     /// Test samples the sketch stores (fewer when the sketch was built and they did not all fit).
     static let sketchSamples = 8
+    /// Where the Arduino library and its zip go.
+    static let libraryFolder = "arduino-library"
 
     static func write(_ text: String, to path: String) throws(DeviceError) { try SourceFile.write(text, to: path) }
 
@@ -47,10 +49,15 @@ struct OutputWriter {
         // The sketch stores a few test samples, quantized, and prints each one's class.
         let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
         let recurrent = program.graph.input.isSequence
+        let samples = sketch?.samples ?? FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples))
         if sketch == nil {
-            try SketchMeasurement.write(program: program, samples: FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples)),
-                                        to: "\(directory)/sketch/\(ArduinoSketch.sketchName)", rawInput: rawInput)
+            try SketchMeasurement.write(program: program, samples: samples, to: "\(directory)/sketch/\(ArduinoSketch.sketchName)", rawInput: rawInput)
         }
+        // The same as an Arduino library, zipped for "Add .ZIP Library".
+        let ino = ArduinoSketch.ino(recurrent: recurrent, samples: samples, inputBits: program.inputFormat.bits, labelled: rawInput?.labels != nil)
+        try ArduinoLibraryPackage.write(ArduinoLibrary.files(modelName: program.graph.name, model: emitted, rawInput: rawInput,
+                                                             storedSamplesSketch: ArduinoLibrary.storedSamples(fromSketch: ino)),
+                                        in: "\(directory)/\(Self.libraryFolder)")
         if result.pickMeasurement == nil {  // else the verification wrote and built these already
             let firmware = "\(directory)/firmware"
             try makeDirectory(firmware)

@@ -313,7 +313,7 @@ struct Run: ParsableCommand {
             }
         }
         try reporting { try RunDirectory(path: out).publish() }
-        print("wrote    \(out)/model.c, model.h" + (FileManager.default.fileExists(atPath: "\(out)/model_input.c") ? ", model_input.c, model_input.h" : "") + ", firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/" + (sketch == nil ? "" : " (built in sketch-build/)") + ", log.jsonl, summary.json"
+        print("wrote    \(out)/model.c, model.h" + (FileManager.default.fileExists(atPath: "\(out)/model_input.c") ? ", model_input.c, model_input.h" : "") + ", firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/" + (sketch == nil ? "" : " (built in sketch-build/)") + ", arduino-library/\(ArduinoLibrary.name).zip, log.jsonl, summary.json"
               + (emitFront ? ", front/" : ""))
         if let sketch, !sketch.classesAgree {
             throw CommandError("the pick's Arduino sketch printed classes \(sketch.printedClasses.map { $0.map(String.init) ?? "-" }) where the emulator gives \(sketch.expectedClasses)")

@@ -42,4 +42,35 @@ import Tuner
             #expect(uart.hasPrefix("sample 0: class \(first) \(labels[first]) (label "), "\(uart)")
         }
     }
+
+    /// The Arduino library zips with the library folder at its top, and both examples (the stored
+    /// samples, and raw readings over Serial, per sample or per timestep) compile against it with
+    /// arduino-builder, as after "Add .ZIP Library".
+    @Test(arguments: ["mlp-digits", "fastgrnn-basicmotions"])
+    func theLibraryZipsAndItsExamplesCompile(model name: String) throws {
+        let model = try ModelLoader.load(Repository.path("models/\(name)"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
+        var emitter = CEmitter(program: program)
+        let emitted = emitter.emit()
+        let rawInput = try #require(RawInputEmitter.forOutput(program: program, dataset: dataset).files)
+        let samples = FirmwareSamples(program: program, split: try dataset.load(split: "test").prefix(4))
+        let ino = ArduinoSketch.ino(recurrent: program.graph.input.isSequence, samples: samples, inputBits: program.inputFormat.bits, labelled: true)
+        let directory = makeTemporaryDirectory("library-\(name)")
+        let package = try ArduinoLibraryPackage.write(
+            ArduinoLibrary.files(modelName: name, model: emitted, rawInput: rawInput, storedSamplesSketch: ArduinoLibrary.storedSamples(fromSketch: ino)),
+            in: "\(directory)/libraries")
+        let listing = try ProcessRunner.run(try #require(ProcessRunner.find("unzip")), ["-Z1", package.zip])
+        let entries = Set(listing.stdout.split(separator: "\n").map(String.init))
+        for file in ["library.properties", "library.json", "src/mcutune_model.h", "src/model.c", "src/model_input.c",
+                     "examples/StoredSamples/StoredSamples.ino", "examples/SerialRawInput/SerialRawInput.ino"] {
+            #expect(entries.contains("mcutune_model/\(file)"), "\(file) not in \(package.zip): \(entries.sorted())")
+        }
+        #expect(package.examples() == ["SerialRawInput", "StoredSamples"])
+        for example in package.examples() {
+            let elf = try package.compileExample(example, for: uno, buildDirectory: "\(directory)/build-\(example)")
+            #expect(FileManager.default.fileExists(atPath: elf))
+        }
+    }
 }

@@ -36,14 +36,15 @@ public struct ArduinoBuilder: Sendable {
     }
 
     /// Compiles `sketchDirectory` (which holds `NAME.ino` for its folder's NAME, and its C files)
-    /// into `buildDirectory`; returns the ELF.
-    public func build(sketchDirectory: String, buildDirectory: String, for target: Target) throws(DeviceError) -> String {
+    /// into `buildDirectory`, with the libraries in the folders `libraries`; returns the ELF.
+    public func build(sketchDirectory: String, buildDirectory: String, for target: Target, libraries: [String] = []) throws(DeviceError) -> String {
         let name = (sketchDirectory as NSString).lastPathComponent
         do { try FileManager.default.createDirectory(atPath: buildDirectory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: buildDirectory, reason: error.localizedDescription)
         }
         var arguments = ["-compile"]
         for directory in Self.hardwareDirectories { arguments += ["-hardware", directory] }
+        for directory in libraries { arguments += ["-libraries", directory] }
         arguments += ["-tools", "/usr/bin", "-tools", "/usr/share/arduino-builder", "-fqbn", try Self.fqbn(for: target),
                       "-prefs=compiler.cpp.extra_flags=\(Self.extraFlags)", "-build-path", buildDirectory,
                       "\(sketchDirectory)/\(name).ino"]
