@@ -20,8 +20,11 @@ struct Run: ParsableCommand {
             arm-none-eabi-gcc) and run on its simulator (simavr, or qemu) over bundled test samples: a \
             front point whose built RAM or flash breaks a budget, or whose build fails, gives way to the \
             next; the summary shows the measured cycles, flash and RAM beside the estimates, and whether \
-            every output equals the emulator's. Writes the pick's C, the board's firmware (built), an \
-            Arduino sketch, the search log (JSON Lines, docs/search-log.md) and a summary into --out. \
+            every output equals the emulator's. With --deploy sketch, the RAM the Arduino core takes is measured \
+            first (a sketch built with arduino-builder and run on simavr) and taken from the budget, and the \
+            pick's sketch is built and run too. Writes the pick's C (with model_input.c: raw sensor input and \
+            class names, where dataset.json records them), the board's firmware (built), an Arduino sketch and \
+            the same as a zipped Arduino library, the search log (JSON Lines, docs/search-log.md) and a summary into --out. \
             The log is written as the search goes, so a run stopped at any moment (Ctrl-C, which exits \
             130 after writing the best so far, or kill -9) leaves every candidate it scored; `tune --resume \
             DIR` continues it with the options it was started with (kept in DIR/run.json), evaluating none \
