@@ -13,6 +13,11 @@ public struct ArduinoLibraryPackage: Sendable {
 
     public var libraryDirectory: String { "\(librariesDirectory)/\(ArduinoLibrary.name)" }
 
+    public init(librariesDirectory: String, zip: String) {
+        self.librariesDirectory = librariesDirectory
+        self.zip = zip
+    }
+
     /// Writes `files` (paths inside the library) under `directory/ArduinoLibrary.name` and zips them.
     @discardableResult
     public static func write(_ files: [String: String], in directory: String) throws(DeviceError) -> ArduinoLibraryPackage {

@@ -43,9 +43,9 @@ import Tuner
         }
     }
 
-    /// The Arduino library zips with the library folder at its top, and both examples (the stored
-    /// samples, and raw readings over Serial, per sample or per timestep) compile against it with
-    /// arduino-builder, as after "Add .ZIP Library".
+    /// The Arduino library zips with the library folder at its top, and, unzipped into a libraries
+    /// folder as "Add .ZIP Library" does, both examples (the stored samples, and raw readings over
+    /// Serial, per sample or per timestep) compile against it with arduino-builder.
     @Test(arguments: ["mlp-digits", "fastgrnn-basicmotions"])
     func theLibraryZipsAndItsExamplesCompile(model name: String) throws {
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
@@ -67,9 +67,15 @@ import Tuner
                      "examples/StoredSamples/StoredSamples.ino", "examples/SerialRawInput/SerialRawInput.ino"] {
             #expect(entries.contains("mcutune_model/\(file)"), "\(file) not in \(package.zip): \(entries.sorted())")
         }
-        #expect(package.examples() == ["SerialRawInput", "StoredSamples"])
-        for example in package.examples() {
-            let elf = try package.compileExample(example, for: uno, buildDirectory: "\(directory)/build-\(example)")
+        // What the IDE installs: the zip's contents, in a libraries folder of their own.
+        let installed = "\(directory)/installed"
+        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
+        let unzip = try ProcessRunner.run(try #require(ProcessRunner.find("unzip")), ["-q", package.zip, "-d", installed])
+        #expect(unzip.status == 0, "\(unzip.stderr)")
+        let fromZip = ArduinoLibraryPackage(librariesDirectory: installed, zip: package.zip)
+        #expect(fromZip.examples() == ["SerialRawInput", "StoredSamples"])
+        for example in fromZip.examples() {
+            let elf = try fromZip.compileExample(example, for: uno, buildDirectory: "\(directory)/build-\(example)")
             #expect(FileManager.default.fileExists(atPath: elf))
         }
     }
