@@ -40,8 +40,9 @@ public struct SketchMeasurement: Sendable {
     /// The sketch folder `directory` (whose last component must be the sketch's name): `model.c`,
     /// `model.h` and `NAME.ino` with `samples`.
     /// With `rawInput`, also `model_input.c` and `model_input.h`, and the sketch prints class names.
+    /// `rawReadings`: `samples` are raw readings for `rawInput`'s `model_set_input_raw`.
     public static func write(program: FixedProgram, samples: FirmwareSamples, to directory: String,
-                             rawInput: RawInputEmitter? = nil) throws(DeviceError) {
+                             rawInput: RawInputEmitter? = nil, rawReadings: Bool = false) throws(DeviceError) {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotWrite(path: directory, reason: error.localizedDescription)
         }
@@ -55,21 +56,33 @@ public struct SketchMeasurement: Sendable {
             try SourceFile.write(rawInput.source(), to: "\(directory)/model_input.c")
         }
         try SourceFile.write(ArduinoSketch.ino(recurrent: program.graph.input.isSequence, samples: samples,
-                                               inputBits: program.inputFormat.bits, labelled: rawInput?.labels != nil),
+                                               inputBits: program.inputFormat.bits, labelled: rawInput?.labels != nil,
+                                               rawReadings: rawReadings && rawInput?.quantizer != nil),
                              to: "\(directory)/\(name).ino")
     }
 
     /// Writes the sketch with up to `maxSamples` samples of `split` into `sketchDirectory`, builds it
     /// into `buildDirectory` (with fewer samples if they do not fit the flash), runs it on simavr
     /// and compares what it printed.
-    /// With `rawInput`, the sketch carries `model_input.c` and prints class names (`write`).
+    /// With `rawInput`, the sketch carries `model_input.c` and prints class names (`write`); with
+    /// `rawReadings` (and a dataset normalisation to undo) too, it stores the samples as raw readings
+    /// (`RawInputCheck.rawReadings`) and feeds them through `model_set_input_raw` on the board, and the
+    /// emulator runs on the same readings as `RawInputQuantizer` quantizes them.
     public static func run(program: FixedProgram, split: DatasetSplit, maxSamples: Int, target: Target, sketchDirectory: String,
-                           buildDirectory: String, tools: ToolCache, rawInput: RawInputEmitter? = nil) throws(DeviceError) -> SketchMeasurement {
+                           buildDirectory: String, tools: ToolCache, rawInput: RawInputEmitter? = nil,
+                           rawReadings: Normalisation? = nil) throws(DeviceError) -> SketchMeasurement {
         let builder = try ArduinoBuilder.locate()
-        let all = FirmwareSamples(program: program, split: split.prefix(min(max(1, maxSamples), Self.maxSamples)))
+        var split = split.prefix(min(max(1, maxSamples), Self.maxSamples))
+        var all = FirmwareSamples(program: program, split: split)
+        let raw = rawReadings.flatMap { n in rawInput?.quantizer.map { (n, $0) } }
+        if let (normalisation, quantizer) = raw {
+            let readings = RawInputCheck.rawReadings(split, normalisation: normalisation, channels: quantizer.channels.count)
+            all = FirmwareSamples(values: readings.map { Int64($0) }, of: split, recurrent: program.graph.input.isSequence)
+            split.inputs = quantizer.quantize(readings).map { program.inputFormat.real($0) }  // q / 2^f quantizes back to q
+        }
         var count = all.count, elf = ""
         while true {
-            try write(program: program, samples: all.prefix(count), to: sketchDirectory, rawInput: rawInput)
+            try write(program: program, samples: all.prefix(count), to: sketchDirectory, rawInput: rawInput, rawReadings: raw != nil)
             do {
                 elf = try builder.build(sketchDirectory: sketchDirectory, buildDirectory: buildDirectory, for: target)
                 break

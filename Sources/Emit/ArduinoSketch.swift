@@ -10,8 +10,10 @@ public enum ArduinoSketch {
 
     /// `mcutune_model.ino` for `samples` (quantized to the model's input format, `inputBits` wide).
     /// `labelled`: `model_input.h` names the classes (`model_label`), and each line says the name.
-    public static func ino(recurrent: Bool, samples: FirmwareSamples, inputBits: Int, labelled: Bool = false) -> String {
-        let type = "int\(inputBits)_t"
+    /// `rawReadings`: the samples are int16 raw readings (the dataset's units), which the sketch
+    /// turns into the model's input with `model_set_input_raw` (`model_set_step_raw`) of `model_input.h`.
+    public static func ino(recurrent: Bool, samples: FirmwareSamples, inputBits: Int, labelled: Bool = false, rawReadings: Bool = false) -> String {
+        let type = rawReadings ? "int16_t" : "int\(inputBits)_t"
         let width = max(samples.inputs.map(\.count).max() ?? 1, 1)
         let rows = samples.inputs.map { sample in
             "    {" + (sample + Array(repeating: 0, count: width - sample.count)).map(String.init).joined(separator: ", ") + "},"
@@ -23,12 +25,12 @@ public enum ArduinoSketch {
             #include <avr/sleep.h>
             extern "C" {
             #include "model.h"
-            \(labelled ? "#include \"model_input.h\"\n" : "")}
+            \(labelled || rawReadings ? "#include \"model_input.h\"\n" : "")}
 
             #define SAMPLE_COUNT \(samples.count)
             #define SAMPLE_VALUES \(width)
 
-            // The test samples, already quantized to the model's input format.
+            \(rawReadings ? "// The test samples as a sensor gives them (raw readings, normalised on the board)." : "// The test samples, already quantized to the model's input format.")
             static const \(type) samples[SAMPLE_COUNT][SAMPLE_VALUES] PROGMEM = {
             \(rows.joined(separator: "\n"))
             };
@@ -41,10 +43,10 @@ public enum ArduinoSketch {
         }
         text += """
 
-            static model_input_t x[MODEL_INPUT_SIZE];
+            \(rawReadings ? "static int16_t raw[MODEL_INPUT_SIZE];\n" : "")static model_input_t x[MODEL_INPUT_SIZE];
             static model_output_t y[MODEL_OUTPUT_SIZE];
 
-            \(classify(recurrent: recurrent, read: inputBits == 8 ? "(int8_t)pgm_read_byte" : "(int16_t)pgm_read_word"))
+            \(classify(recurrent: recurrent, read: inputBits == 8 && !rawReadings ? "(int8_t)pgm_read_byte" : "(int16_t)pgm_read_word", raw: rawReadings))
 
             void setup() {
                 Serial.begin(9600);
@@ -74,26 +76,33 @@ public enum ArduinoSketch {
         return text
     }
 
-    /// `classify(s)`: loads stored sample `s` into `x` and runs the model on it.
-    static func classify(recurrent: Bool, read: String) -> String {
+    /// `classify(s)`: loads stored sample `s` into `x` (through `raw` and the raw-input function when
+    /// `raw`) and runs the model on it.
+    static func classify(recurrent: Bool, read: String, raw: Bool) -> String {
         if recurrent {
+            let load = raw
+                ? "for (uint16_t j = 0; j < MODEL_INPUT_SIZE; j++) raw[j] = \(read)(&samples[s][t * MODEL_INPUT_SIZE + j]);\n        model_set_step_raw(raw, x);"
+                : "for (uint16_t j = 0; j < MODEL_INPUT_SIZE; j++) x[j] = \(read)(&samples[s][t * MODEL_INPUT_SIZE + j]);"
             return """
                 // Runs stored sample s, one timestep at a time, and returns its class (an index, never negative).
                 static uint16_t classify(uint8_t s) {
                     uint16_t steps = pgm_read_word(&sample_steps[s]);
                     model_reset();
                     for (uint16_t t = 0; t < steps; t++) {
-                        for (uint16_t j = 0; j < MODEL_INPUT_SIZE; j++) x[j] = \(read)(&samples[s][t * MODEL_INPUT_SIZE + j]);
+                        \(load)
                         model_step(x);
                     }
                     return (uint16_t)model_result(y);
                 }
                 """
         }
+        let load = raw
+            ? "for (uint16_t i = 0; i < MODEL_INPUT_SIZE; i++) raw[i] = \(read)(&samples[s][i]);\n    model_set_input_raw(raw, x);"
+            : "for (uint16_t i = 0; i < MODEL_INPUT_SIZE; i++) x[i] = \(read)(&samples[s][i]);"
         return """
             // Runs stored sample s and returns its class (an index, never negative).
             static uint16_t classify(uint8_t s) {
-                for (uint16_t i = 0; i < MODEL_INPUT_SIZE; i++) x[i] = \(read)(&samples[s][i]);
+                \(load)
                 return (uint16_t)model_predict(x, y);
             }
             """

@@ -151,7 +151,7 @@ extension RawInputEmitter {
         let text: String? = switch dataset.normalisation {
         case .standardise?: "x = (raw - mean[c]) / std[c], with the mean and standard deviation of each channel in the training data"
         case let .scale(s)?: "x = raw * \(s)"
-        case .none?: "none (x = raw)"
+        case .unchanged?: "none (x = raw)"
         case nil: nil
         }
         self.init(modelName: program.graph.name, datasetName: dataset.description.name, recurrent: program.graph.input.isSequence,

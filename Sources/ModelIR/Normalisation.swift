@@ -6,8 +6,8 @@ public enum Normalisation: Sendable, Equatable {
     case standardise(mean: [Double], std: [Double])
     /// `x = raw * scale`.
     case scale(Double)
-    /// `x = raw`.
-    case none
+    /// `x = raw` (method `none`; named so that it cannot be mistaken for an absent `Optional`).
+    case unchanged
 
     /// The record as `dataset.json` holds it (extra keys such as `formula` are documentation).
     public struct Record: Codable, Sendable {
@@ -35,7 +35,7 @@ public enum Normalisation: Sendable, Equatable {
             guard let scale = record.scale, scale.isFinite, scale != 0 else { throw bad("method 'scale' needs a finite, non-zero 'scale'") }
             self = .scale(scale)
         case "none":
-            self = .none
+            self = .unchanged
         default:
             throw bad("unknown method '\(record.method)'; allowed: \(Self.methods.joined(separator: ", "))")
         }
@@ -46,7 +46,7 @@ public enum Normalisation: Sendable, Equatable {
         switch self {
         case let .standardise(mean, std): (raw - mean[channel]) / std[channel]
         case let .scale(s): raw * s
-        case .none: raw
+        case .unchanged: raw
         }
     }
 
@@ -55,7 +55,7 @@ public enum Normalisation: Sendable, Equatable {
         switch self {
         case let .standardise(mean, std): x * std[channel] + mean[channel]
         case let .scale(s): x / s
-        case .none: x
+        case .unchanged: x
         }
     }
 
@@ -64,7 +64,7 @@ public enum Normalisation: Sendable, Equatable {
         switch self {
         case let .standardise(mean, std): (1 / std[channel], mean[channel])
         case let .scale(s): (s, 0)
-        case .none: (1, 0)
+        case .unchanged: (1, 0)
         }
     }
 }

@@ -79,4 +79,29 @@ import Tuner
             #expect(FileManager.default.fileExists(atPath: elf))
         }
     }
+
+    /// The raw-input path on the board: the sketch stores raw readings (digits' pixel counts,
+    /// BasicMotions' readings rounded to whole units) and normalises them with model_set_input_raw
+    /// (model_set_step_raw per timestep) on the Uno; the classes equal the emulator's on the same
+    /// readings, and the RAM is still counted to the byte.
+    @Test(arguments: ["mlp-digits", "fastgrnn-basicmotions"])
+    func rawReadingsGiveTheEmulatorsClassesOnTheUno(model name: String) throws {
+        let model = try ModelLoader.load(Repository.path("models/\(name)"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
+        let normalisation = try #require(dataset.normalisation)
+        let directory = makeTemporaryDirectory("sketch-raw-\(name)")
+        let measured = try SketchMeasurement.run(program: program, split: try dataset.load(split: "test"), maxSamples: 8, target: uno,
+                                                 sketchDirectory: "\(directory)/mcutune_model", buildDirectory: "\(directory)/build",
+                                                 tools: ToolCache(root: Repository.root),
+                                                 rawInput: RawInputEmitter.forOutput(program: program, dataset: dataset).files,
+                                                 rawReadings: normalisation)
+        let ino = try String(contentsOfFile: "\(directory)/mcutune_model/mcutune_model.ino", encoding: .utf8)
+        #expect(ino.contains(program.graph.input.isSequence ? "model_set_step_raw(raw, x);" : "model_set_input_raw(raw, x);"))
+        #expect(measured.samples.count == 8)
+        let printed = measured.printedClasses, expected = measured.expectedClasses, uart = measured.run.uart
+        #expect(measured.classesAgree, "\(name): printed \(printed), emulator \(expected)\n\(uart)")
+        #expect(measured.countedRAM == measured.measuredRAM)
+    }
 }
