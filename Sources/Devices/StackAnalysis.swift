@@ -7,6 +7,9 @@ public struct CallGraph: Sendable {
         public var calls: Set<String> = []
         /// Functions it jumps to at its end, after its own frame is gone.
         public var tailJumps: Set<String> = []
+        /// The calls of `calls` made only where interrupts are known to be off (`AVRInterruptsOff`):
+        /// no interrupt handler can come on top of what they push.
+        public var callsWithInterruptsOff: Set<String> = []
         /// It calls or jumps through a pointer.
         public var indirect = false
         /// Its frame as read from the code, for routines the compiler gave no `-fstack-usage` entry
@@ -33,7 +36,9 @@ public struct CallGraph: Sendable {
 /// address, as the `.su` figures count them) plus the deepest function it calls; a tail jump reuses
 /// the caller's return address after its frame is gone, so it adds the callee's depth alone.
 /// Library routines compiled without `.su` get the frame their code shows (`CallGraph.Function.codeFrame`).
-/// Interrupt handlers may fire at the deepest point, so the deepest of them is added. Recursion and
+/// Interrupt handlers may fire at any point where interrupts are on, so the deepest of them is added
+/// to the deepest chain that can run with interrupts on; a chain through a call made with interrupts
+/// off (`CallGraph.Function.callsWithInterruptsOff`) counts alone. Recursion and
 /// indirect calls make the stack unbounded here, and are reported as errors rather than guessed.
 public struct StackAnalysis: Sendable {
     public struct Result: Sendable, Equatable {
@@ -76,7 +81,12 @@ public struct StackAnalysis: Sendable {
         for name in graph.interruptHandlers.sorted() {
             interrupt = max(interrupt, try depth(of: name, memo: &memo, active: []).0)
         }
-        return Result(bytes: main.0 + interrupt, path: main.1, interruptBytes: interrupt)
+        guard interrupt > 0 else { return Result(bytes: main.0, path: main.1, interruptBytes: 0) }
+        // A handler comes on top only where interrupts may be on.
+        var interruptibleMemo: [String: (Int, [String])] = [:]
+        let interruptible = try depth(of: entry, memo: &interruptibleMemo, active: [], interruptible: true)
+        if main.0 > interruptible.0 + interrupt { return Result(bytes: main.0, path: main.1, interruptBytes: 0) }
+        return Result(bytes: interruptible.0 + interrupt, path: interruptible.1, interruptBytes: interrupt)
     }
 
     private func frame(of function: CallGraph.Function) throws(Failure) -> Int {
@@ -93,19 +103,21 @@ public struct StackAnalysis: Sendable {
         return frame
     }
 
-    private func depth(of name: String, memo: inout [String: (Int, [String])], active: [String]) throws(Failure) -> (Int, [String]) {
+    /// The deepest chain from `name`; `interruptible` leaves out the calls made with interrupts off.
+    private func depth(of name: String, memo: inout [String: (Int, [String])], active: [String],
+                       interruptible: Bool = false) throws(Failure) -> (Int, [String]) {
         if let known = memo[name] { return known }
         guard let function = graph.functions[name] else { throw .noFunction(name) }
         if active.contains(name) { throw .recursion(active + [name]) }
         if function.indirect { throw .indirectCall(function: name) }
         let own = try frame(of: function)
         var best = (own, ["\(name) (\(own) B)"])
-        for callee in function.calls.sorted() {
-            let inner = try depth(of: callee, memo: &memo, active: active + [name])
+        for callee in function.calls.sorted() where !(interruptible && function.callsWithInterruptsOff.contains(callee)) {
+            let inner = try depth(of: callee, memo: &memo, active: active + [name], interruptible: interruptible)
             if own + inner.0 > best.0 { best = (own + inner.0, ["\(name) (\(own) B)"] + inner.1) }
         }
         for callee in function.tailJumps.sorted() {
-            let inner = try depth(of: callee, memo: &memo, active: active + [name])
+            let inner = try depth(of: callee, memo: &memo, active: active + [name], interruptible: interruptible)
             if inner.0 > best.0 { best = inner }
         }
         memo[name] = best

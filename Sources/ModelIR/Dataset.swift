@@ -46,6 +46,10 @@ public struct Dataset: Sendable {
         /// Sequences: where the zero steps of a shorter sample are, `end` (the default) or `start`
         /// (as Keras and many PyTorch pipelines pad); `load` puts every sample's steps first.
         public var padding: String?
+        /// Class names, index = class.
+        public var labels: [String]?
+        /// What was done to the raw values (already applied to every stored `x`).
+        public var normalisation: Normalisation.Record?
     }
 
     /// The values `padding` may take.
@@ -53,6 +57,13 @@ public struct Dataset: Sendable {
 
     public var directory: String
     public var description: Description
+    /// The checked `normalisation` record, nil when `dataset.json` has none.
+    public var normalisation: Normalisation?
+
+    /// Channels of a sample: the last dimension of `sample_shape` (what normalisation is per).
+    public var channels: Int { description.sample_shape.last ?? 1 }
+    /// Class names, when `dataset.json` has one per class.
+    public var labels: [String]? { description.labels.flatMap { $0.count == classes ? $0 : nil } }
 
     public var isSequence: Bool { description.sequence ?? false }
     public var classes: Int { description.classes }
@@ -79,7 +90,14 @@ public struct Dataset: Sendable {
         if let padding = description.padding, !paddings.contains(padding) {
             throw .datasetMismatch(path: jsonPath, reason: "padding '\(padding)' is not a side; allowed: \(paddings.joined(separator: ", "))")
         }
-        return Dataset(directory: directory, description: description)
+        if let labels = description.labels, labels.count != description.classes {
+            throw .datasetMismatch(path: jsonPath, reason: "labels has \(labels.count) names; the dataset has \(description.classes) classes (one name per class)")
+        }
+        let channels = description.sample_shape.last ?? 1
+        let normalisation = try description.normalisation.map { record throws(ModelError) in
+            try Normalisation(record, channels: channels, path: jsonPath)
+        }
+        return Dataset(directory: directory, description: description, normalisation: normalisation)
     }
 
     /// Splits present on disk, in the order train, val, test.

@@ -12,6 +12,11 @@ struct OutputWriter {
     let dataset: Dataset
     let device: any Device
 
+    /// Test samples the sketch stores (fewer when the sketch was built and they did not all fit).
+    static let sketchSamples = 8
+    /// Where the Arduino library and its zip go.
+    static let libraryFolder = "arduino-library"
+
     static func write(_ text: String, to path: String) throws(DeviceError) { try SourceFile.write(text, to: path) }
 
     private func makeDirectory(_ path: String) throws(DeviceError) {
@@ -30,23 +35,29 @@ struct OutputWriter {
         return emitted
     }
 
-    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int) throws {
+    /// `sketch`: the pick's sketch as built and measured (`--deploy sketch`), already in `directory`.
+    /// Returns notes for the user (why a part was left out).
+    @discardableResult
+    func write(program: FixedProgram, result: TuningJob.Result, ram: Int, flash: Int, sketch: SketchMeasurement? = nil) throws -> [String] {
         let emitted = try writeC(program: program)
-        // One test sample, quantized, for the sketch and the firmware to run.
+        // Raw sensor input and class names, from dataset.json.
+        let (rawInput, note) = RawInputEmitter.forOutput(program: program, dataset: dataset)
+        if let rawInput {
+            try Self.write(rawInput.header(), to: "\(directory)/model_input.h")
+            try Self.write(rawInput.source(), to: "\(directory)/model_input.c")
+        }
+        // The sketch stores a few test samples, quantized, and prints each one's class.
         let test = try dataset.load(split: dataset.availableSplits.contains("test") ? "test" : "val")
-        let features = test.sampleShape.elementCount
-        let steps = test.lengths?.first ?? 1
-        let perSample = test.maxSteps * features
-        let inputs = Array(test.inputs[0..<(program.graph.input.isSequence ? steps * features : perSample)])
-        let sample = inputs.map(program.inputFormat.quantize)
         let recurrent = program.graph.input.isSequence
-        let sketch = "\(directory)/sketch/\(ArduinoSketch.sketchName)"
-        try makeDirectory(sketch)
-        try Self.write(emitted.header, to: "\(sketch)/model.h")
-        try Self.write(emitted.source, to: "\(sketch)/model.c")
-        try Self.write(ArduinoSketch.ino(recurrent: recurrent, sample: sample, steps: steps, inputSize: features,
-                                         inputBits: program.inputFormat.bits, label: test.labels.first ?? 0),
-                       to: "\(sketch)/\(ArduinoSketch.sketchName).ino")
+        let samples = sketch?.samples ?? FirmwareSamples(program: program, split: test.prefix(Self.sketchSamples))
+        if sketch == nil {
+            try SketchMeasurement.write(program: program, samples: samples, to: "\(directory)/sketch/\(ArduinoSketch.sketchName)", rawInput: rawInput)
+        }
+        // The same as an Arduino library, zipped for "Add .ZIP Library".
+        let ino = ArduinoSketch.ino(recurrent: recurrent, samples: samples, inputBits: program.inputFormat.bits, labelled: rawInput?.labels != nil)
+        try ArduinoLibraryPackage.write(ArduinoLibrary.files(modelName: program.graph.name, model: emitted, rawInput: rawInput,
+                                                             storedSamplesSketch: ArduinoLibrary.storedSamples(fromSketch: ino)),
+                                        in: "\(directory)/\(Self.libraryFolder)")
         if result.pickMeasurement == nil {  // else the verification wrote and built these already
             let firmware = "\(directory)/firmware"
             try makeDirectory(firmware)
@@ -103,9 +114,21 @@ struct OutputWriter {
             summary["bit_exact"] = "\(m.values - m.mismatches)/\(m.values)"
             summary["firmware_elf"] = m.build.elf
         }
+        if let sketch {
+            summary["sketch_flash_bytes"] = sketch.build.sizes.flash
+            summary["sketch_static_ram_bytes"] = sketch.build.sizes.staticRAM
+            summary["sketch_stack_bytes"] = sketch.build.stack.bytes
+            summary["sketch_interrupt_stack_bytes"] = sketch.build.stack.interruptBytes
+            summary["sketch_ram_bytes"] = sketch.countedRAM
+            summary["sketch_measured_ram_bytes"] = sketch.measuredRAM
+            summary["sketch_samples"] = sketch.samples.count
+            summary["sketch_classes_equal"] = "\(sketch.samples.count - sketch.mismatches)/\(sketch.samples.count)"
+            summary["sketch_elf"] = "sketch-build/\(ArduinoSketch.sketchName).ino.elf"
+        }
         do {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: "\(directory)/summary.json"))
         } catch { throw DeviceError.cannotWrite(path: "\(directory)/summary.json", reason: error.localizedDescription) }
+        return note.map { [$0] } ?? []
     }
 }

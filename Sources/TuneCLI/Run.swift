@@ -20,8 +20,11 @@ struct Run: ParsableCommand {
             arm-none-eabi-gcc) and run on its simulator (simavr, or qemu) over bundled test samples: a \
             front point whose built RAM or flash breaks a budget, or whose build fails, gives way to the \
             next; the summary shows the measured cycles, flash and RAM beside the estimates, and whether \
-            every output equals the emulator's. Writes the pick's C, the board's firmware (built), an \
-            Arduino sketch, the search log (JSON Lines, docs/search-log.md) and a summary into --out. \
+            every output equals the emulator's. With --deploy sketch, the RAM the Arduino core takes is measured \
+            first (a sketch built with arduino-builder and run on simavr) and taken from the budget, and the \
+            pick's sketch is built and run too. Writes the pick's C (with model_input.c: raw sensor input and \
+            class names, where dataset.json records them), the board's firmware (built), an Arduino sketch and \
+            the same as a zipped Arduino library, the search log (JSON Lines, docs/search-log.md) and a summary into --out. \
             The log is written as the search goes, so a run stopped at any moment (Ctrl-C, which exits \
             130 after writing the best so far, or kill -9) leaves every candidate it scored; `tune --resume \
             DIR` continues it with the options it was started with (kept in DIR/run.json), evaluating none \
@@ -39,8 +42,16 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("budget-flash"), help: ArgumentHelp("Flash budget in bytes (default: the target's flash).", valueName: "bytes"))
     var budgetFlash: Int?
 
-    @Option(name: .customLong("reserve-ram"), help: ArgumentHelp("RAM your application keeps beside the model, taken from the budget (for the Arduino sketch: 240, its core's static RAM and interrupt stack).", valueName: "bytes"))
+    @Option(name: .customLong("reserve-ram"), help: ArgumentHelp("RAM your own application keeps beside the model, taken from the budget (the Arduino core's own RAM is measured with --deploy sketch).", valueName: "bytes"))
     var reserveRAM = 0
+
+    @Option(name: .long, help: ArgumentHelp("""
+        What goes on the board: firmware (default: the model alone, in the bare firmware built with the board's toolchain) or \
+        sketch (the Arduino sketch, AVR boards: the RAM the Arduino core takes is measured first by building a sketch with \
+        arduino-builder and running it on simavr, and taken from the budget; the pick's sketch is then built and run too, and \
+        must print the emulator's class for every stored sample).
+        """, valueName: "kind"))
+    var deploy = "firmware"
 
     @Option(name: .customLong("max-loss"), help: ArgumentHelp("Largest validation accuracy loss against float, in points (e.g. 1.5).", valueName: "points"))
     var maxLoss: Double?
@@ -96,6 +107,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--pick \(pick) needs --max-loss POINTS (the largest loss against the float model it may take)")
         }
         if let fidelitySamples, fidelitySamples < 0 { throw ValidationError("--fidelity-samples must be 0 or more, got \(fidelitySamples)") }
+        if !["firmware", "sketch"].contains(deploy) { throw ValidationError("unknown --deploy '\(deploy)'; allowed: firmware, sketch") }
         if maxEvaluations < 1 { throw ValidationError("--max-evaluations must be at least 1, got \(maxEvaluations)") }
         if out.isEmpty { throw ValidationError("--out must not be empty") }
         if let resume {
@@ -121,6 +133,7 @@ struct Run: ParsableCommand {
         if let budgetRAM { a += ["--budget-ram", "\(budgetRAM)"] }
         if let budgetFlash { a += ["--budget-flash", "\(budgetFlash)"] }
         a += ["--reserve-ram", "\(reserveRAM)"]
+        if deploy != "firmware" { a += ["--deploy", deploy] }
         if let maxLoss { a += ["--max-loss", "\(maxLoss)"] }
         a += ["--pick", pick]
         if let fidelitySamples { a += ["--fidelity-samples", "\(fidelitySamples)"] }
@@ -156,7 +169,7 @@ struct Run: ParsableCommand {
 
     private func execute(resuming: Bool) throws {
         let started = Date()
-        let (board, ram, flash) = try reporting { () throws -> (Target, Int, Int) in
+        let (board, modelRAM, flash) = try reporting { () throws -> (Target, Int, Int) in
             let resources = try BundledResources.locate().get()
             let board = try TargetCatalog.load(directory: resources.targetsDirectory).target(named: target)
             let ram = budgetRAM ?? board.ramBytes, flash = budgetFlash ?? board.flashBytes
@@ -171,6 +184,7 @@ struct Run: ParsableCommand {
             }
             return (board, ram - reserveRAM, flash)
         }
+        let budgetRAMTotal = modelRAM + reserveRAM
         let job = try LoadedJob.load(model: modelOptions.model, data: modelOptions.data)
         let graph = job.model.graph
         for warning in WeightRangeCheck.warnings(graph) { print("warning  \(warning)") }
@@ -178,14 +192,26 @@ struct Run: ParsableCommand {
         print("target   \(board.name): \(board.board), \(board.mcu), \(Format.hertz(board.clockHz)), "
               + "\(Format.bytes(board.ramBytes)) RAM, \(Format.bytes(board.flashBytes)) flash"
               + (board.cost.calibrated ? "" : "; cost model: estimates, not yet calibrated"))
-        print("budgets  RAM \(Format.count(ram)) B" + (reserveRAM > 0 ? " for the model (\(Format.count(reserveRAM)) B reserved)" : "") + ", flash \(Format.count(flash)) B"
-              + (maxLoss.map { ", max loss \($0) points" } ?? "") + "; strategy \(strategy), seed \(seed)")
         // The pick is built and run on the board's simulator, so its cycles, RAM and flash are measured.
         let device = try reporting { () throws -> any Device in
             let device = try DeviceCatalog(root: job.resources.root).device(for: board)
-            if !noVerify { try device.checkTools() }
+            if !noVerify || deploy == "sketch" { try device.checkTools() }
             return device
         }
+        // In the Arduino sketch the core takes RAM beside the model: measured, and taken from the budget.
+        let sketchDeployment = deploy == "sketch" ? SketchDeployment(device: device, tools: ToolCache(root: job.resources.root)) : nil
+        var ram = modelRAM
+        if let sketchDeployment {
+            let cost = try sketchDeployment.platformCost(job: job)
+            print(SketchDeployment.describe(cost))
+            guard cost.ramBytes < ram else {
+                throw CommandError("the Arduino core takes \(cost.ramBytes) B of RAM, which leaves nothing for the model within the \(modelRAM) B budget")
+            }
+            ram -= cost.ramBytes
+        }
+        let reserved = budgetRAMTotal - ram
+        print("budgets  RAM \(Format.count(ram)) B" + (reserved > 0 ? " for the model (\(Format.count(reserved)) B reserved)" : "") + ", flash \(Format.count(flash)) B"
+              + (maxLoss.map { ", max loss \($0) points" } ?? "") + "; strategy \(strategy), seed \(seed)")
         // Everything is written into a staging directory beside --out and moved into place at the end,
         // so --out holds one complete run's files or the previous output, never a mix.
         let work = RunDirectory(path: out).staging.path
@@ -273,9 +299,14 @@ struct Run: ParsableCommand {
         } else {
             print("         not built or run (--no-verify)")
         }
-        try reporting {
-            try OutputWriter(directory: work, dataset: job.dataset, device: device).write(program: program, result: result, ram: ram, flash: flash)
+        // The pick's own sketch, built by the Arduino toolchain and run on the simulator.
+        let sketch = try sketchDeployment.map { try $0.measurePick(program, dataset: job.dataset, directory: work) }
+        if let sketch { print(SketchDeployment.describe(sketch, out: out, work: work)) }
+        let notes = try reporting {
+            try OutputWriter(directory: work, dataset: job.dataset, device: device)
+                .write(program: program, result: result, ram: ram, flash: flash, sketch: sketch)
         }
+        for note in notes { print("note     \(note)") }
         if emitFront {
             for index in result.front {
                 let p = try reporting { try FixedProgram(graph: program.graph, config: result.space.config(for: result.trials[index].candidate)) }
@@ -285,8 +316,14 @@ struct Run: ParsableCommand {
             }
         }
         try reporting { try RunDirectory(path: out).publish() }
-        print("wrote    \(out)/model.c, model.h, firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/, log.jsonl, summary.json"
+        print("wrote    \(out)/model.c, model.h" + (FileManager.default.fileExists(atPath: "\(out)/model_input.c") ? ", model_input.c, model_input.h" : "") + ", firmware/ (\(board.core.rawValue)), sketch/\(ArduinoSketch.sketchName)/" + (sketch == nil ? "" : " (built in sketch-build/)") + ", arduino-library/\(ArduinoLibrary.name).zip, log.jsonl, summary.json"
               + (emitFront ? ", front/" : ""))
+        if let sketch, !sketch.classesAgree {
+            throw CommandError("the pick's Arduino sketch printed classes \(sketch.printedClasses.map { $0.map(String.init) ?? "-" }) where the emulator gives \(sketch.expectedClasses)")
+        }
+        if let sketch, sketch.countedRAM > budgetRAMTotal {
+            throw CommandError("the pick's Arduino sketch needs \(sketch.countedRAM) B of RAM, over the \(budgetRAMTotal) B budget (the core measured on the all8 program took less beside it); give --reserve-ram \(sketch.countedRAM - budgetRAMTotal) more")
+        }
         if let m = result.pickMeasurement, !m.isBitExact {
             throw CommandError("the pick's firmware printed \(m.mismatches) of \(m.values) values that differ from the emulator on \(board.name); first: \(m.firstMismatch ?? "")")
         }

@@ -40,6 +40,18 @@ import ModelIR
                         environment: noTools)
     }
 
+    /// `--deploy sketch` needs the Arduino toolchain: without arduino-builder the error names its packages.
+    @Test func aMissingArduinoToolchainNamesItsPackages() throws {
+        let bin = makeTemporaryDirectory("no-arduino-path")
+        for tool in (try? FileManager.default.contentsOfDirectory(atPath: "/usr/bin")) ?? [] where tool != "arduino-builder" {
+            try? FileManager.default.createSymbolicLink(atPath: "\(bin)/\(tool)", withDestinationPath: "/usr/bin/\(tool)")
+        }
+        try expectError(["--model", "mlp-digits", "--deploy", "sketch", "--max-evaluations", "5", "--out", makeTemporaryDirectory("no-arduino")],
+                        "'arduino-builder' is not installed; install it with: apt-get install -y arduino-builder arduino-core-avr universal-ctags (or run scripts/install-system-packages)",
+                        environment: ["PATH": bin])
+        try expectError(["--deploy", "zip"], "unknown --deploy 'zip'; allowed: firmware, sketch")
+    }
+
     @Test func reserveLeavingNoRAM() throws {
         try expectError(["--reserve-ram", "2048"], "--reserve-ram 2048 leaves no RAM for the model within the 2048 B budget")
     }

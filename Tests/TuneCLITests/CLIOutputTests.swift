@@ -109,4 +109,20 @@ import ModelIR
         #expect(built > 0 && built <= 1868)
         #expect(summary?["bit_exact"] as? String == "88/88")
     }
+
+    /// `--deploy sketch`: the Arduino core's RAM is measured and taken from the budget, and the pick's
+    /// sketch is built by arduino-builder and run on simavr, printing the emulator's classes.
+    @Test func theSketchIsBuiltAndRunWhenItIsDeployed() throws {
+        let out = makeTemporaryDirectory("run-sketch")
+        let result = try TuneExecutable.run(["--model", "mlp-digits", "--out", out, "--max-evaluations", "30", "--deploy", "sketch"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("platform Arduino core: "), "\(result.stdout)")
+        #expect(result.stdout.contains("         sketch     \(out)/sketch-build/mcutune_model.ino.elf: "), "\(result.stdout)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
+        let counted = try #require(summary?["sketch_ram_bytes"] as? Int)
+        #expect(counted == summary?["sketch_measured_ram_bytes"] as? Int)
+        #expect(counted <= 2048)
+        #expect(summary?["sketch_classes_equal"] as? String == "8/8")
+        #expect(FileManager.default.fileExists(atPath: "\(out)/sketch/mcutune_model/mcutune_model.ino"))
+    }
 }

@@ -5,7 +5,11 @@
  * The firmware marks regions by writing GPIOR1 (1 = start, 2 = end); the cycle count of every mark
  * is reported, so the host learns the exact cycles of each inference. The stack pointer is read
  * after every instruction: the lowest value over the whole run and inside marked regions gives the
- * peak stack. UART0 bytes are collected raw (simavr's own line printing is switched off). The run
+ * peak stack. The stack of interrupt handlers is told apart from the program's (simavr keeps a stack of
+ * the handlers running): min_sp_main is the lowest stack pointer outside any handler, and
+ * interrupt_stack the most bytes a handler took below the stack pointer it interrupted (the return
+ * address the core pushes included), so a sketch whose timer and UART interrupts fire at arbitrary
+ * points is measured as its worst-case analysis counts it. UART0 bytes are collected raw (simavr's own line printing is switched off). The run
  * ends when the firmware sleeps with interrupts off (cli; sleep), which simavr reports as done.
  *
  * Built by mcutune with: cc -O2 run-firmware.c $(pkg-config --cflags --libs simavr) -lelf
@@ -106,20 +110,31 @@ int main(int argc, char **argv) {
     if (uart_out) avr_irq_register_notify(uart_out, on_uart, NULL);
     avr_register_io_write(avr, GPIOR1_ADDRESS, on_gpior1, NULL);
 
-    uint16_t min_sp = 0xffff, min_sp_region = 0xffff;
+    uint16_t min_sp = 0xffff, min_sp_region = 0xffff, min_sp_main = 0xffff;
+    /* The stack pointer an interrupt found (before the core pushed its return address), and the most
+     * bytes any handler took below it. */
+    unsigned interrupted_sp = 0, interrupt_stack = 0;
     int state = cpu_Running;
     while (state != cpu_Done && state != cpu_Crashed && avr->cycle < max_cycles) {
+        int was_in_handler = avr->interrupts.running_ptr > 0;
         state = avr_run(avr);
         uint16_t sp = (uint16_t)(avr->data[SPL_ADDRESS] | (avr->data[SPH_ADDRESS] << 8));
-        if (sp >= 0x100) { /* the C runtime has set SP */
-            if (sp < min_sp) min_sp = sp;
-            if (in_region && sp < min_sp_region) min_sp_region = sp;
+        if (sp < 0x100) continue; /* the C runtime has not set SP yet */
+        if (sp < min_sp) min_sp = sp;
+        if (in_region && sp < min_sp_region) min_sp_region = sp;
+        if (avr->interrupts.running_ptr > 0) {
+            if (!was_in_handler) interrupted_sp = sp + avr->address_size; /* the step entered a handler */
+            if (interrupted_sp > sp && interrupted_sp - sp > interrupt_stack) interrupt_stack = interrupted_sp - sp;
+            if (!was_in_handler && interrupted_sp < min_sp_main) min_sp_main = (uint16_t)interrupted_sp;
+        } else if (sp < min_sp_main) {
+            min_sp_main = sp;
         }
     }
     const char *outcome = state == cpu_Done ? "done" : state == cpu_Crashed ? "crashed" : "timeout";
 
-    printf("{\"state\":\"%s\",\"cycles\":%llu,\"ramend\":%u,\"min_sp\":%u,\"min_sp_region\":%u,\"too_many_marks\":%s,",
+    printf("{\"state\":\"%s\",\"cycles\":%llu,\"ramend\":%u,\"min_sp\":%u,\"min_sp_region\":%u,\"min_sp_main\":%u,\"interrupt_stack\":%u,\"too_many_marks\":%s,",
            outcome, (unsigned long long)avr->cycle, (unsigned)avr->ramend, (unsigned)min_sp, (unsigned)min_sp_region,
+           (unsigned)min_sp_main, interrupt_stack,
            too_many_marks ? "true" : "false");
     printf("\"marks\":[");
     for (size_t i = 0; i < mark_count; i++) printf("%s[%u,%llu]", i ? "," : "", mark_values[i], (unsigned long long)marks[i]);

@@ -1,32 +1,54 @@
 extension ObjdumpListing {
     /// Calls, tail jumps, pushes and stack-pointer writes of each function. A routine without a
-    /// `-fstack-usage` entry (libgcc's multiply and divide) takes its return address plus one byte
-    /// per `push`, unless it writes the stack pointer (then its frame is unknown).
-    public func avrCallGraph(returnAddressBytes: Int) -> CallGraph {
+    /// `-fstack-usage` entry (libgcc's multiply and divide, and every function of an LTO-built
+    /// Arduino sketch) takes the frame its code shows (`AVRCodeFrame`), or none when it moves the
+    /// stack pointer in a way that cannot be read.
+    ///
+    /// Calls made only with interrupts off (`AVRInterruptsOff`) are marked, so that no interrupt
+    /// handler is counted on top of them.
+    ///
+    /// An `icall` is a call through a pointer. With `vtables` (the C++ virtual tables of the ELF, as
+    /// the Arduino core's `Print` and `HardwareSerial` have), a virtual call whose slot the code
+    /// shows calls every function in that slot of every table; without them, or when the slot cannot
+    /// be read, the function is marked `indirect` and its stack stays unbounded.
+    public func avrCallGraph(returnAddressBytes: Int, vtables: AVRVirtualTables? = nil) -> CallGraph {
         let starts = Dictionary(functions.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
         var graph: [String: CallGraph.Function] = [:]
         for listed in functions {
             var function = CallGraph.Function(name: listed.name)
-            var pushes = 0, setsStackPointer = false
-            for instruction in listed.instructions {
+            let interruptsOff = AVRInterruptsOff.calls(in: listed.instructions)
+            var callsWithInterruptsOn: Set<String> = []
+            for (index, instruction) in listed.instructions.enumerated() {
                 switch instruction.mnemonic {
-                case "push": pushes += 1
-                case "out" where instruction.operands.hasPrefix("0x3d") || instruction.operands.hasPrefix("0x3e"):
-                    setsStackPointer = true
-                case "icall", "eicall", "ijmp", "eijmp": function.indirect = true
+                case "icall", "eicall":
+                    let targets = vtables.flatMap { tables in
+                        AVRVirtualTables.slot(before: index, in: listed.instructions).map { tables.functions(inSlot: $0) }
+                    }
+                    guard let targets, !targets.isEmpty else { function.indirect = true; continue }
+                    for address in targets {
+                        guard let callee = starts[address] else { function.indirect = true; continue }
+                        function.calls.insert(callee)
+                        callsWithInterruptsOn.insert(callee)
+                    }
+                case "ijmp", "eijmp": function.indirect = true
                 case "call", "rcall", "jmp", "rjmp":
                     // Only branches to the start of a function are calls; the rest stay inside one
-                    // (loops, `rcall .+0`, which reserves two bytes of frame).
-                    guard let target = instruction.target, let callee = starts[target] else { continue }
+                    // (loops, `rcall .+0`, which reserves frame bytes: `AVRCodeFrame`). A call to
+                    // address 0 is to an undefined weak function (the core's `serialEvent`), which
+                    // the code tests for null first: it never runs.
+                    guard let target = instruction.target, target != 0, let callee = starts[target] else { continue }
                     if instruction.mnemonic.hasSuffix("call") {
                         function.calls.insert(callee)
+                        if interruptsOff.contains(index) { function.callsWithInterruptsOff.insert(callee) } else { callsWithInterruptsOn.insert(callee) }
                     } else if callee != listed.name {
                         function.tailJumps.insert(callee)
                     }
                 default: break
                 }
             }
-            function.codeFrame = setsStackPointer ? nil : returnAddressBytes + pushes
+            // A callee also called where interrupts may be on is not one of them.
+            function.callsWithInterruptsOff.subtract(callsWithInterruptsOn)
+            function.codeFrame = AVRCodeFrame.bytes(of: listed.instructions, returnAddressBytes: returnAddressBytes)
             graph[listed.name] = function
         }
         return CallGraph(functions: graph, interruptHandlers: graph.keys.filter { $0.hasPrefix("__vector_") }.sorted())

@@ -12,6 +12,10 @@ public struct SimAVR: Sendable {
         /// Lowest stack pointer over the whole run, and inside marked regions.
         public var minSP: Int
         public var minSPRegion: Int
+        /// Lowest stack pointer outside interrupt handlers (where a handler interrupted counts), and
+        /// the most bytes a handler took below the stack pointer it interrupted.
+        public var minSPMain: Int
+        public var interruptStackBytes: Int
         public var tooManyMarks: Bool
         /// `[value, cycle]` of every write to GPIOR1.
         public var marks: [[Int]]
@@ -20,11 +24,14 @@ public struct SimAVR: Sendable {
         enum CodingKeys: String, CodingKey {
             case state, cycles, ramend, marks, uart
             case minSP = "min_sp", minSPRegion = "min_sp_region", tooManyMarks = "too_many_marks"
+            case minSPMain = "min_sp_main", interruptStackBytes = "interrupt_stack"
         }
 
         /// Bytes of stack at the deepest point: the stack pointer starts at RAMEND and points at
         /// the next free byte.
         public var peakStackBytes: Int { max(0, ramend - minSP) }
+        /// The deepest stack of the program outside interrupt handlers.
+        public var peakMainStackBytes: Int { max(0, ramend - minSPMain) }
     }
 
     public let host: String
