@@ -16,12 +16,17 @@ import Tuner
 @Suite struct ArduinoSketchTests {
     static let cases: [(String, String)] = [("mlp-digits", "all8"), ("fastgrnn-japanesevowels", "all16")]
 
-    @Test(arguments: cases)
-    func theSketchPrintsTheEmulatorsClassesAndItsRAMIsCountedToTheByte(model name: String, preset: String) throws {
+    /// The bundled model's dataset, the Uno and the model's program under `preset`.
+    static func setUp(_ name: String, preset: String) throws -> (Dataset, Target, FixedProgram) {
         let model = try ModelLoader.load(Repository.path("models/\(name)"))
         let dataset = try Dataset.open(try #require(model.datasetPath))
         let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
-        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve(preset, model: model, dataset: dataset))
+        return (dataset, uno, try FixedProgram(graph: model.graph, config: try ConfigSource.resolve(preset, model: model, dataset: dataset)))
+    }
+
+    @Test(arguments: cases)
+    func theSketchPrintsTheEmulatorsClassesAndItsRAMIsCountedToTheByte(model name: String, preset: String) throws {
+        let (dataset, uno, program) = try Self.setUp(name, preset: preset)
         let directory = makeTemporaryDirectory("sketch-\(name)")
         let measured = try SketchMeasurement.run(program: program, split: try dataset.load(split: "test"), maxSamples: 8, target: uno,
                                                  sketchDirectory: "\(directory)/mcutune_model", buildDirectory: "\(directory)/build",
@@ -48,10 +53,7 @@ import Tuner
     /// Serial, per sample or per timestep) compile against it with arduino-builder.
     @Test(arguments: ["mlp-digits", "fastgrnn-basicmotions"])
     func theLibraryZipsAndItsExamplesCompile(model name: String) throws {
-        let model = try ModelLoader.load(Repository.path("models/\(name)"))
-        let dataset = try Dataset.open(try #require(model.datasetPath))
-        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
-        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
+        let (dataset, uno, program) = try Self.setUp(name, preset: "all8")
         var emitter = CEmitter(program: program)
         let emitted = emitter.emit()
         let rawInput = try #require(RawInputEmitter.forOutput(program: program, dataset: dataset).files)
@@ -86,10 +88,7 @@ import Tuner
     /// readings, and the RAM is still counted to the byte.
     @Test(arguments: ["mlp-digits", "fastgrnn-basicmotions"])
     func rawReadingsGiveTheEmulatorsClassesOnTheUno(model name: String) throws {
-        let model = try ModelLoader.load(Repository.path("models/\(name)"))
-        let dataset = try Dataset.open(try #require(model.datasetPath))
-        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
-        let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
+        let (dataset, uno, program) = try Self.setUp(name, preset: "all8")
         let normalisation = try #require(dataset.normalisation)
         let directory = makeTemporaryDirectory("sketch-raw-\(name)")
         let measured = try SketchMeasurement.run(program: program, split: try dataset.load(split: "test"), maxSamples: 8, target: uno,
