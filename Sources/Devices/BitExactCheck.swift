@@ -33,15 +33,7 @@ public struct BitExactCheck {
         let expected = emulator.run(split)
         let emitted = try writeHostProgram(program, split: split, directory: directory)
 
-        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
-        let build = try ProcessRunner.run(cc, compilerFlags + ["model.c", "harness.c", "-o", "harness"], in: directory)
-        guard build.status == 0 else { throw .toolFailed(tool: "cc (\(directory)/model.c)", output: build.stderr) }
-        let run = try ProcessRunner.run("\(directory)/harness", ["input.bin", "output.bin"], in: directory)
-        guard run.status == 0 else { throw .toolFailed(tool: "\(directory)/harness", output: run.stderr) }
-        guard let data = FileManager.default.contents(atPath: "\(directory)/output.bin") else {
-            throw .toolFailed(tool: "\(directory)/harness", output: "wrote no output.bin")
-        }
-        let values: [Int32] = data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        let values = try compileAndRun(["model.c", "harness.c"], input: "input.bin", in: directory)
         let perSample = expected.columns + 1
         guard values.count == split.count * perSample else {
             throw .toolFailed(tool: "\(directory)/harness", output: "wrote \(values.count) values, expected \(split.count * perSample)")
@@ -55,6 +47,20 @@ public struct BitExactCheck {
                       cAccuracy: Accuracy.of(classes: comparison.classes, labels: split.labels),
                       arenaBytes: emitted.arena.bytes, arenaLowerBound: emitted.arena.lowerBound,
                       constantBytes: emitted.constantBytes, directory: directory)
+    }
+
+    /// Compiles `sources` (with `harness.c` last) in `directory` with the host compiler and runs the
+    /// harness on `input`: every value it wrote to `output.bin`.
+    static func compileAndRun(_ sources: [String], input: String, in directory: String) throws(DeviceError) -> [Int32] {
+        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
+        let build = try ProcessRunner.run(cc, compilerFlags + sources + ["-o", "harness"], in: directory)
+        guard build.status == 0 else { throw .toolFailed(tool: "cc (\(directory)/\(sources.dropLast().joined(separator: ", ")))", output: build.stderr) }
+        let run = try ProcessRunner.run("\(directory)/harness", [input, "output.bin"], in: directory)
+        guard run.status == 0 else { throw .toolFailed(tool: "\(directory)/harness", output: run.stderr) }
+        guard let data = FileManager.default.contents(atPath: "\(directory)/output.bin") else {
+            throw .toolFailed(tool: "\(directory)/harness", output: "wrote no output.bin")
+        }
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
     }
 
     /// `model.h`, `model.c`, `harness.c` and the quantized samples of `split` (`input.bin`), ready to build.

@@ -60,15 +60,7 @@ public enum RawInputCheck {
         try SourceFile.write(files.source(), to: "\(directory)/model_input.c")
         try BitExactCheck.writeSamples(raw.map { Double($0) }, split: split, outputs: program.graph.outputShape.elementCount,
                                        to: "\(directory)/raw.bin")
-        guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
-        let build = try ProcessRunner.run(cc, BitExactCheck.compilerFlags + ["model.c", "model_input.c", "harness.c", "-o", "harness"], in: directory)
-        guard build.status == 0 else { throw .toolFailed(tool: "cc (\(directory)/model_input.c)", output: build.stderr) }
-        let run = try ProcessRunner.run("\(directory)/harness", ["raw.bin", "output.bin"], in: directory)
-        guard run.status == 0 else { throw .toolFailed(tool: "\(directory)/harness", output: run.stderr) }
-        guard let data = FileManager.default.contents(atPath: "\(directory)/output.bin") else {
-            throw .toolFailed(tool: "\(directory)/harness", output: "wrote no output.bin")
-        }
-        let values: [Int32] = data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        let values = try BitExactCheck.compileAndRun(["model.c", "model_input.c", "harness.c"], input: "raw.bin", in: directory)
         let perSample = expected.columns + 1
         let rows: [[Int]?] = (0..<split.count).map { s in
             values.count >= (s + 1) * perSample ? values[(s * perSample)..<((s + 1) * perSample)].map { Int($0) } : nil

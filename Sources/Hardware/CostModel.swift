@@ -49,8 +49,8 @@ public struct CostModel: Sendable {
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
         let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp) }
-        var code = c.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
-        if let profile, let nodes { code = Self.code(program, nodes: nodes, profile: profile, target: target) }
+        let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target) } }
+            ?? c.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
         return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + Int(max(0, code).rounded()),
