@@ -141,11 +141,14 @@ public struct KernelProfile: Codable, Sendable {
 
     /// The profiled executions by "node signature" and by "node variant".
     private var bySignature: [String: [Execution]] = [:]
-    private var byVariant: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
+    private var byVariant: [String: [Signature]] = [:]
 
+    /// One signature measured: its terms, the same without shift forms (`withoutShiftForms`, found
+    /// once here rather than on every price), and its executions.
+    typealias Signature = (terms: Set<String>, ops: Set<String>, executions: [Execution])
     typealias Execution = (measured: Double, priced: Double, shifts: [String: Double], code: Double, pricedCode: Double)
 
-    private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [(terms: Set<String>, executions: [Execution])]]) {
+    private static func index(_ nodes: [Node]) -> ([String: [Execution]], [String: [Signature]]) {
         var signatures: [String: [Execution]] = [:]
         var order: [(key: String, node: Node)] = []
         for n in nodes {
@@ -153,9 +156,10 @@ public struct KernelProfile: Codable, Sendable {
             if signatures[key] == nil { order.append((key, n)) }
             signatures[key, default: []].append((n.measuredCycles, n.pricedCycles, n.shiftBits, n.measuredCode, n.pricedCode))
         }
-        var variants: [String: [(terms: Set<String>, executions: [Execution])]] = [:]
+        var variants: [String: [Signature]] = [:]
         for (key, n) in order {
-            variants["\(n.node) \(n.variant)", default: []].append((Set(n.signature.split(separator: " ").map(String.init)), signatures[key] ?? []))
+            let terms = Set(n.signature.split(separator: " ").map(String.init))
+            variants["\(n.node) \(n.variant)", default: []].append((terms, withoutShiftForms(terms), signatures[key] ?? []))
         }
         return (signatures, variants)
     }
@@ -225,12 +229,12 @@ public struct KernelProfile: Codable, Sendable {
         let terms = Set(counts.keys)
         // A signature that differs only in how its shifts decompose is the same loops with other constants.
         let ops = Self.withoutShiftForms(terms)
-        let siblings = seen.filter { Self.withoutShiftForms($0.terms) == ops }.flatMap(\.executions)
+        let siblings = seen.filter { $0.ops == ops }.flatMap(\.executions)
         if !siblings.isEmpty { return (siblings, .shifts) }
         guard variant != Self.fusedRun else { return nil }
         let work = Self.workTerms(terms)
         let score = { (other: Set<String>) in other.intersection(terms).count - other.symmetricDifference(terms).count }
-        func nearest(_ among: [(terms: Set<String>, executions: [Execution])]) -> [Execution] {
+        func nearest(_ among: [Signature]) -> [Execution] {
             let best = among.map { score($0.terms) }.max() ?? 0
             return among.filter { score($0.terms) == best }.flatMap(\.executions)
         }
