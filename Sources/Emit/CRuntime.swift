@@ -29,12 +29,24 @@ struct CRuntime {
                 w.line("return (\(t))((\(t))(x + (\(t))(\(bits == 16 ? "1" : "INT\(bits)_C(1)") << (s - 1))) >> s);")
             }
         }
-        for pair in saturations.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        let sorted = saturations.sorted(by: { $0.lexicographicallyPrecedes($1) })
+        if sorted.contains(where: { $0[1] <= 32 }) {
+            w.line("#if defined(__ARM_FEATURE_SAT)")
+            w.line("#include <arm_acle.h>")
+            w.line("#endif")
+        }
+        for pair in sorted {
             let (out, acc) = (pair[0], pair[1])
             let hi = (Int64(1) << (out - 1)) - 1
-            w.line("/* Saturate a \(acc)-bit value to \(out) bits. */")
+            w.line("/* Saturate a \(acc)-bit value to \(out) bits\(acc <= 32 ? " (one SSAT where the core has it: no branch, so no cost that depends on the data)" : ""). */")
             w.block("static inline \(CType.int(out)) mcu_sat\(out)_\(acc)(\(CType.int(acc)) x)") { w in
+                if acc <= 32 {
+                    w.line("#if defined(__ARM_FEATURE_SAT)")
+                    w.line("return (\(CType.int(out)))__ssat(x, \(out));")
+                    w.line("#else")
+                }
                 w.line("return x > \(CType.literal(hi, bits: acc)) ? \(hi) : x < \(CType.literal(-hi - 1, bits: acc)) ? \(CType.literal(-hi - 1, bits: out)) : (\(CType.int(out)))x;")
+                if acc <= 32 { w.line("#endif") }
             }
         }
         if !dots.isEmpty {

@@ -32,9 +32,16 @@ typedef char mcu_arithmetic_shift_check[((-3 >> 1) == -2 && (INT32_C(-3) >> 1) =
 static inline int16_t mcu_rshr16(int16_t x, uint8_t s) {
     return (int16_t)((int16_t)(x + (int16_t)(1 << (s - 1))) >> s);
 }
-/* Saturate a 32-bit value to 16 bits. */
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
+/* Saturate a 32-bit value to 16 bits (one SSAT where the core has it: no branch, so no cost that depends on the data). */
 static inline int16_t mcu_sat16_32(int32_t x) {
+    #if defined(__ARM_FEATURE_SAT)
+    return (int16_t)__ssat(x, 16);
+    #else
     return x > INT32_C(32767) ? 32767 : x < INT32_C(-32768) ? (-32767 - 1) : (int16_t)x;
+    #endif
 }
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
