@@ -13,9 +13,14 @@ public struct CalibrationFit: Sendable {
     /// each as `median_abs` and `worst_abs`.
     public var residuals: [String: Double]
 
-    public init(_ measurements: [ProgramMeasurement]) {
+    /// `shiftsBitByBit`: whether the core's shifts cost by distance (`Target.Core.shiftsBitByBit`).
+    /// Where they do not (a Cortex-M shifts any distance in one instruction), the per-bit shift
+    /// counts (`.bits`) are left out: with few benchmarks of a kernel they would otherwise absorb its
+    /// per-row cost (FastGRNN-style `dense.w16.x16.a64.k1` on the M4: 0.96 cycles a bit and nothing
+    /// a row, so a layer whose shifts were whole bytes was priced at a fifth of what it took).
+    public init(_ measurements: [ProgramMeasurement], shiftsBitByBit: Bool = true) {
         let pieces = measurements.flatMap(\.pieces).filter { !$0.features.isEmpty }
-        var cycles = Self.fit(pieces.map { ($0.features, $0.cycles) }, floor: 20)
+        var cycles = Self.fit(pieces.map { (Self.fitted($0.features, shiftsBitByBit: shiftsBitByBit), $0.cycles) }, floor: 20)
         // A call costs its pieces plus its own entry and exit: the median of what they leave.
         for call in CostFeatures.Call.allCases {
             let key = "api.\(call.rawValue)"
@@ -39,6 +44,11 @@ public struct CalibrationFit: Sendable {
         record("call", measurements.flatMap(\.calls).map { Self.price($0.features, cycles) / $0.cycles - 1 })
         record("flash", measurements.map { Self.price($0.codeFeatures, codeBytes) / Double(max($0.codeBytes, 1)) - 1 })
         self.residuals = residuals
+    }
+
+    /// The counts of a piece the fit sees: without the per-bit shift counts where shifts do not cost by distance.
+    static func fitted(_ features: [String: Double], shiftsBitByBit: Bool) -> [String: Double] {
+        shiftsBitByBit ? features : features.filter { !$0.key.hasSuffix(".bits") }
     }
 
     /// As `CostCoefficients.price` prices (a kernel's own term plus the shared one), without the

@@ -62,7 +62,7 @@ public enum Calibrator {
     /// The target's coefficients fitted to `measurements`, with their provenance.
     public static func fit(_ measurements: [ProgramMeasurement], device: any Device, count: Int, seed: UInt64) throws(DeviceError) -> CostCoefficients {
         let target = device.target
-        let fit = CalibrationFit(measurements)
+        let fit = CalibrationFit(measurements, shiftsBitByBit: target.core.shiftsBitByBit)
         let tools = try device.toolchainDescription()
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
