@@ -94,6 +94,10 @@ extension GraphTranslator {
                 + "\(view.description) output of recurrent node '\(view.node)'; supported: its final state as [N, H] "
                 + "(Squeeze/Gather it, or follow it with a Gemm)")
         }
+        if let view = distanceViews[outputName] {
+            throw .unsupportedUse(path: path, node: outputName, op: "output", opset: opset, reason: "the output is \(view.description); "
+                + Self.distancePattern)
+        }
         guard let output = values[outputName] else {
             if constants[outputName] != nil {
                 throw .outputCount(path: path, found: [outputName + " (a constant: it does not depend on the input)"])

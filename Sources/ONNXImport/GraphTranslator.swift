@@ -55,6 +55,8 @@ struct GraphTranslator {
     var report: ONNXImportReport
     /// The outputs of GRU and LSTM nodes, and what Squeeze, Gather, ... made of them, until they are our final state.
     var recurrentViews: [String: RecurrentView] = [:]
+    /// The steps of squared distances to prototypes (ProtoNN), until their sum is our SquaredDistance.
+    var distanceViews: [String: DistanceView] = [:]
     /// ConstantOfShape outputs whose shape holds the batch size (PyTorch's zero initial state): their fill value.
     var batchSizedFills: [String: Double] = [:]
     /// Each step an unrolled loop picked from the sequence input: our tensor name -> step and the ONNX node.
@@ -118,7 +120,7 @@ struct GraphTranslator {
                 report.mapped.append(.init(node: name, op: node.opType, result: []))
                 continue
             }
-            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && values[tensor] == nil && recurrentViews[tensor] == nil {
+            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && !isActivation(tensor) {
                 guard batchSizedFills[tensor] != nil else {
                     throw .undefinedTensor(path: path, node: name, op: node.opType, tensor: tensor)
                 }
@@ -127,7 +129,7 @@ struct GraphTranslator {
                         + "only a GRU's or LSTM's initial state may")
                 }
             }
-            let readsActivation = node.input.contains { !$0.isEmpty && (values[$0] != nil || recurrentViews[$0] != nil) }
+            let readsActivation = node.input.contains { !$0.isEmpty && isActivation($0) }
             if node.opType == "Shape" {
                 try foldShape(context)
             } else if !readsActivation {
@@ -156,13 +158,22 @@ struct GraphTranslator {
     static let supportedOps = [
         "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "Div", "Dropout", "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Identity", "LogSoftmax",
-        "MatMul", "MaxPool", "Mul", "Neg", "Reciprocal", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Sqrt", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pow", "Reciprocal", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Shape",
+        "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
     ].sorted()
+
+    /// True when `tensor` depends on the model's input: one of our tensors, or a view that becomes one.
+    func isActivation(_ tensor: String) -> Bool {
+        values[tensor] != nil || recurrentViews[tensor] != nil || distanceViews[tensor] != nil
+    }
 
     private mutating func translate(_ node: NodeTranslation) throws(ONNXImportError) {
         if node.proto.input.contains(where: { recurrentViews[$0] != nil }) {
             try recurrentOutput(node)
+            return
+        }
+        if node.proto.input.contains(where: { distanceViews[$0] != nil }) {
+            try distanceStep(node)
             return
         }
         if let first = node.proto.input.first, let layout = values[first]?.sequence, node.op == "Gather" {
@@ -186,6 +197,7 @@ struct GraphTranslator {
         case "Sigmoid": try unary(node, .sigmoid)
         case "Tanh": try unary(node, .tanh)
         case "Exp": try unary(node, .exp)
+        case "Unsqueeze": try unsqueeze(node)
         case "Clip": try clip(node)
         case "Flatten": try flatten(node)
         case "Reshape": try reshape(node)

@@ -5,7 +5,7 @@ import ModelIR
 import ONNXImport
 import TestSupport
 
-/// The ONNX files PyTorch wrote for the bundled models (experiments/onnx/export.py, TorchScript and
+/// The ONNX files PyTorch wrote for every bundled model (experiments/onnx/export.py, TorchScript and
 /// dynamo exporters), imported and run by our float evaluator on the test split, against the
 /// logits ONNX Runtime gave on the same split (models/onnx/*.ort-logits.npy). For the GRU, LSTM and
 /// FastGRNN, ONNX Runtime ran each sample on its own steps, our evaluator on the padded split with
@@ -38,8 +38,9 @@ import TestSupport
 
     @Test func bundledModelsExportedByPyTorchMatchONNXRuntime() throws {
         let exports = try Self.exports()
-        // mlp, lenet and dscnn digits, gru-italypowerdemand, lstm-japanesevowels and the two FastGRNN, each from both exporters.
-        #expect(exports.count >= 14)
+        // mlp, lenet, dscnn and protonn digits, gru-italypowerdemand, lstm-japanesevowels and the two FastGRNN, each from
+        // both exporters.
+        #expect(exports.count >= 16)
         for export in exports {
             let imported = try ONNXImporter.importModel(at: export.file)
             let dataset = try Dataset.open(export.dataset)

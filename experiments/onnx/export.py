@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export the bundled reference models (feed-forward, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
+"""Export the bundled reference models (feed-forward, ProtoNN, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
 
     python3 experiments/onnx/export.py                 # every model below
     python3 experiments/onnx/export.py mlp-digits      # one
@@ -10,6 +10,9 @@ models/NAME/weights/*.npy, converted back from the model format's layout to PyTo
 (Conv weights OHWI -> OIHW, depthwise [kh,kw,C] -> [C,1,kh,kw], and the columns of the
 Linear after a Flatten back to PyTorch's [C,H,W] order). The rebuilt net must give the
 committed float64 reference logits (< 1e-9), which proves it is the trained model.
+ProtoNN is the `models.ProtoNN` of experiments/train/train_protonn.py (W, prototypes P, labels Z
+in PyTorch's layout; gamma from the Scale(-gamma^2) of model.json), whose forward the exporters
+write as MatMul, Unsqueeze, Sub, Pow, ReduceSum, Mul, Exp, MatMul.
 The GRU and LSTM models are the `models.Net` of experiments/train/train_rnn.py (weights
 already in PyTorch's layout), exported as `fc(h_n[-1])` of the batch-first RNN with the
 batch and the steps dynamic; ONNX Runtime runs each test sample on its own steps.
@@ -49,13 +52,14 @@ REPO = os.path.dirname(EXPERIMENTS)
 # that train_cnn.py imports (through common.py), not this file.
 sys.path[:0] = [EXPERIMENTS, os.path.join(EXPERIMENTS, "train")]
 
-from models import FastGRNN, Net  # noqa: E402
+from models import FastGRNN, Net, ProtoNN  # noqa: E402
 from train_cnn import ARCHS  # noqa: E402
 
 FEED_FORWARD = ["mlp-digits", "lenet-digits", "dscnn-digits"]
+PROTONN = ["protonn-digits"]
 RECURRENT = ["gru-italypowerdemand", "lstm-japanesevowels"]
 UNROLLED = ["fastgrnn-japanesevowels", "fastgrnn-basicmotions"]
-MODELS = FEED_FORWARD + RECURRENT + UNROLLED
+MODELS = FEED_FORWARD + PROTONN + RECURRENT + UNROLLED
 OUT = os.path.join(REPO, "models", "onnx")
 
 
@@ -116,6 +120,23 @@ def rebuild(name):
         state[f"layers.{layer_name}.bias"] = torch.from_numpy(np.ascontiguousarray(b))
     net.load_state_dict(state, strict=True)
     return net, spec, dataset
+
+
+def rebuild_protonn(name):
+    """The trained net of models/NAME (train_protonn.py: `Net([("protonn", ProtoNN)])`), and its
+    dataset name. The model format holds W, the prototypes P and Z in PyTorch's layout, and
+    gamma as the Scale(-gamma^2) after the distances: gamma = sqrt(-scale)."""
+    spec, arrays = load_weights(os.path.join(REPO, "models", name))
+    dataset = re.search(r"--dataset ([\w-]+)", spec["training"]["script"]).group(1)
+    if spec["dataset"] != f"../../data/{dataset}":
+        raise SystemExit(f"{name}: model.json names {spec['dataset']}, train_protonn.py trains on {dataset}")
+    scale = next(node["attributes"]["scale"] for node in spec["nodes"] if node["op"] == "Scale")
+    W, P, Z = arrays["protonn_proj.W"], arrays["protonn_dist.P"], arrays["protonn_score.W"]
+    gamma = float(np.sqrt(-scale))
+    protonn = ProtoNN(W.shape[1], W.shape[0], P.shape[0], Z.shape[0], gamma=gamma)
+    protonn.load_state_dict({"W": torch.from_numpy(W), "P": torch.from_numpy(P), "Z": torch.from_numpy(Z),
+                             "gamma": torch.tensor(gamma)}, strict=True)
+    return Net([("protonn", protonn)], [W.shape[1]]).eval(), spec, dataset
 
 
 class FinalState(nn.Module):
@@ -316,7 +337,7 @@ def main():
             reference = check_rebuild_rnn(net, name, dataset)
             exported = FinalState(net.layers["rnn"], net.layers["fc"]).eval()
         else:
-            net, spec, dataset = rebuild(name)
+            net, spec, dataset = rebuild_protonn(name) if name in PROTONN else rebuild(name)
             reference = check_rebuild(net, name, dataset)
             exported = net
         x, y = split(dataset, "test")
