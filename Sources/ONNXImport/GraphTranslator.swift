@@ -19,15 +19,17 @@ struct GraphTranslator {
         var order: [Int]?
         /// The pending node that writes it (nil for the graph input).
         var producer: Int?
-        /// True for an `[N, H, W, C]` graph input that the model transposes to NCHW itself: held as
-        /// stored, our shape its dims. Only that Transpose reads it (`GraphTranslator.graphInput`).
-        var isChannelsLastInput = false
+        /// True for an image whose ONNX dims are `[H, W, C]` (NHWC), which is our layout: an `[N, H, W, C]`
+        /// graph input that the model transposes to NCHW itself (`GraphTranslator.graphInput`), or an
+        /// NCHW image transposed to NHWC, as tf2onnx writes before a Keras Flatten. Held as it is, our
+        /// shape its dims; only `channelsLastReaders` may read it.
+        var isChannelsLast = false
         /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time,
         /// or Gathers that pick one step each (a loop the exporter unrolled).
         var sequence: SequenceLayout?
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
-        var shape: [Int] { dims.count == 3 && !isChannelsLastInput ? [dims[1], dims[2], dims[0]] : dims }
+        var shape: [Int] { dims.count == 3 && !isChannelsLast ? [dims[1], dims[2], dims[0]] : dims }
         var count: Int { dims.reduce(1, *) }
     }
 
@@ -162,6 +164,9 @@ struct GraphTranslator {
         "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
     ].sorted()
 
+    /// The ops that may read an NHWC image (`Value.isChannelsLast`): our ops read images as NCHW.
+    static let channelsLastReaders: Set<String> = ["Transpose", "Reshape", "Flatten", "Identity", "Dropout"]
+
     /// True when `tensor` depends on the model's input: one of our tensors, or a view that becomes one.
     func isActivation(_ tensor: String) -> Bool {
         values[tensor] != nil || recurrentViews[tensor] != nil || distanceViews[tensor] != nil
@@ -183,6 +188,10 @@ struct GraphTranslator {
         if let first = node.proto.input.first, values[first]?.sequence != nil, !["GRU", "LSTM", "Transpose"].contains(node.op) {
             throw node.unsupported("reads the sequence input '\(first)'; only GRU and LSTM (after a Transpose [1, 0, 2]), "
                 + "or a Gather of one step (a loop over the steps), may")
+        }
+        if let image = node.proto.input.first(where: { values[$0]?.isChannelsLast == true }), !Self.channelsLastReaders.contains(node.op) {
+            throw node.unsupported("reads '\(image)', an image in NHWC order \(values[image]?.dims ?? []); only "
+                + Self.channelsLastReaders.sorted().joined(separator: ", ") + " (to NCHW, or to [N, features]) may read one")
         }
         switch node.op {
         case "GRU", "LSTM": try recurrent(node)
