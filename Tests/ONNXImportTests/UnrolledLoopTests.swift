@@ -74,7 +74,7 @@ import Tuner
     func theImportedLoopTunesLikeTheNativeModel(export: Export) throws {
         let (imported, native) = try Self.load(export)
         // The dynamo files' gate scale is sigmoid(zeta) in float32: it may move a logit error in its last digits, nothing else.
-        try NativeTuningComparison.expectSameTuning(imported: imported, native: native, seed: 3, maxEvaluations: 60)
+        try NativeModelComparison.expectSameTuning(imported: imported, native: native, seed: 3, maxEvaluations: 60)
     }
 
     // MARK: - A cell of another shape

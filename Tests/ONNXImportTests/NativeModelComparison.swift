@@ -6,10 +6,30 @@ import ONNXImport
 import TestSupport
 import Tuner
 
-/// An imported ONNX file against the native model it was exported from: the same search (seed,
-/// strategy, budgets, the Uno) on both must visit the same candidates with the same figures and
-/// pick a program of the same size and accuracy.
-enum NativeTuningComparison {
+/// An imported ONNX file against the native model it was exported from.
+enum NativeModelComparison {
+    /// The same ops in the same order with equal weights; a MatMul by a constant imports as a Gemm
+    /// without bias, which the tuner treats as a MatMul. A `Scale` the exporter computed in float32
+    /// may differ from the native double by `scaleTolerance`.
+    static func expectSameGraph(imported: ImportedONNXModel, native: LoadedModel, scaleTolerance: Double = 0) {
+        let ours = imported.graph.nodes, theirs = native.graph.nodes
+        let kind = { (op: Op) in op == .matMul ? Op.gemm.name : op.name }
+        #expect(ours.map { kind($0.op) } == theirs.map { kind($0.op) })
+        for (a, b) in zip(ours, theirs) {
+            #expect(a.weights.keys.sorted() == b.weights.keys.sorted(), "\(a.name)")
+            for (role, constant) in a.weights {
+                #expect(imported.graph.constants[constant] == b.weights[role].flatMap { native.graph.constants[$0] }, "\(a.name).\(role)")
+            }
+            if case let .scale(x) = a.op, case let .scale(y) = b.op {
+                #expect(abs(x - y) <= scaleTolerance, "\(x) against \(y)")
+            } else {
+                #expect(a.op == b.op || kind(a.op) == kind(b.op), "\(a.name): \(a.op) against \(b.op)")
+            }
+        }
+    }
+
+    /// The same search (seed, strategy, budgets, the Uno) on both must visit the same candidates
+    /// with the same figures and pick a program of the same size and accuracy.
     static func expectSameTuning(imported: ImportedONNXModel, native: LoadedModel, seed: UInt64, maxEvaluations: Int) throws {
         let dataset = try Dataset.open(try #require(native.datasetPath))
         try dataset.check(against: imported.graph)
