@@ -1,11 +1,12 @@
 import Foundation
 
 /// Evaluates, at import time, the ops of a subgraph that reads only constants: the
-/// Shape/Gather/Unsqueeze/Concat chains PyTorch writes for `x.view(x.size(0), -1)`, casts, and
+/// Shape/Gather/Unsqueeze/Concat chains PyTorch writes for `x.view(x.size(0), -1)` (tf2onnx: Shape,
+/// Gather, Cast, Slice, Concat for a Keras Flatten), casts, and
 /// arithmetic on weights (a transposed or scaled initializer).
 struct ConstantFolder {
     static let ops: Set<String> = [
-        "Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Transpose",
+        "Constant", "Identity", "Dropout", "Cast", "Gather", "Slice", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Transpose",
         "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "ConstantOfShape", "Sigmoid", "Tanh", "Exp",
     ]
 
@@ -22,6 +23,7 @@ struct ConstantFolder {
         case "Identity", "Dropout": return try input(inputs, 0)
         case "Cast": return try cast(try input(inputs, 0))
         case "Gather": return try gather(try input(inputs, 0), try input(inputs, 1))
+        case "Slice": return try slice(inputs)
         case "Unsqueeze": return try unsqueeze(try input(inputs, 0), axes: try axes(inputs))
         case "Squeeze": return try squeeze(try input(inputs, 0), axes: try axes(inputs))
         case "Concat": return try concat(inputs.compactMap { $0 })
@@ -135,6 +137,51 @@ struct ConstantFolder {
         }
         let outDims = Array(dims[..<gatherAxis]) + indices.dims + Array(dims[(gatherAxis + 1)...])
         return ConstantValue(dims: outDims, values: values, type: data.type)
+    }
+
+    /// Starts, ends, axes and steps are inputs from opset 10, attributes before; ends are often
+    /// INT64_MAX ("to the end"), and every bound is clamped to its axis as ONNX specifies.
+    private func slice(_ inputs: [ConstantValue?]) throws(ONNXImportError) -> ConstantValue {
+        let x = try input(inputs, 0)
+        var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
+        if opset >= 10 {
+            starts = try bounds(try input(inputs, 1), what: "starts")
+            ends = try bounds(try input(inputs, 2), what: "ends")
+            axes = try inputs.count > 3 ? inputs[3].map { (v: ConstantValue) throws(ONNXImportError) in try dimensions(v, what: "axes") } : nil
+            steps = try inputs.count > 4 ? inputs[4].map { (v: ConstantValue) throws(ONNXImportError) in try dimensions(v, what: "steps") } : nil
+        } else {
+            starts = try attributes.ints("starts") ?? []
+            ends = try attributes.ints("ends") ?? []
+            axes = try attributes.ints("axes")
+        }
+        let axisList = axes ?? Array(starts.indices), stepList = steps ?? Array(repeating: 1, count: starts.count)
+        guard starts.count == ends.count, axisList.count == starts.count, stepList.count == starts.count else {
+            throw unsupported("its starts, ends, axes and steps differ in length")
+        }
+        var first = Array(repeating: 0, count: x.dims.count), count = x.dims, step = Array(repeating: 1, count: x.dims.count)
+        for i in starts.indices {
+            let a = try axis(axisList[i], rank: x.dims.count)
+            let (size, s) = (x.dims[a], stepList[i])
+            guard s != 0 else { throw unsupported("has a step of 0") }
+            let start = starts[i] < 0 ? starts[i] + size : starts[i], end = ends[i] < 0 ? ends[i] + size : ends[i]
+            if s > 0 {
+                first[a] = min(max(start, 0), size)
+                count[a] = max(0, (min(max(end, 0), size) - first[a] + s - 1) / s)
+            } else {
+                first[a] = min(max(start, 0), size - 1)
+                count[a] = max(0, (first[a] - min(max(end, -1), size - 1) - s - 1) / -s)
+            }
+            step[a] = s
+        }
+        return x.sliced(first: first, count: count, step: step)
+    }
+
+    /// A Slice's starts or ends: integers, the huge ones ("to the end") clamped.
+    private func bounds(_ x: ConstantValue, what: String) throws(ONNXImportError) -> [Int] {
+        try x.values.map { (v: Double) throws(ONNXImportError) -> Int in
+            guard v.isFinite, v.rounded() == v else { throw unsupported("\(what) \(x.values) is not known at import time or not integral") }
+            return Int(max(min(v, 1e15), -1e15))
+        }
     }
 
     private func unsqueeze(_ x: ConstantValue, axes: [Int]?) throws(ONNXImportError) -> ConstantValue {

@@ -59,14 +59,23 @@ struct ConstantValue: Equatable {
         return Self.gather(values, shape: target, strides: target.indices.map { padded[$0] == 1 ? 0 : sourceStrides[$0] })
     }
 
-    /// The row-major array of `shape` whose element at index i reads `values[sum(i[axis] * strides[axis])]`:
-    /// a broadcast (stride 0 on a repeated axis) or a transpose (the input's strides permuted).
-    private static func gather(_ values: [Double], shape: [Int], strides: [Int]) -> [Double] {
+    /// The elements `first[axis] + i * step[axis]`, `i` in `0..<count[axis]`, along each axis (in
+    /// range: the caller has clamped them, as ONNX's Slice does).
+    func sliced(first: [Int], count: [Int], step: [Int]) -> ConstantValue {
+        let strides = Self.strides(dims)
+        let offset = zip(first, strides).map { $0 * $1 }.reduce(0, +)
+        let values = Self.gather(values, shape: count, strides: zip(strides, step).map { $0 * $1 }, offset: offset)
+        return ConstantValue(dims: count, values: values, type: type)
+    }
+
+    /// The row-major array of `shape` whose element at index i reads `values[offset + sum(i[axis] * strides[axis])]`:
+    /// a broadcast (stride 0 on a repeated axis), a transpose (the input's strides permuted) or a slice.
+    private static func gather(_ values: [Double], shape: [Int], strides: [Int], offset: Int = 0) -> [Double] {
         let total = shape.reduce(1, *)
         var out = [Double](repeating: 0, count: total)
         var index = Array(repeating: 0, count: shape.count)
         for flat in 0..<total {
-            var source = 0
+            var source = offset
             for axis in shape.indices { source += index[axis] * strides[axis] }
             out[flat] = values[source]
             var axis = shape.count - 1

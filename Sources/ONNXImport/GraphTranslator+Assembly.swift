@@ -39,12 +39,12 @@ extension GraphTranslator {
             report.notes.append("the file fixes the batch dimension at \(batch); the model is imported per sample")
         }
         let legal = names.claim(name, fallback: "input")
-        if dims.count == 3, isTransposedToNCHW(name) {
+        if dims.count == 3, isTransposedToNCHW(name, dims: dims) {
             // The model takes images as our datasets store them and permutes them itself
             // (`x.permute(0, 3, 1, 2)`): keep the input as it is; that Transpose only relabels it.
-            values[name] = Value(name: legal, dims: dims, order: nil, producer: nil, isChannelsLastInput: true)
+            values[name] = Value(name: legal, dims: dims, order: nil, producer: nil, isChannelsLast: true)
             report.notes.append("input '\(name)' is NHWC \(dims) in the file, as our datasets store images, and the model "
-                + "transposes it to NCHW itself; that Transpose is removed")
+                + "turns it into NCHW itself (a Transpose, or a Reshape for one channel); that node is removed")
             return Graph.Input(name: legal, shape: Shape(dims), isSequence: false)
         }
         let order = dims.count == 3 ? ChannelsLast.order(channels: dims[0], height: dims[1], width: dims[2]) : nil
@@ -78,13 +78,24 @@ extension GraphTranslator {
         return Graph.Input(name: legal, shape: Shape([features]), isSequence: true)
     }
 
-    /// True when every node that reads the graph input `name` is a Transpose from NHWC to NCHW.
-    private func isTransposedToNCHW(_ name: String) -> Bool {
+    /// True when every node that reads the graph input `name` (per-sample `dims`) turns NHWC into
+    /// NCHW: a Transpose `[0, 3, 1, 2]`, or for one channel a Reshape to `[-1, 1, H, W]` (the same
+    /// buffer), which tf2onnx writes for a Keras Conv2D on a one-channel image.
+    private func isTransposedToNCHW(_ name: String, dims: [Int]) -> Bool {
         let readers = proto.node.filter { $0.input.contains(name) }
         return !readers.isEmpty && readers.allSatisfy { node in
-            node.opType == "Transpose" && node.input.first == name
-                && node.attribute.first { $0.name == "perm" }.map { $0.ints == [0, 3, 1, 2] } == true
+            guard node.input.first == name else { return false }
+            if node.opType == "Transpose" {
+                return node.attribute.first { $0.name == "perm" }.map { $0.ints == [0, 3, 1, 2] } == true
+            }
+            return node.opType == "Reshape" && node.input.count > 1 && isOneChannelToNCHW(constants[node.input[1]]?.values, dims: dims)
         }
+    }
+
+    /// True when `shape` reshapes a one-channel `[N, H, W, 1]` to `[N, 1, H, W]`.
+    func isOneChannelToNCHW(_ shape: [Double]?, dims: [Int]) -> Bool {
+        guard let shape, shape.count == 4, shape[0] == -1 || shape[0] == 0, dims.count == 3, dims[2] == 1 else { return false }
+        return Array(shape.dropFirst()) == [1, Double(dims[0]), Double(dims[1])]
     }
 
     /// Our graph from the pending nodes: unused nodes dropped, weights named after their node.
@@ -93,6 +104,10 @@ extension GraphTranslator {
             throw .unsupportedUse(path: path, node: outputName, op: "output", opset: opset, reason: "the output is the "
                 + "\(view.description) output of recurrent node '\(view.node)'; supported: its final state as [N, H] "
                 + "(Squeeze/Gather it, or follow it with a Gemm)")
+        }
+        if let view = distanceViews[outputName] {
+            throw .unsupportedUse(path: path, node: outputName, op: "output", opset: opset, reason: "the output is \(view.description); "
+                + Self.distancePattern)
         }
         guard let output = values[outputName] else {
             if constants[outputName] != nil {

@@ -48,8 +48,10 @@ extension GraphTranslator {
             + "(h_n[-1], h_n.squeeze(0))"
     }
 
-    private func axisList(_ node: NodeTranslation, inputIndex: Int) throws(ONNXImportError) -> [Int]? {
-        if opset >= 13 {
+    /// The `axes` of Squeeze, Unsqueeze or a Reduce op: an input from opset `inputSince` (13 for most,
+    /// 18 for the Reduce ops other than ReduceSum), an attribute before; nil when absent.
+    func axisList(_ node: NodeTranslation, inputIndex: Int, inputSince: Int = 13) throws(ONNXImportError) -> [Int]? {
+        if opset >= inputSince {
             guard let value = try constant(node, inputIndex, role: "axes") else { return nil }
             return try integers(node, value, role: "axes")
         }

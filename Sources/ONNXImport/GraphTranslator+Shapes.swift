@@ -24,6 +24,11 @@ extension GraphTranslator {
     mutating func reshape(_ node: NodeTranslation) throws(ONNXImportError) {
         let x = try activation(node, 0)
         let shape = try requiredConstant(node, 1, role: "shape")
+        if x.isChannelsLast, x.producer == nil, isOneChannelToNCHW(shape.values, dims: x.dims) {
+            values[node.proto.output[0]] = Value(name: x.name, dims: [1, x.dims[0], x.dims[1]], order: nil, producer: nil)
+            report.removed.append("Reshape '\(node.name)': it turns the one-channel NHWC input into NCHW, the same buffer")
+            return
+        }
         guard let batch = shape.values.first else { throw node.unsupported("its target shape is empty; [N, ...] is expected") }
         let allowZero = try node.attributes.int("allowzero", default: 0) == 1
         var target: [Int] = []
@@ -69,9 +74,10 @@ extension GraphTranslator {
     }
 
     /// A Transpose that only relabels how our buffer is read, such as an NHWC input transposed to
-    /// NCHW (our layout is channels last either way): its output keeps our shape, and a 3-D output is
-    /// an image held channels last. One that would move data in our layout needs a node we do not
-    /// have, and is refused.
+    /// NCHW, or an NCHW image transposed to NHWC before a Keras Flatten (our layout is channels last
+    /// either way): its output keeps our shape, and a 3-D output is an image held channels last
+    /// (NHWC: `Value.isChannelsLast`). One that would move data in our layout needs a node we do
+    /// not have, and is refused.
     mutating func transpose(_ node: NodeTranslation) throws(ONNXImportError) {
         let x = try activation(node, 0)
         if let layout = x.sequence {
@@ -94,17 +100,20 @@ extension GraphTranslator {
         var after = [Int](repeating: 0, count: x.count)
         for (index, source) in sources.enumerated() { after[Int(source)] = index }
         let order = (x.order ?? Array(0..<x.count)).map { after[$0] }
-        let value = Value(name: x.name, dims: axes.map { x.dims[$0] }, order: Self.normalized(order), producer: x.producer)
-        // Our 3-D ops read an NCHW image held channels last: the relabelled tensor must be one.
+        var value = Value(name: x.name, dims: axes.map { x.dims[$0] }, order: Self.normalized(order), producer: x.producer)
+        // Our 3-D ops read an NCHW image held channels last: the relabelled tensor must be one, or an
+        // NCHW image transposed to NHWC, whose ONNX order is then ours.
         let standard = value.dims.count == 3
             ? Self.normalized(ChannelsLast.order(channels: value.dims[0], height: value.dims[1], width: value.dims[2]))
             : value.order
-        guard value.shape == x.shape, value.order == standard else {
+        value.isChannelsLast = value.dims.count == 3 && value.order == nil && standard != nil
+        guard value.shape == x.shape, value.order == standard || value.isChannelsLast else {
             throw node.unsupported("perm \(perm) of a per-sample \(x.dims) moves data in our channels-last layout; supported: "
-                + "an NHWC graph input transposed to NCHW, and transposes that leave our channels-last tensor as it is")
+                + "an NHWC image transposed to NCHW or back, and transposes that leave our channels-last tensor as it is")
         }
         values[node.proto.output[0]] = value
-        report.removed.append("Transpose '\(node.name)': it only relabels the layout, which is channels last here")
+        report.removed.append("Transpose '\(node.name)': it only relabels the layout, which is channels last here"
+            + (value.isChannelsLast ? " (NHWC: only a Flatten, Reshape or Transpose may read it)" : ""))
     }
 
     /// Identity and Dropout compute nothing at inference.

@@ -19,15 +19,17 @@ struct GraphTranslator {
         var order: [Int]?
         /// The pending node that writes it (nil for the graph input).
         var producer: Int?
-        /// True for an `[N, H, W, C]` graph input that the model transposes to NCHW itself: held as
-        /// stored, our shape its dims. Only that Transpose reads it (`GraphTranslator.graphInput`).
-        var isChannelsLastInput = false
+        /// True for an image whose ONNX dims are `[H, W, C]` (NHWC), which is our layout: an `[N, H, W, C]`
+        /// graph input that the model transposes to NCHW itself (`GraphTranslator.graphInput`), or an
+        /// NCHW image transposed to NHWC, as tf2onnx writes before a Keras Flatten. Held as it is, our
+        /// shape its dims; only `channelsLastReaders` may read it.
+        var isChannelsLast = false
         /// Set for the sequence graph input (and its Transposes): only GRU and LSTM read it, one step `[F]` at a time,
         /// or Gathers that pick one step each (a loop the exporter unrolled).
         var sequence: SequenceLayout?
 
         /// Our per-sample shape: a channels-first `[C, H, W]` is `[H, W, C]`.
-        var shape: [Int] { dims.count == 3 && !isChannelsLastInput ? [dims[1], dims[2], dims[0]] : dims }
+        var shape: [Int] { dims.count == 3 && !isChannelsLast ? [dims[1], dims[2], dims[0]] : dims }
         var count: Int { dims.reduce(1, *) }
     }
 
@@ -55,6 +57,8 @@ struct GraphTranslator {
     var report: ONNXImportReport
     /// The outputs of GRU and LSTM nodes, and what Squeeze, Gather, ... made of them, until they are our final state.
     var recurrentViews: [String: RecurrentView] = [:]
+    /// The steps of squared distances to prototypes (ProtoNN), until their sum is our SquaredDistance.
+    var distanceViews: [String: DistanceView] = [:]
     /// ConstantOfShape outputs whose shape holds the batch size (PyTorch's zero initial state): their fill value.
     var batchSizedFills: [String: Double] = [:]
     /// Each step an unrolled loop picked from the sequence input: our tensor name -> step and the ONNX node.
@@ -118,7 +122,7 @@ struct GraphTranslator {
                 report.mapped.append(.init(node: name, op: node.opType, result: []))
                 continue
             }
-            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && values[tensor] == nil && recurrentViews[tensor] == nil {
+            for tensor in node.input where !tensor.isEmpty && constants[tensor] == nil && !isActivation(tensor) {
                 guard batchSizedFills[tensor] != nil else {
                     throw .undefinedTensor(path: path, node: name, op: node.opType, tensor: tensor)
                 }
@@ -127,7 +131,7 @@ struct GraphTranslator {
                         + "only a GRU's or LSTM's initial state may")
                 }
             }
-            let readsActivation = node.input.contains { !$0.isEmpty && (values[$0] != nil || recurrentViews[$0] != nil) }
+            let readsActivation = node.input.contains { !$0.isEmpty && isActivation($0) }
             if node.opType == "Shape" {
                 try foldShape(context)
             } else if !readsActivation {
@@ -156,13 +160,25 @@ struct GraphTranslator {
     static let supportedOps = [
         "Add", "ArgMax", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "Div", "Dropout", "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Identity", "LogSoftmax",
-        "MatMul", "MaxPool", "Mul", "Neg", "Reciprocal", "Relu", "Reshape", "Shape", "Sigmoid", "Softmax", "Sqrt", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
+        "MatMul", "MaxPool", "Mul", "Neg", "Pow", "Reciprocal", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Shape",
+        "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "GRU", "LSTM", "Slice",
     ].sorted()
+
+    /// The ops that may read an NHWC image (`Value.isChannelsLast`): our ops read images as NCHW.
+    static let channelsLastReaders: Set<String> = ["Transpose", "Reshape", "Flatten", "Identity", "Dropout"]
+
+    /// True when `tensor` depends on the model's input: one of our tensors, or a view that becomes one.
+    func isActivation(_ tensor: String) -> Bool {
+        values[tensor] != nil || recurrentViews[tensor] != nil || distanceViews[tensor] != nil
+    }
 
     private mutating func translate(_ node: NodeTranslation) throws(ONNXImportError) {
         if node.proto.input.contains(where: { recurrentViews[$0] != nil }) {
             try recurrentOutput(node)
+            return
+        }
+        if node.proto.input.contains(where: { distanceViews[$0] != nil }) {
+            try distanceStep(node)
             return
         }
         if let first = node.proto.input.first, let layout = values[first]?.sequence, node.op == "Gather" {
@@ -172,6 +188,10 @@ struct GraphTranslator {
         if let first = node.proto.input.first, values[first]?.sequence != nil, !["GRU", "LSTM", "Transpose"].contains(node.op) {
             throw node.unsupported("reads the sequence input '\(first)'; only GRU and LSTM (after a Transpose [1, 0, 2]), "
                 + "or a Gather of one step (a loop over the steps), may")
+        }
+        if let image = node.proto.input.first(where: { values[$0]?.isChannelsLast == true }), !Self.channelsLastReaders.contains(node.op) {
+            throw node.unsupported("reads '\(image)', an image in NHWC order \(values[image]?.dims ?? []); only "
+                + Self.channelsLastReaders.sorted().joined(separator: ", ") + " (to NCHW, or to [N, features]) may read one")
         }
         switch node.op {
         case "GRU", "LSTM": try recurrent(node)
@@ -186,6 +206,7 @@ struct GraphTranslator {
         case "Sigmoid": try unary(node, .sigmoid)
         case "Tanh": try unary(node, .tanh)
         case "Exp": try unary(node, .exp)
+        case "Unsqueeze": try unsqueeze(node)
         case "Clip": try clip(node)
         case "Flatten": try flatten(node)
         case "Reshape": try reshape(node)

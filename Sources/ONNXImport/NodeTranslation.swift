@@ -8,6 +8,8 @@ struct NodeTranslation {
     let attributes: NodeAttributes
 
     var op: String { proto.opType }
+    /// `Op 'name'`, as messages and the report name a node.
+    var described: String { "\(op) '\(name)'" }
 
     init(node: Onnx_NodeProto, name: String, opset: Int, path: String) {
         self.proto = node

@@ -5,8 +5,8 @@ import ModelIR
 import ONNXImport
 import TestSupport
 
-/// The ONNX files PyTorch wrote for the bundled models (experiments/onnx/export.py, TorchScript and
-/// dynamo exporters), imported and run by our float evaluator on the test split, against the
+/// The ONNX files PyTorch wrote for every bundled model (experiments/onnx/export.py, TorchScript and
+/// dynamo exporters) and tf2onnx for the MLP and LeNet built in Keras (experiments/onnx/export_keras.py), imported and run by our float evaluator on the test split, against the
 /// logits ONNX Runtime gave on the same split (models/onnx/*.ort-logits.npy). For the GRU, LSTM and
 /// FastGRNN, ONNX Runtime ran each sample on its own steps, our evaluator on the padded split with
 /// its lengths (the FastGRNN files hold the loop unrolled over the longest sample's steps; we fold it
@@ -36,10 +36,12 @@ import TestSupport
         }
     }
 
-    @Test func bundledModelsExportedByPyTorchMatchONNXRuntime() throws {
+    @Test func bundledModelsExportedByPyTorchAndKerasMatchONNXRuntime() throws {
         let exports = try Self.exports()
-        // mlp, lenet and dscnn digits, gru-italypowerdemand, lstm-japanesevowels and the two FastGRNN, each from both exporters.
-        #expect(exports.count >= 14)
+        // mlp, lenet, dscnn and protonn digits, gru-italypowerdemand, lstm-japanesevowels and the two FastGRNN, each from
+        // both PyTorch exporters; mlp and lenet digits from Keras.
+        #expect(exports.count >= 18)
+        #expect(exports.contains { $0.file.hasSuffix("/mlp-digits-keras.onnx") } && exports.contains { $0.file.hasSuffix("/lenet-digits-keras.onnx") })
         for export in exports {
             let imported = try ONNXImporter.importModel(at: export.file)
             let dataset = try Dataset.open(export.dataset)

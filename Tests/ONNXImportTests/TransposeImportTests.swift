@@ -4,8 +4,9 @@ import ModelIR
 @testable import ONNXImport
 
 /// Transposes on activations: the NHWC input a PyTorch model permutes to NCHW itself
-/// (`x.permute(0, 3, 1, 2)`, which every bundled CNN does) is imported without a node, and a
-/// transpose that would move data in our channels-last layout is one clear error.
+/// (`x.permute(0, 3, 1, 2)`, which every bundled CNN does), and tf2onnx's NHWC relabellings around
+/// a Keras CNN, are imported without a node; a transpose that would move data in our channels-last
+/// layout is one clear error.
 @Suite struct TransposeImportTests {
     @Test func nhwcInputPermutedToNCHWByTheModel() throws {
         var random = SeededValues(state: 7)
@@ -44,17 +45,78 @@ import ModelIR
         #expect(ImportNumericsTests.maxDifference(ours, expected) < ImportNumericsTests.tolerance)
     }
 
-    /// NCHW to NHWC before a Flatten (what tf2onnx writes) would reorder our buffer: refused, in one line.
+    /// What tf2onnx writes for a Keras Conv2D on a one-channel image and a Flatten after it: the
+    /// NHWC input reshaped to NCHW (the same buffer), and the NCHW result transposed back to NHWC
+    /// and flattened by a Reshape whose shape Shape, Gather, Cast, Slice and Concat compute. Both
+    /// are relabellings of our channels-last buffer: no node, and the Dense takes its columns as
+    /// they are.
+    @Test func kerasOneChannelInputAndFlattenOfNHWC() throws {
+        var random = SeededValues(state: 11)
+        let (h, w, o, k, classes) = (4, 4, 2, 3, 3)
+        let convW = random.take(o * k * k), fcW = random.take(h * w * o * classes), fcB = random.take(classes)
+        var builder = ONNXModelBuilder()
+        builder.opset = 15
+        builder.input("x", [h, w, 1])
+        builder.integers("new_shape", [-1, 1, Int64(h), Int64(w)])
+        builder.weight("conv.weight", [o, 1, k, k], convW)
+        builder.integers("nhwc_axes", [0, 2, 3, 1])
+        builder.integers("start", [0])
+        builder.integers("end", [1])
+        builder.integers("features", [Int64(h * w * o)])
+        builder.weight("kernel", [h * w * o, classes], fcW)
+        builder.weight("bias", [classes], fcB)
+        builder.node("Reshape", ["x", "new_shape"], ["nchw"], name: "conv/BiasAdd__6")
+        builder.node("Conv", ["nchw", "conv.weight"], ["c"], [ONNXModelBuilder.ints("pads", [1, 1, 1, 1])])
+        builder.node("Transpose", ["c"], ["nhwc"], name: "Transpose__34", [ONNXModelBuilder.ints("perm", [0, 2, 3, 1])])
+        builder.node("Shape", ["c"], ["shape"])
+        builder.node("Gather", ["shape", "nhwc_axes"], ["nhwc_shape"])
+        builder.node("Cast", ["nhwc_shape"], ["shape32"], [ONNXModelBuilder.int("to", 6)])
+        builder.node("Slice", ["shape32", "start", "end", "start"], ["batch"])
+        builder.node("Concat", ["batch", "features"], ["flat_shape"], [ONNXModelBuilder.int("axis", 0)])
+        builder.node("Reshape", ["nhwc", "flat_shape"], ["flat"], name: "flatten/Reshape")
+        builder.node("MatMul", ["flat", "kernel"], ["m"])
+        builder.node("Add", ["m", "bias"], ["logits"])
+        builder.output("logits")
+        let imported = try builder.importModel()
+        #expect(imported.graph.input.shape == Shape([h, w, 1]))
+        #expect(imported.graph.nodes.map(\.op.name) == ["Conv2D", "Flatten", "Gemm"])
+        #expect(imported.report.removed.contains { $0.hasPrefix("Reshape 'conv/BiasAdd__6': it turns the one-channel NHWC input into NCHW") })
+        #expect(imported.report.removed.contains { $0.hasPrefix("Transpose 'Transpose__34'") })
+
+        let x = random.take(ImportNumericsTests.samples * h * w)     // [N, H, W, 1]: NCHW too
+        let expected = (0..<ImportNumericsTests.samples).map { s -> [Double] in
+            let conv = NCHWReference.conv(Array(x[(s * h * w)..<((s + 1) * h * w)]), c: 1, h: h, w: w, weight: convW, o: o, k: k,
+                                          bias: nil, stride: 1, pad: 1, group: 1)
+            let nhwc = NCHWReference.channelsLast(conv.values, samples: 1, c: o, h: conv.h, w: conv.w)
+            return NCHWReference.gemm(nhwc, b: fcW, n: classes, transB: false, c: fcB)
+        }
+        let ours = try ImportNumericsTests.evaluate(imported.graph, x)
+        #expect(ImportNumericsTests.maxDifference(ours, expected) < ImportNumericsTests.tolerance)
+    }
+
+    /// An image transposed to NHWC holds our buffer as it is, but our ops read images as NCHW: only
+    /// Flatten, Reshape or a Transpose back may read it.
+    @Test func nhwcImageReadByAnotherOpIsRefused() throws {
+        var builder = ONNXModelBuilder()
+        builder.input("image", [2, 4, 4])
+        builder.node("Transpose", ["image"], ["nhwc"], name: "/to_nhwc", [ONNXModelBuilder.ints("perm", [0, 2, 3, 1])])
+        builder.node("Relu", ["nhwc"], ["r"], name: "/relu")
+        builder.output("r")
+        #expect(try ImportErrorTests.message(builder) == "model.onnx: node '/relu' (Relu, opset 17): reads 'nhwc', an image in "
+            + "NHWC order [4, 4, 2]; only Dropout, Flatten, Identity, Reshape, Transpose (to NCHW, or to [N, features]) may read one")
+    }
+
+    /// Swapping height and width would reorder our buffer: refused, in one line.
     @Test func transposeThatMovesDataIsRefused() throws {
         var builder = ONNXModelBuilder()
         builder.input("image", [2, 4, 4])
         builder.weight("fc.weight", [3, 32], (0..<96).map { Double($0) / 96 })
-        builder.node("Transpose", ["image"], ["nhwc"], name: "/to_nhwc", [ONNXModelBuilder.ints("perm", [0, 2, 3, 1])])
-        builder.node("Flatten", ["nhwc"], ["flat"])
+        builder.node("Transpose", ["image"], ["swapped"], name: "/swap", [ONNXModelBuilder.ints("perm", [0, 1, 3, 2])])
+        builder.node("Flatten", ["swapped"], ["flat"])
         builder.node("Gemm", ["flat", "fc.weight"], ["logits"], [ONNXModelBuilder.int("transB", 1)])
         builder.output("logits")
-        #expect(try ImportErrorTests.message(builder) == "model.onnx: node '/to_nhwc' (Transpose, opset 17): perm [0, 2, 3, 1] of a "
-            + "per-sample [2, 4, 4] moves data in our channels-last layout; supported: an NHWC graph input transposed to NCHW, "
+        #expect(try ImportErrorTests.message(builder) == "model.onnx: node '/swap' (Transpose, opset 17): perm [0, 1, 3, 2] of a "
+            + "per-sample [2, 4, 4] moves data in our channels-last layout; supported: an NHWC image transposed to NCHW or back, "
             + "and transposes that leave our channels-last tensor as it is")
     }
 

@@ -73,30 +73,8 @@ import Tuner
     @Test(arguments: [exports[0], exports[1], exports[2]])
     func theImportedLoopTunesLikeTheNativeModel(export: Export) throws {
         let (imported, native) = try Self.load(export)
-        let dataset = try Dataset.open(try #require(native.datasetPath))
-        try dataset.check(against: imported.graph)
-        let target = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
-        let settings = TuningJob.Settings(strategy: .genetic, seed: 3, budgets: .init(ramBytes: 2048, flashBytes: 32768, maxLoss: nil),
-                                          maxEvaluations: 60)
-        let importedModel = LoadedModel(graph: imported.graph, file: nil, directory: Repository.path("models/onnx"))
-        let ours = try TuningJob(model: importedModel, dataset: dataset, target: target, settings: settings).run()
-        let theirs = try TuningJob(model: native, dataset: dataset, target: target, settings: settings).run()
-
         // The dynamo files' gate scale is sigmoid(zeta) in float32: it may move a logit error in its last digits, nothing else.
-        let figures = { (o: Evaluation.Objectives?) in o.map { [$0.accuracy, $0.disagreement, $0.cycles, Double($0.ramBytes), Double($0.flashBytes)] } }
-        #expect(ours.trials.map { figures($0.evaluation.objectives) } == theirs.trials.map { figures($0.evaluation.objectives) })
-        for (a, b) in zip(ours.trials, theirs.trials) {
-            #expect(abs((a.evaluation.objectives?.logitError ?? 0) - (b.evaluation.objectives?.logitError ?? 0)) < 1e-6)
-        }
-        let ourPick = try #require(ours.pick.flatMap { ours.trials[$0].evaluation.objectives })
-        let theirPick = try #require(theirs.pick.flatMap { theirs.trials[$0].evaluation.objectives })
-        #expect(ourPick.flashBytes == theirPick.flashBytes && ourPick.ramBytes == theirPick.ramBytes)
-        #expect(ourPick.cycles == theirPick.cycles && ourPick.accuracy == theirPick.accuracy)
-        #expect(ours.pickTestAccuracy != nil && ours.pickTestAccuracy == theirs.pickTestAccuracy)
-        #expect(ours.floatValAccuracy == theirs.floatValAccuracy && ours.floatTestAccuracy == theirs.floatTestAccuracy)
-        let ourProgram = try #require(ours.pickProgram), theirProgram = try #require(theirs.pickProgram)
-        #expect(ourProgram.graph.allNodes.count == theirProgram.graph.allNodes.count)
-        #expect(ourProgram.allSteps.count == theirProgram.allSteps.count)
+        try NativeModelComparison.expectSameTuning(imported: imported, native: native, seed: 3, maxEvaluations: 60)
     }
 
     // MARK: - A cell of another shape

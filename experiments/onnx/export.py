@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export the bundled reference models (feed-forward, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
+"""Export the bundled reference models (feed-forward, ProtoNN, GRU, LSTM, FastGRNN) to ONNX, as a PyTorch user would.
 
     python3 experiments/onnx/export.py                 # every model below
     python3 experiments/onnx/export.py mlp-digits      # one
@@ -10,6 +10,9 @@ models/NAME/weights/*.npy, converted back from the model format's layout to PyTo
 (Conv weights OHWI -> OIHW, depthwise [kh,kw,C] -> [C,1,kh,kw], and the columns of the
 Linear after a Flatten back to PyTorch's [C,H,W] order). The rebuilt net must give the
 committed float64 reference logits (< 1e-9), which proves it is the trained model.
+ProtoNN is the `models.ProtoNN` of experiments/train/train_protonn.py (W, prototypes P, labels Z
+in PyTorch's layout; gamma from the Scale(-gamma^2) of model.json), whose forward the exporters
+write as MatMul, Unsqueeze, Sub, Pow, ReduceSum, Mul, Exp, MatMul.
 The GRU and LSTM models are the `models.Net` of experiments/train/train_rnn.py (weights
 already in PyTorch's layout), exported as `fc(h_n[-1])` of the batch-first RNN with the
 batch and the steps dynamic; ONNX Runtime runs each test sample on its own steps.
@@ -44,26 +47,19 @@ from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPERIMENTS = os.path.dirname(HERE)
-REPO = os.path.dirname(EXPERIMENTS)
 # experiments/ must come before this directory: its export.py is the model-format exporter
 # that train_cnn.py imports (through common.py), not this file.
 sys.path[:0] = [EXPERIMENTS, os.path.join(EXPERIMENTS, "train")]
 
-from models import FastGRNN, Net  # noqa: E402
+from models import FastGRNN, Net, ProtoNN  # noqa: E402
 from train_cnn import ARCHS  # noqa: E402
+from ortcheck import OUT, REPO, describe, load_weights, reference_logits, run_ort, split, write_manifest  # noqa: E402
 
 FEED_FORWARD = ["mlp-digits", "lenet-digits", "dscnn-digits"]
+PROTONN = ["protonn-digits"]
 RECURRENT = ["gru-italypowerdemand", "lstm-japanesevowels"]
 UNROLLED = ["fastgrnn-japanesevowels", "fastgrnn-basicmotions"]
-MODELS = FEED_FORWARD + RECURRENT + UNROLLED
-OUT = os.path.join(REPO, "models", "onnx")
-
-
-def load_weights(model_dir):
-    with open(os.path.join(model_dir, "model.json")) as f:
-        spec = json.load(f)
-    arrays = {name: np.load(os.path.join(model_dir, rel)) for name, rel in spec["constants"].items()}
-    return spec, arrays
+MODELS = FEED_FORWARD + PROTONN + RECURRENT + UNROLLED
 
 
 def flatten_orders(net, sample_shape):
@@ -116,6 +112,23 @@ def rebuild(name):
         state[f"layers.{layer_name}.bias"] = torch.from_numpy(np.ascontiguousarray(b))
     net.load_state_dict(state, strict=True)
     return net, spec, dataset
+
+
+def rebuild_protonn(name):
+    """The trained net of models/NAME (train_protonn.py: `Net([("protonn", ProtoNN)])`), and its
+    dataset name. The model format holds W, the prototypes P and Z in PyTorch's layout, and
+    gamma as the Scale(-gamma^2) after the distances: gamma = sqrt(-scale)."""
+    spec, arrays = load_weights(os.path.join(REPO, "models", name))
+    dataset = re.search(r"--dataset ([\w-]+)", spec["training"]["script"]).group(1)
+    if spec["dataset"] != f"../../data/{dataset}":
+        raise SystemExit(f"{name}: model.json names {spec['dataset']}, train_protonn.py trains on {dataset}")
+    scale = next(node["attributes"]["scale"] for node in spec["nodes"] if node["op"] == "Scale")
+    W, P, Z = arrays["protonn_proj.W"], arrays["protonn_dist.P"], arrays["protonn_score.W"]
+    gamma = float(np.sqrt(-scale))
+    protonn = ProtoNN(W.shape[1], W.shape[0], P.shape[0], Z.shape[0], gamma=gamma)
+    protonn.load_state_dict({"W": torch.from_numpy(W), "P": torch.from_numpy(P), "Z": torch.from_numpy(Z),
+                             "gamma": torch.tensor(gamma)}, strict=True)
+    return Net([("protonn", protonn)], [W.shape[1]]).eval(), spec, dataset
 
 
 class FinalState(nn.Module):
@@ -203,7 +216,7 @@ def by_length(x, steps, run):
 def check_rebuild_unrolled(net, name, dataset):
     """The unrolled net on each sample's own steps must give the reference logits (< 1e-9)."""
     x, _ = split(dataset, "test")
-    reference = np.load(os.path.join(REPO, "models", name, "reference", "test_logits.npy"))
+    reference = reference_logits(name)
     with torch.no_grad():
         logits = by_length(x, lengths(dataset, "test", x), lambda xs, _: net.double()(torch.from_numpy(xs).double()).numpy())
     net.float()
@@ -239,7 +252,7 @@ def lengths(dataset, name, x):
 
 def check_rebuild_rnn(net, name, dataset):
     x, _ = split(dataset, "test")
-    reference = np.load(os.path.join(REPO, "models", name, "reference", "test_logits.npy"))
+    reference = reference_logits(name)
     with torch.no_grad():
         logits = net.double()(torch.from_numpy(x).double(), torch.from_numpy(lengths(dataset, "test", x))).numpy()
     net.float()
@@ -256,14 +269,9 @@ def run_ort_sequences(path, x, steps):
     return np.concatenate([session.run(None, {name: x[i:i + 1, :steps[i]].astype(np.float32)})[0] for i in range(len(x))])
 
 
-def split(dataset, name):
-    d = os.path.join(REPO, "data", dataset)
-    return np.load(os.path.join(d, f"{name}_x.npy")), np.load(os.path.join(d, f"{name}_y.npy"))
-
-
 def check_rebuild(net, name, dataset):
     x, _ = split(dataset, "test")
-    reference = np.load(os.path.join(REPO, "models", name, "reference", "test_logits.npy"))
+    reference = reference_logits(name)
     with torch.no_grad():
         logits = net.double()(torch.from_numpy(x).double()).numpy()
     net.float()
@@ -292,19 +300,10 @@ def export(net, path, sample_shape, dynamo, sequence=False):
     onnx.checker.check_model(onnx.load(path))
 
 
-def run_ort(path, x):
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
-
-
 def main():
     names = sys.argv[1:] or MODELS
     os.makedirs(OUT, exist_ok=True)
-    manifest_path = os.path.join(OUT, "exports.json")
-    manifest = {"torch": torch.__version__.split("+")[0], "onnx": onnx.__version__, "onnxruntime": ort.__version__, "files": {}}
-    if os.path.exists(manifest_path):
-        with open(manifest_path) as f:
-            manifest["files"] = json.load(f).get("files", {})
+    files = {}
     for name in names:
         sequence = name in RECURRENT
         unrolled = name in UNROLLED
@@ -316,7 +315,7 @@ def main():
             reference = check_rebuild_rnn(net, name, dataset)
             exported = FinalState(net.layers["rnn"], net.layers["fc"]).eval()
         else:
-            net, spec, dataset = rebuild(name)
+            net, spec, dataset = rebuild_protonn(name) if name in PROTONN else rebuild(name)
             reference = check_rebuild(net, name, dataset)
             exported = net
         x, y = split(dataset, "test")
@@ -332,31 +331,15 @@ def main():
                 logits = run_ort_sequences(path, x, lengths(dataset, "test", x))
             else:
                 logits = run_ort(path, x)
-            np.save(os.path.join(OUT, f"{stem}.ort-logits.npy"), np.ascontiguousarray(logits, "<f4"))
-            accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
-            model = onnx.load(path)
-            manifest["files"][f"{stem}.onnx"] = {
-                "model": f"models/{name}", "dataset": f"data/{dataset}", "split": "test",
-                "exporter": "dynamo" if dynamo else "torchscript",
-                "opset": next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
-                "ops": sorted({n.op_type for n in model.graph.node}),
-                "ort_logits": f"{stem}.ort-logits.npy", "ort_test_accuracy": accuracy,
-                "recorded_test_accuracy": spec["training"]["float_test_accuracy"],
-                "max_abs_ort_minus_reference": float(np.max(np.abs(logits - reference))),
-            }
+            entry = describe(path, name, dataset, "dynamo" if dynamo else "torchscript", logits, y, spec, reference)
             if unrolled:
-                manifest["files"][f"{stem}.onnx"].update({
-                    "unrolled_steps": x.shape[1], "nodes": len(model.graph.node),
+                entry.update({
+                    "unrolled_steps": x.shape[1], "nodes": len(onnx.load(path).graph.node),
                     "ort_logits_by_length": "each test sample on its own steps; samples shorter than the file's "
                                             "steps run by the same net exported at their length",
                 })
-            print(f"models/onnx/{stem}.onnx: opset {manifest['files'][f'{stem}.onnx']['opset']}, "
-                  f"{os.path.getsize(path)} bytes, ORT test accuracy {accuracy:.4f} "
-                  f"(recorded {spec['training']['float_test_accuracy']:.4f}), "
-                  f"max |ORT - reference| {manifest['files'][f'{stem}.onnx']['max_abs_ort_minus_reference']:.2e}")
-    with open(manifest_path, "w") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
-        f.write("\n")
+            files[f"{stem}.onnx"] = entry
+    write_manifest(files, {"torch": torch.__version__.split("+")[0], "onnx": onnx.__version__, "onnxruntime": ort.__version__})
 
 
 if __name__ == "__main__":
