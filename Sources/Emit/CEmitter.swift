@@ -200,11 +200,14 @@ public struct CEmitter {
     private mutating func emitConstants(into c: inout CWriter) -> Int {
         var bytes = 0
         let arrays = Self.flashConstants(of: program)
+        let rounded = specialised ? RoundedAddend.constants(of: program) : [:]
         for name in program.constants.keys.sorted() where arrays.contains(name) {
-            guard let q = program.constants[name] else { continue }
+            guard var q = program.constants[name] else { continue }
             let id = ids.name(name)
             bytes += q.values.count * q.format.bits / 8
-            c.line("/* \(name): \(q.shape), \(q.format)\(far.contains(name) ? ", far" : ""). */")
+            let note = rounded[name] == nil ? "" : ", stored as its rounded addends (RoundedAddend)"
+            if let values = rounded[name] { q.values = values }
+            c.line("/* \(name): \(q.shape), \(q.format)\(far.contains(name) ? ", far" : "")\(note). */")
             if far.contains(name) {
                 c.line("#if defined(__AVR__)")
                 c.line("__asm__(\".pushsection .text.\(id),\\\"a\\\",@progbits\\n\"")

@@ -16,6 +16,8 @@ struct CRuntime {
     var accumulator24 = false
     /// `mcu_rq8_32`: a 32-bit accumulator requantized to 8 bits with the shift in 16 bits.
     var requant8 = false
+    /// `MCU_R32`: a uint32_t from flash (the norms of `SquaredDistanceExpansion`).
+    var read32 = false
 
     func emit(into w: inout CWriter) {
         w.line("/* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang")
@@ -74,6 +76,13 @@ struct CRuntime {
                 w.line("return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));")
                 w.line("#endif")
             }
+        }
+        if read32 {
+            w.line("#if defined(__AVR__)")
+            w.line("#define MCU_R32(p) ((uint32_t)pgm_read_dword(p))")
+            w.line("#else")
+            w.line("#define MCU_R32(p) (*(p))")
+            w.line("#endif")
         }
         if accumulator24 {
             w.line("/* An accumulator whose proven bound is below 2^23: 24 bits where the compiler has them. */")

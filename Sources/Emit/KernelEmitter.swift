@@ -25,6 +25,7 @@ extension CEmitter {
                 c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = \(lookup(table, step, x: "\(x)[i]"));")
             }
         } else {
+            if specialised, SquaredDistanceExpansion.applies(to: step, program: program, far: far) { emitNorms(step, into: &c) }
             c.line(comment(step))
             if specialised, ClampFusion.isAbsorbed(step, in: program, far: far), sharesBuffer(step.node.output, node.inputs[0]) {
                 c.line("static void \(functionName(node))(void) { /* applied by the layer before, as it stores */ }")
@@ -61,6 +62,19 @@ extension CEmitter {
         c.line("};")
         lookupTableBytes += DirectLookup.bytes(step)
         return name
+    }
+
+    /// The table of b²·Σ p² per prototype of a `SquaredDistanceExpansion` node, before its code.
+    private mutating func emitNorms(_ step: FixedStep, into c: inout CWriter) {
+        let norms = SquaredDistanceExpansion.norms(step, program: program)
+        runtime.read32 = true
+        c.line("/* \(step.node.name): each prototype's sum of squares, times 2^(2 * its shift). */")
+        c.line("static const uint32_t \(functionName(step.node))_norms[\(norms.count)] MCU_FLASH = {")
+        for chunk in stride(from: 0, to: norms.count, by: 8) {
+            c.line("    " + norms[chunk..<min(chunk + 8, norms.count)].map { "UINT32_C(\($0))" }.joined(separator: ", ") + ",")
+        }
+        c.line("};")
+        lookupTableBytes += 4 * norms.count
     }
 
     private func lookup(_ table: String, _ step: FixedStep, x: String) -> String {
@@ -235,6 +249,22 @@ extension CEmitter {
             c.line("mcu_index_t best = 0;")
             c.line("for (mcu_index_t i = 1; i < \(n); i++) if (\(x)[i] > \(x)[best]) best = i;")
             c.line("\(y)[0] = (\(elementType(node.output)))best;")
+        case let .squaredDistance(name, shiftX, shiftP, shift, accBits) where specialised && SquaredDistanceExpansion.applies(to: step, program: program, far: far):
+            let t = CType.int(accBits)
+            let dims = program.constants[name]?.shape.dims ?? [0, 0]
+            let rq = requant("acc", accBits: accBits, shift: shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+            runtime.dots.insert(24)
+            let scaled = { (v: String, k: Int) in k == 0 ? v : "\(v) * UINT32_C(\(Int64(1) << k))" }
+            c.line("/* (a x - b p)^2 summed = a^2 sum x^2 + b^2 sum p^2 - 2ab sum x p (a = 2^\(shiftX), b = 2^\(shiftP)), in uint32_t modulo")
+            c.line("   2^32: the sum is proven below 2^\(accBits - 1), so its residue is the sum. */")
+            c.line("uint32_t xx = 0;")
+            c.line("for (mcu_index_t i = 0; i < \(dims[1]); i++) xx += (uint16_t)((int16_t)\(x)[i] * \(x)[i]);")
+            if shiftX > 0 { c.line("xx = \(scaled("xx", 2 * shiftX));") }
+            c.block("for (mcu_index_t j = 0; j < \(dims[0]); j++)") { c in
+                c.line("const uint32_t xp = (uint32_t)mcu_dot8_a24(0, &\(ids.name(name))[(mcu_index_t)(j * \(dims[1])u)], \(x), \(dims[1]));")
+                c.line("const \(t) acc = (\(t))(xx + MCU_R32(&\(functionName(node))_norms[j]) - \(scaled("xp", shiftX + shiftP + 1)));")
+                c.line("\(y)[j] = \(rq);")
+            }
         case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
             let t = CType.int(accBits)
             let dims = program.constants[name]?.shape.dims ?? [0, 0]
@@ -270,6 +300,14 @@ extension CEmitter {
         let outBits = step.output.bits
         let magnitude = Double(step.inputs.first?.magnitude ?? 32768)
         switch step.kernel {
+        case let .add(plan) where specialised && RoundedAddend.applies(to: step, program: program):
+            // a·2^s ± B·2^sB rounded by s is a + rshr(±B·2^sB, s): B is stored so rounded (`RoundedAddend`).
+            let t = CType.int(plan.accBits)
+            let constant = plan.constant ?? ""
+            let rounded = RoundedAddend.values(step, program: program) ?? [0]
+            let addend = rounded.count == 1 ? CType.literal(rounded[0], bits: plan.accBits) : read(constant, "i")
+            c.line("\(t) acc = (\(t))((\(t))\(x) + (\(t))\(addend));  /* \(plan.subtract ? "-" : "+")\(constant) << \(plan.shiftB), rounded by \(plan.shift) */")
+            return requant("acc", accBits: plan.accBits, shift: 0, outBits: outBits, bound: .greatestFiniteMagnitude)
         case let .add(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
@@ -335,6 +373,21 @@ extension CEmitter {
         case .dense:
             let (n, k) = (wDims[0], wDims[1])
             let bits = program.constants[w]?.format.bits ?? 16
+            if specialised, Self.shortRowLength(plan, step: step, program: program, far: far) != nil {
+                // Rows of a few 8-bit weights: the inputs in locals, each row's products written out
+                // (a dot product's call and loop would cost more than its multiplies).
+                let inputs = (0..<k).map { "x\($0)" }
+                c.line("const int8_t " + inputs.enumerated().map { "\($1) = \(x)[\($0)]" }.joined(separator: ", ") + ";")
+                c.line("const int8_t *w = \(ids.name(w));")
+                c.block("for (mcu_index_t o = 0; o < \(n); o++, w += \(k))") { c in
+                    c.line("\(t) acc = \(initial);")
+                    for (j, input) in inputs.enumerated() {
+                        c.line(accumulate("(int16_t)(MCU_R8(&w[\(j)]) * \(input))", bits: plan.accBits))
+                    }
+                    c.line("\(y)[o] = \(rq);")
+                }
+                return
+            }
             if let dot = dot8(plan, step: step) {
                 // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
                 // each; with the DSP extension, four rows at a time (each input word loaded once).
@@ -606,6 +659,20 @@ extension CEmitter {
     public static func shiftsBiasIn16Bits(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Bool {
         guard let b = plan.bias, plan.accBits == 32, (1...7).contains(plan.biasShift), program.constants[b]?.format.bits == 8 else { return false }
         return dot8Width(plan, step: step, program: program, far: far) != nil || depthwiseWidth(plan, step: step, program: program, far: far) != nil
+            || shortRowLength(plan, step: step, program: program, far: far) != nil
+    }
+
+    /// The longest row of 8-bit weights a dense node writes out product by product.
+    public static let shortRowLimit = 8
+
+    /// The row length k of a dense node of 8-bit near weights and 8-bit input whose rows are at most
+    /// `shortRowLimit` long and whose accumulator is int16: its products (each an int16, |w·x| <=
+    /// 2^14) are written out in C, the inputs held in locals. Nil otherwise. (With a 32-bit
+    /// accumulator the AVR assembly of `mcu_dot8_a24` was faster even on rows of 4 to 8, measured.)
+    public static func shortRowLength(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Int? {
+        guard case .dense = plan.shape, let w = program.constants[plan.weights], w.format.bits == 8, step.inputs.first?.bits == 8,
+              !far.contains(plan.weights), plan.accBits == 16, let k = w.shape.dims.last, k <= shortRowLimit else { return nil }
+        return k
     }
 
     /// The accumulator width (16 or 24) of the 8-bit dot product a dense or convolution node is
@@ -613,6 +680,7 @@ extension CEmitter {
     /// far, or its proven bound needs all 32 bits (then the loop is plain C).
     public static func dot8Width(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Int? {
         if case .depthwiseConv2D = plan.shape { return nil }
+        if shortRowLength(plan, step: step, program: program, far: far) != nil { return nil }
         guard program.constants[plan.weights]?.format.bits == 8, step.inputs.first?.bits == 8, !far.contains(plan.weights) else { return nil }
         switch plan.accBits {
         case 16: return 16

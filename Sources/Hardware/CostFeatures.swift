@@ -232,6 +232,16 @@ public enum CostFeatures {
         switch step.kernel {
         case let .linear(plan):
             linear(plan, step: step, program: program, dsp: dsp, far: far, into: &v)
+        case let .add(plan) where RoundedAddend.applies(to: step, program: program):
+            // One addition of the stored rounded addend and a saturation (`RoundedAddend`).
+            let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
+            let a = plan.accBits
+            v["add.call"] = 1
+            let cs = RoundedAddend.values(step, program: program) ?? [0]
+            let range = (typeRange(x).lo + Double(cs.min() ?? 0), typeRange(x).hi + Double(cs.max() ?? 0))
+            if v.folded("add", range: range, shift: 0, outBits: out, count: count) { break }
+            v.elementwise("add", ["rounded", kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
+            v.requant(count: count, accBits: a, outBits: out, shift: 0, bound: .greatestFiniteMagnitude, range: range)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
@@ -312,6 +322,19 @@ public enum CostFeatures {
         case .argMax:
             v["argmax.call"] = 1
             v.elementwise("argmax", [x == 16 ? "x16" : nil], count: Double(shapes[step.node.inputs.first ?? ""]?.elementCount ?? 1))
+        case let .squaredDistance(name, shiftX, shiftP, shift, accBits) where SquaredDistanceExpansion.applies(to: step, program: program, far: far):
+            // An 8-bit dot product per prototype (`SquaredDistanceExpansion`): Σ x² once, then per
+            // prototype a dot product, a norm read from flash and the 32-bit combination.
+            let (m, n) = { let d = program.constants[name]?.shape.dims ?? [0, 0]; return (d[0], d[1]) }()
+            v["sqd.dot.call"] = 1
+            v["sqd.dot.x"] = Double(n)
+            v["sqd.dot.row"] = Double(m)
+            v["sqd.dot.dot"] = Double(m)
+            v["dot24.group"] = Double(m * (n / 8))
+            v["dot24.single"] = Double(m * (n % 8))
+            if shiftX > 0 { v.shiftTerms("sqd.dot.lshift32", 2 * shiftX, count: 1, shortest: 7) }
+            v.shiftTerms("sqd.dot.lshift32", shiftX + shiftP + 1, count: Double(m), shortest: 7)
+            v.requant(count: Double(m), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
             let dims = program.constants[name]?.shape.dims ?? [0, 0]
             let p = program.constants[name]?.format.bits ?? 16
@@ -343,7 +366,13 @@ public enum CostFeatures {
         let x = step.inputs.first?.bits ?? 16
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double
-        if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
+        if let k = CEmitter.shortRowLength(plan, step: step, program: program, far: far) {
+            // Rows written out product by product: a variant per row length.
+            let n = Double(wDims.first ?? 0)
+            outputs = n
+            v["dense.short\(k).a\(a).call"] = 1
+            v["dense.short\(k).a\(a).row"] = n
+        } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
             outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
         } else if let width = CEmitter.depthwiseWidth(plan, step: step, program: program, far: far),
                   case let .depthwiseConv2D(window, input) = plan.shape {

@@ -116,7 +116,9 @@ public struct CostModel: Sendable {
     public static func constantBytes(_ program: FixedProgram) -> Int {
         var tables = Set<String>()
         var lookups = 0
+        let far = CEmitter.farConstants(of: program)
         for step in program.allSteps {
+            lookups += SquaredDistanceExpansion.bytes(step, program: program, far: far)
             if DirectLookup.applies(to: step) {
                 lookups += DirectLookup.bytes(step)
                 continue

@@ -18,6 +18,11 @@ import Testing
         #expect(frame(["push\tr28", "push\tr29", "in\tr28, 0x3d\t; 61", "in\tr29, 0x3e\t; 62", "sbiw\tr28, 0x21\t; 33"] + prologue + epilogue) == 37)
         #expect(frame(["in\tr28, 0x3d\t; 61", "in\tr29, 0x3e\t; 62", "subi\tr28, 0x2C\t; 44", "sbci\tr29, 0x01\t; 1"] + prologue + ["ret"]) == 2 + 300)
         #expect(frame(["rcall\t.+0      \t; 0x102", "push\tr1", "ret"]) == 2 + 2 + 1)
+        // Six bytes reserved by rcall .+0, the frame pointer loaded after them, given back by the
+        // epilogue's adiw (avr-gcc -Os, as a sketch is built).
+        let reserved = Array(repeating: "rcall\t.+0      \t; 0x102", count: 3) + ["in\tr28, 0x3d\t; 61", "in\tr29, 0x3e\t; 62", "std\tY+1, r30\t; 0x01"]
+        #expect(frame(["push\tr28", "push\tr29"] + reserved + ["adiw\tr28, 0x06\t; 6", "in\tr0, 0x3f\t; 63", "cli", "out\t0x3e, r29\t; 62",
+                                                                 "out\t0x3f, r0\t; 63", "out\t0x3d, r28\t; 61", "ret"]) == 2 + 2 + 6)
         // The stack pointer written with no prologue before it: unknown, not a guess.
         #expect(frame(["in\tr28, 0x3d\t; 61", "out\t0x3d, r28\t; 61", "ret"]) == nil)
     }

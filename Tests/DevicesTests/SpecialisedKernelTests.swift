@@ -50,9 +50,12 @@ import ModelIR
         return try DeviceCatalog(root: Repository.root).device(for: target)
     }
 
-    /// (inputs, weight magnitude, the accumulator the emitter must choose).
+    /// (inputs, weight magnitude, the accumulator the emitter must choose). Rows of up to
+    /// `CEmitter.shortRowLimit` with an int16 accumulator are written out in C instead; rows of 9 to
+    /// 15 take the assembly's remainders of 1, 2, 3, 5 and 7 products with an int16 accumulator.
     static let cases: [(Int, Int, Int)] = [
-        (1, 100, 16), (2, 100, 16), (3, 60, 16), (5, 30, 16), (7, 20, 16), (64, 3, 16), (1_100, 1, 24),
+        (1, 100, 16), (2, 100, 16), (3, 60, 16), (5, 30, 16), (7, 20, 16), (9, 25, 16), (10, 20, 16), (11, 18, 16),
+        (13, 15, 16), (15, 13, 16), (64, 3, 16), (1_100, 1, 24),
         (4, 127, 24), (6, 127, 24), (63, 127, 24), (1_021, 40, 24), (1_100, 40, 24), (1_500, 20, 24),
     ]
 
@@ -78,14 +81,16 @@ import ModelIR
             Issue.record("the dense layer is not a linear kernel")
             return
         }
-        #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == accumulator, "n \(n), bound \(plan.bound)")
+        let short = n <= CEmitter.shortRowLimit && accumulator == 16
+        #expect(CEmitter.shortRowLength(plan, step: step, program: program, far: []) == (short ? n : nil), "n \(n), bound \(plan.bound)")
+        #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == (short ? nil : accumulator), "n \(n), bound \(plan.bound)")
         #expect(DirectLookup.applies(to: program.steps[1]))
         let directory = makeTemporaryDirectory("dot-\(board)-\(n)-\(magnitude)")
         let measured = try FirmwareMeasurement.run(program: program, device: try Self.device(board), split: split, maxSamples: 4, directory: directory)
         #expect(measured.samples == 4)
         #expect(measured.isBitExact, "\(board), n \(n), a\(accumulator): \(measured.firstMismatch ?? "")")
         let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
-        #expect(source.contains("mcu_dot8_a\(accumulator)("))
+        #expect(source.contains("mcu_dot8_a\(accumulator)(") != short)
     }
 
     /// The C fallback of the same programs (what the host and Cortex-M compile) is bit-exact too.

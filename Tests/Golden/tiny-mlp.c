@@ -43,68 +43,6 @@ static inline int16_t mcu_sat16_32(int32_t x) {
     return x > INT32_C(32767) ? 32767 : x < INT32_C(-32768) ? (-32767 - 1) : (int16_t)x;
     #endif
 }
-#if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
-#include <string.h>
-#endif
-/* acc + sum of w[i] * x[i], i < n: int8 weights in flash, int8 inputs, int16 products, an accumulator
-   whose every partial sum is proven to fit 16 bits (the AVR loop keeps 16 bits and sign-extends). */
-static inline int16_t mcu_dot8_a16(int16_t acc, const int8_t *w, const int8_t *x, uint16_t n) {
-    #if defined(__AVR__)
-    while (n != 0) {
-        uint16_t part = n > 2040u ? 2040u : n;
-        uint8_t groups = (uint8_t)(part >> 3), rest = (uint8_t)(part & 7u);
-        int8_t a, b;
-        n = (uint16_t)(n - part);
-        __asm__ volatile (
-            "sbrs %[rest], 0\n\t" "rjmp 1f\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "1:\n\t"
-            "sbrs %[rest], 1\n\t" "rjmp 2f\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "2:\n\t"
-            "sbrs %[rest], 2\n\t" "rjmp 3f\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "3:\n\t"
-            "tst %[groups]\n\t" "brne 4f\n\t" "rjmp 5f\n\t"
-            "4:\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "lpm %[a], Z+\n\t" "ld %[b], X+\n\t" "muls %[a], %[b]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t"
-            "dec %[groups]\n\t" "breq 5f\n\t" "rjmp 4b\n\t"
-            "5:\n\t"
-            "clr r1\n\t"
-            : [acc] "+r" (acc), [w] "+z" (w), [x] "+x" (x), [groups] "+r" (groups), [a] "=&d" (a), [b] "=&d" (b)
-            : [rest] "r" (rest)
-            : "memory");
-    }
-    #elif defined(__ARM_FEATURE_DSP)
-    int32_t sum = acc;
-    for (; n >= 4u; n = (uint16_t)(n - 4u)) {
-        uint32_t wv, xv;
-        memcpy(&wv, w, 4);
-        memcpy(&xv, x, 4);
-        w += 4;
-        x += 4;
-        sum = __smlad(__sxtb16(wv), __sxtb16(xv), sum);
-        sum = __smlad(__sxtb16((wv >> 8) | (wv << 24)), __sxtb16((xv >> 8) | (xv << 24)), sum);
-    }
-    for (; n != 0; n--) sum += (int16_t)((int16_t)*w++ * (int16_t)*x++);
-    acc = (int16_t)sum;
-    #else
-    for (; n != 0; n--) acc = (int16_t)(acc + (int16_t)((int16_t)*w++ * (int16_t)*x++));
-    #endif
-    return acc;
-}
 #if defined(__ARM_FEATURE_SAT)
 #include <arm_acle.h>
 #endif
@@ -147,8 +85,13 @@ static const model_input_t *mcu_in;
 
 /* fc1: Gemm(x [3] int8 Q6; W int8 Q7, b int16 Q12) -> [2] int16 Q10; int16 accumulator (|acc| <= 28138), bias << 1, shift 3. */
 MCU_NODE mcu_node_fc1(void) {
-    for (mcu_index_t o = 0; o < 2; o++) {
-        int16_t acc = mcu_dot8_a16((int16_t)((int16_t)MCU_R16(&mcu_b1[o]) * 2), &mcu_W1[(mcu_index_t)(o * 3u)], mcu_in, 3);
+    const int8_t x0 = mcu_in[0], x1 = mcu_in[1], x2 = mcu_in[2];
+    const int8_t *w = mcu_W1;
+    for (mcu_index_t o = 0; o < 2; o++, w += 3) {
+        int16_t acc = (int16_t)((int16_t)MCU_R16(&mcu_b1[o]) * 2);
+        acc = (int16_t)(acc + (int16_t)(MCU_R8(&w[0]) * x0));
+        acc = (int16_t)(acc + (int16_t)(MCU_R8(&w[1]) * x1));
+        acc = (int16_t)(acc + (int16_t)(MCU_R8(&w[2]) * x2));
         MCU_H[o] = (int16_t)mcu_rshr16(acc, 3);
     }
 }

@@ -169,6 +169,11 @@ import Emit
             for step in program.allSteps {
                 guard case let .squaredDistance(name, shiftX, shiftP, _, accBits) = step.kernel, shiftX + shiftP > 0 else { continue }
                 let fits = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: step.inputs.first?.bits ?? 16, shiftX: shiftX, shiftP: shiftP)
+                // 8-bit operands are a dot product instead (`SquaredDistanceExpansion`), its shifts 32-bit.
+                if SquaredDistanceExpansion.applies(to: step, program: program, far: []) {
+                    #expect(CostFeatures.node(step, in: program, dsp: false).keys.allSatisfy { !$0.contains(".lshift.") })
+                    continue
+                }
                 let shifts = CostFeatures.node(step, in: program, dsp: false).keys.filter { $0.contains(".lshift.") }
                 #expect(!shifts.isEmpty)
                 let width = fits ? 16 : accBits

@@ -7,12 +7,14 @@
 ///     in r0, 0x3f ; cli ; out 0x3e, r29 ; out 0x3f, r0 ; out 0x3d, r28
 ///
 /// The epilogue gives the frame back and writes the stack pointer again; that write is not a new
-/// frame. A stack-pointer write that does not follow such a prologue (a variable-length array, a
+/// frame. A small frame may be reserved by `rcall .+0` alone and the frame pointer loaded after it:
+/// the epilogue then writes back the frame pointer raised by `adiw r28, N`, which only gives stack
+/// back. A stack-pointer write that does not follow such a prologue (a variable-length array, a
 /// hand-written routine) makes the frame unknown (nil), never a guess.
 public enum AVRCodeFrame {
     public static func bytes(of instructions: [ObjdumpListing.Instruction], returnAddressBytes: Int) -> Int? {
         var bytes = returnAddressBytes
-        var framePointerLoaded = false, allocated: Int?, stackPointerWritten = false
+        var framePointerLoaded = false, allocated: Int?, stackPointerWritten = false, released = false
         var subtractLow: Int?
         for instruction in instructions {
             let operands = instruction.operands.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -23,6 +25,8 @@ public enum AVRCodeFrame {
             case "sbiw" where framePointerLoaded && allocated == nil && operands.first == "r28":
                 allocated = operands.count == 2 ? integer(operands[1]) : nil
                 if allocated == nil { return nil }
+            case "adiw" where framePointerLoaded && operands.first == "r28":
+                released = true
             case "subi" where framePointerLoaded && allocated == nil && operands.first == "r28":
                 subtractLow = operands.count == 2 ? integer(operands[1]) : nil
             case "sbci" where framePointerLoaded && allocated == nil && operands.first == "r29":
@@ -31,7 +35,7 @@ public enum AVRCodeFrame {
             case "out" where operands.first == "0x3d" || operands.first == "0x3e":
                 // The first write sets the prologue's frame; later ones are the epilogue's.
                 if !stackPointerWritten {
-                    guard allocated != nil else { return nil }
+                    guard allocated != nil || released else { return nil }
                     stackPointerWritten = true
                 }
             default: break
