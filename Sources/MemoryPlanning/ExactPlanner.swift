@@ -31,11 +31,18 @@ public struct ExactPlanner: MemoryPlanner {
             return plan
         }
         var search = Search(requests: requests, alignment: alignment, best: best.bytes, bestOffsets: best.offsets,
-                            floor: bound, deadline: DispatchTime.now().uptimeNanoseconds + UInt64(timeLimit * 1e9), maxNodes: maxNodes)
+                            floor: bound, deadline: Self.deadline(after: timeLimit), maxNodes: maxNodes)
         search.run()
         best = MemoryPlan(planner: name, requests: requests, offsets: search.bestOffsets, alignment: alignment)
         best.provenOptimal = !search.cutOff
         return best
+    }
+
+    /// The uptime `seconds` from now; an infinite, NaN or huge limit (more than a year) is no deadline.
+    static func deadline(after seconds: Double) -> UInt64 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard seconds.isFinite, seconds < 3.2e7 else { return .max }
+        return now + UInt64(max(0, seconds) * 1e9)
     }
 
     private struct Search {

@@ -43,7 +43,9 @@ import Testing
         var reached = 0, total = 0, exactBeatsGreedy = 0
         for seed in 0..<200 {
             let requests = Self.randomGraph(seed: UInt64(1000 + seed), buffers: 5 + seed % 16)
-            let exact = ExactPlanner().plan(requests, alignment: 2)
+            // Cut off by branches, not by time: on a loaded machine a time limit reached the bound on
+            // fewer graphs (188 of 200 with a load of 10 on two cores), and the test must not depend on load.
+            let exact = ExactPlanner(timeLimit: .infinity, maxNodes: 200_000).plan(requests, alignment: 2)
             let greedy = GreedyBySizePlanner().plan(requests, alignment: 2)
             #expect(exact.bytes <= greedy.bytes)
             if exact.bytes < greedy.bytes { exactBeatsGreedy += 1 }
