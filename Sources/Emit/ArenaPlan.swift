@@ -45,20 +45,24 @@ public struct ArenaPlan: Sendable {
         !MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
     }
 
-    /// - Parameter exactSeconds: the exact planner's time cap (the search prices thousands of
-    ///   candidates and gives it little; the emitter gives it more).
+    /// The exact planner's branches when the search prices a candidate.
+    public static let searchBranches = 20_000
+
+    /// - Parameter exactBranches: the exact planner's cap on branches (the search prices thousands
+    ///   of candidates and gives it few; the emitter gives it more). A count, not a time: the plan,
+    ///   and so every RAM figure and the search's log, must not depend on how loaded the machine is.
     /// - Parameter inPlace: let elementwise ops write over inputs that die at them (the emitter
     ///   always does; false is for comparisons).
     /// - Parameter fusing: the specialised emitter's plan: runs of elementwise nodes are one loop
     ///   (`ElementwiseFusion`), and a convolution that gathers its windows has its patch here
     ///   (`patchName`); false for the plain C of `CEmitter(specialised: false)`.
-    public init(program: FixedProgram, exactSeconds: Double = 1.0, inPlace: Bool = true, fusing: Bool = true) {
+    public init(program: FixedProgram, exactBranches: Int = 2_000_000, inPlace: Bool = true, fusing: Bool = true) {
         let far = CEmitter.farConstants(of: program)
         let collected = Lifetimes(program: program, inPlace: inPlace, groups: fusing ? ElementwiseFusion.groups(program, far: far) : [],
                                   patchesOf: fusing ? far : nil).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
-                                             ExactPlanner(timeLimit: exactSeconds)]
+                                             ExactPlanner(timeLimit: .infinity, maxNodes: exactBranches)]
         let plans = planners.map { $0.plan(requests, alignment: 2) }
         let best = plans.dropFirst().min { ($0.bytes, $0.planner) < ($1.bytes, $1.planner) } ?? plans[0]
         var placed = collected

@@ -43,7 +43,7 @@ public struct CostModel: Sendable {
     }
 
     public func estimate(_ program: FixedProgram) -> Estimate {
-        let arena = ArenaPlan(program: program, exactSeconds: 0.02)
+        let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
         let c = target.cost
         let constants = Self.constantBytes(program)
         let statics = Self.staticBytes(program, arena: arena, target: target)

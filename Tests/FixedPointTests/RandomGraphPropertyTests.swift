@@ -195,7 +195,7 @@ enum RandomGraphSeeds {
             // Fused elementwise runs (`ElementwiseFusion`): values kept in registers, and a stored
             // value in the buffer of an input of the run (narrower or as wide).
             let groups = ElementwiseFusion.groups(program)
-            let arena = ArenaPlan(program: program, exactSeconds: 0.01)
+            let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
             // A convolution that gathers its windows into a patch in the arena.
             if program.allSteps.contains(where: { step in arena.buffers.contains { $0.tensors == [ArenaPlan.patchName(step.node.name)] } }) {
                 paths["conv/patch", default: 0] += 1

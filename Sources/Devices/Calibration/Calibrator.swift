@@ -36,7 +36,7 @@ public enum Calibrator {
         let target = device.target
         let far = target.core == .avr && target.flashBytes > 65_536
         let programs = BenchmarkSuite.programs(count: count, seed: seed, far: far) { program in
-            let arena = ArenaPlan(program: program, exactSeconds: 0.02)
+            let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
             return CostModel.staticBytes(program, arena: arena, target: target) + 300 <= target.ramBytes
                 && CostModel.constantBytes(program) + 8192 <= target.flashBytes
         }

@@ -90,7 +90,7 @@ public struct ProgramMeasurement: Sendable {
             guard let total = callTotals[call] else { return nil }
             return Sample(features: CostFeatures.call(call, in: program, dsp: device.target.core.hasDSP), cycles: total.sum / total.count, label: call.rawValue)
         }
-        let arena = ArenaPlan(program: program, exactSeconds: 0.02)
+        let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
         return ProgramMeasurement(
             name: benchmark.name, pieces: pieces, calls: calls, codeFeatures: CostFeatures.code(program, dsp: device.target.core.hasDSP),
             codeBytes: plain.programFlash - CostModel.constantBytes(program), stackBytes: plain.build.stack.bytes,
