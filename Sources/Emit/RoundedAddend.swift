@@ -13,11 +13,17 @@ import FixedPoint
 public enum RoundedAddend {
     /// Whether `step` is such an Add or Sub, with B read by no other node of `program`.
     public static func applies(to step: FixedStep, program: FixedProgram) -> Bool {
+        stored(step, program: program) != nil
+    }
+
+    /// What is stored in B's place when `step` is such an Add or Sub (`values`), else nil: one
+    /// computation for callers that need both the answer and the values.
+    public static func stored(_ step: FixedStep, program: FixedProgram) -> [Int64]? {
         guard let values = values(step, program: program), case let .add(plan) = step.kernel, let name = plan.constant,
-              let q = program.constants[name] else { return false }
+              let q = program.constants[name] else { return nil }
         let hi = (Int64(1) << (q.format.bits - 1)) - 1
-        guard values.allSatisfy({ $0 >= -hi - 1 && $0 <= hi }) else { return false }
-        return program.allSteps.filter { $0.node.weights.values.contains(name) || $0.node.inputs.contains(name) }.count == 1
+        guard values.allSatisfy({ $0 >= -hi - 1 && $0 <= hi }) else { return nil }
+        return program.allSteps.filter { $0.node.weights.values.contains(name) || $0.node.inputs.contains(name) }.count == 1 ? values : nil
     }
 
     /// rshr(±B_i·2^sB, s) for every element of B, or nil when `step` is not an Add or Sub of a
@@ -32,8 +38,8 @@ public enum RoundedAddend {
     /// The constants stored as their rounded addends in `program`, by name.
     public static func constants(of program: FixedProgram) -> [String: [Int64]] {
         var rounded: [String: [Int64]] = [:]
-        for step in program.allSteps where applies(to: step, program: program) {
-            if case let .add(plan) = step.kernel, let name = plan.constant { rounded[name] = values(step, program: program) }
+        for step in program.allSteps {
+            if case let .add(plan) = step.kernel, let name = plan.constant, let values = stored(step, program: program) { rounded[name] = values }
         }
         return rounded
     }

@@ -232,20 +232,18 @@ public enum CostFeatures {
         switch step.kernel {
         case let .linear(plan):
             linear(plan, step: step, program: program, dsp: dsp, far: far, into: &v)
-        case let .add(plan) where RoundedAddend.applies(to: step, program: program):
-            // One addition of the stored rounded addend and a saturation (`RoundedAddend`).
-            let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
-            let a = plan.accBits
-            v["add.call"] = 1
-            let cs = RoundedAddend.values(step, program: program) ?? [0]
-            let range = (typeRange(x).lo + Double(cs.min() ?? 0), typeRange(x).hi + Double(cs.max() ?? 0))
-            if v.folded("add", range: range, shift: 0, outBits: out, count: count) { break }
-            v.elementwise("add", ["rounded", kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
-            v.requant(count: count, accBits: a, outBits: out, shift: 0, bound: .greatestFiniteMagnitude, range: range)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
             v["add.call"] = 1
+            if let cs = RoundedAddend.stored(step, program: program) {
+                // One addition of the stored rounded addend and a saturation (`RoundedAddend`).
+                let range = (typeRange(x).lo + Double(cs.min() ?? 0), typeRange(x).hi + Double(cs.max() ?? 0))
+                if v.folded("add", range: range, shift: 0, outBits: out, count: count) { break }
+                v.elementwise("add", ["rounded", kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
+                v.requant(count: count, accBits: a, outBits: out, shift: 0, bound: .greatestFiniteMagnitude, range: range)
+                break
+            }
             let xs = scaled(typeRange(x), plan.shiftA)
             let bs = scaled(operandRange(step, constant: plan.constant, program: program), plan.shiftB)
             let range = plan.subtract ? (xs.lo - bs.hi, xs.hi - bs.lo) : (xs.lo + bs.lo, xs.hi + bs.hi)
