@@ -44,13 +44,17 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
     /// Where the numbers come from, in words.
     public var source: String
     public var calibrated: Bool
-    public var cycles: [String: Double]
-    public var codeBytes: [String: Double]
+    public var cycles: [String: Double] { didSet { nearest = NearestMemo() } }
+    public var codeBytes: [String: Double] { didSet { nearest = NearestMemo() } }
     /// The search's estimate of the worst-case stack of the library's calls.
     public var stackBytes: Int
     /// What the platform itself takes (0 for the bare firmware the tool writes).
     public var platformRAMBytes: Int
     public var provenance: Provenance?
+    /// Each key's `CoefficientTable.nearest` as found the first time: the search prices every
+    /// candidate, and a scan of the ~2,000 coefficients per key it lacks was most of a search's time
+    /// (19 ms a price on the Nano 33 BLE). Shared by copies; a new table starts a new memo.
+    private var nearest = NearestMemo()
 
     public init(source: String, calibrated: Bool, cycles: [String: Double], codeBytes: [String: Double], stackBytes: Int,
                 platformRAMBytes: Int, provenance: Provenance?) {
@@ -78,11 +82,36 @@ public struct CostCoefficients: Codable, Sendable, Equatable {
         // in a different order differs in its last bits, which would break the byte-identical log.
         for key in counts.keys.sorted() {
             guard let count = counts[key], count != 0 else { continue }
-            let own = coefficients[key] ?? CoefficientTable.nearest(key, in: coefficients) ?? 0
+            let own = coefficients[key] ?? nearest.value(of: key, in: table == \CostCoefficients.cycles ? 0 : 1) {
+                CoefficientTable.nearest(key, in: coefficients)
+            } ?? 0
             total += count * (own + (CostFeatures.sharedTerm(of: key).flatMap { coefficients[$0] } ?? 0))
         }
         return total
     }
+}
+
+/// `CoefficientTable.nearest` by key, per table (0: cycles, 1: code bytes), found once.
+final class NearestMemo: @unchecked Sendable, Equatable {
+    private let lock = NSLock()
+    private var found: [[String: Double?]] = [[:], [:]]
+
+    func value(of key: String, in table: Int, _ find: () -> Double?) -> Double? {
+        lock.lock()
+        if let known = found[table][key] {
+            lock.unlock()
+            return known
+        }
+        lock.unlock()
+        let value = find()
+        lock.lock()
+        found[table][key] = value
+        lock.unlock()
+        return value
+    }
+
+    /// A memo is what its table says, not a value of its own.
+    static func == (lhs: NearestMemo, rhs: NearestMemo) -> Bool { true }
 }
 
 /// Lookup of a coefficient the calibration did not produce (a kernel variant none of its

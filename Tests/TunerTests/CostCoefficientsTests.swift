@@ -31,6 +31,24 @@ import Hardware
         for (i, key) in keys.enumerated().reversed() { backward[key] = 1.0 / Double(i + 3) }
         #expect(coefficients.price(forward, in: \.cycles).bitPattern == coefficients.price(backward, in: \.cycles).bitPattern)
     }
+
+    /// The nearest relative is found once per key and remembered: the same price every time, in
+    /// both tables apart, and a table changed afterwards is priced by its new coefficients.
+    @Test func aRememberedRelativeIsTheOneItsTableHasNow() {
+        var coefficients = CostCoefficients(source: "test", calibrated: false, cycles: table, codeBytes: ["dense.w8.x8.a32.mac": 3],
+                                            stackBytes: 0, platformRAMBytes: 0, provenance: nil)
+        let counts = ["dense.w16f.x8.a32.mac": 2.0, "conv.w8.x8.a16.c1.k5.mac": 1]
+        #expect(coefficients.price(counts, in: \.cycles) == 2 * 20 + 25)
+        #expect(coefficients.price(counts, in: \.cycles) == 2 * 20 + 25)
+        #expect(coefficients.price(["dense.w8f.x8.a32.mac": 1], in: \.codeBytes) == 3)
+        #expect(coefficients.price(["dense.w8f.x8.a32.mac": 1], in: \.cycles) == 12)
+        let copy = coefficients
+        coefficients.cycles["dense.w16.x8.a32.mac"] = 50
+        #expect(coefficients.price(counts, in: \.cycles) == 2 * 50 + 25)
+        #expect(copy.price(counts, in: \.cycles) == 2 * 20 + 25)
+        coefficients.codeBytes = ["dense.w8.x8.a32.mac": 7]
+        #expect(coefficients.price(["dense.w8f.x8.a32.mac": 1], in: \.codeBytes) == 7)
+    }
 }
 
 /// A requantization costs about the same in every kernel: a price adds the shared term to a
