@@ -1,3 +1,4 @@
+import FixedPoint
 import Foundation
 
 /// One model's kernels measured on one board: the correction the cost model applies on top of the
@@ -162,6 +163,22 @@ public struct KernelProfile: Codable, Sendable {
             variants["\(n.node) \(n.variant)", default: []].append((terms, withoutShiftForms(terms), signatures[key] ?? []))
         }
         return (signatures, variants)
+    }
+
+    /// Whether `node` was measured at this signature (`CostFeatures.signature`).
+    public func hasMeasured(node: String, signature: String) -> Bool {
+        bySignature["\(node) \(signature)"]?.isEmpty == false
+    }
+
+    /// The "node signature" pairs of `program` (its nodes with a kernel of their own) this profile
+    /// never measured: the nodes it prices from other signatures or from a fit.
+    public func unmeasuredPairs(of program: FixedProgram, dsp: Bool) -> Set<String> {
+        let nodes = CostFeatures.nodes(program, dsp: dsp)
+        return Set(program.allSteps.compactMap { step -> String? in
+            guard let counts = nodes[step.node.name], CostFeatures.variant(counts) != nil else { return nil }
+            let signature = CostFeatures.signature(counts)
+            return hasMeasured(node: step.node.name, signature: signature) ? nil : "\(step.node.name) \(signature)"
+        })
     }
 
     /// The cycles of `node` with these counts (`priced`: what the board's coefficients say for them).

@@ -14,8 +14,8 @@ extension Bench {
         }
         let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-cost-model-\(UUID().uuidString.prefix(8))")
         var lines: [String] = []
-        var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact"],
-                              numeric: Set(1...8))
+        var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact", "kernels measured"],
+                              numeric: Set(1...9))
         var all: [CostModelValidation.Row] = []
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
@@ -28,12 +28,14 @@ extension Bench {
             for row in summary.rows {
                 lines.append("{\"model\": \"\(summary.model)\", \"candidate\": \(row.candidate), \"front\": \(row.onFront), "
                              + "\"predicted_cycles\": \(row.predictedCycles), \"measured_cycles\": \(row.measuredCycles), "
-                             + "\"predicted_flash\": \(row.predictedFlash), \"measured_flash\": \(row.measuredFlash)}")
+                             + "\"predicted_flash\": \(row.predictedFlash), \"measured_flash\": \(row.measuredFlash), "
+                             + "\"kernels_measured\": \(row.kernelsMeasured)}")
             }
             table.add([summary.model, "\(summary.rows.count)", "\(summary.rows.filter(\.onFront).count)",
                        Format.percent(summary.medianCycleError), Format.percent(summary.worstCycleError), String(format: "%.3f", summary.spearman),
                        Format.percent(summary.medianFlashError), Format.percent(summary.worstFlashError),
-                       "\(summary.rows.filter(\.isBitExact).count)/\(summary.rows.count)"])
+                       "\(summary.rows.filter(\.isBitExact).count)/\(summary.rows.count)",
+                       "\(summary.rows.filter(\.kernelsMeasured).count)/\(summary.rows.count)"])
             for failure in summary.failures { FileHandle.standardError.write(Data("\(summary.model) \(failure)\n".utf8)) }
         }
         if keep == nil {
@@ -44,7 +46,8 @@ extension Bench {
         let overall = CostModelValidation.Summary(model: "all", rows: all, failures: [])
         table.add(["all", "\(all.count)", "\(all.filter(\.onFront).count)", Format.percent(overall.medianCycleError),
                    Format.percent(overall.worstCycleError), "-", Format.percent(overall.medianFlashError),
-                   Format.percent(overall.worstFlashError), "\(all.filter(\.isBitExact).count)/\(all.count)"])
+                   Format.percent(overall.worstFlashError), "\(all.filter(\.isBitExact).count)/\(all.count)",
+                   "\(all.filter(\.kernelsMeasured).count)/\(all.count)"])
         print("target \(board.name) (\(device.cycleCount.rawValue) cycles), seed \(seed): each model's tuner front and random other candidates from its log,")
         print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
         print(noProfile ? "priced with the board's coefficients alone (--no-profile)"

@@ -18,6 +18,9 @@ public enum CostModelValidation {
         public var predictedFlash: Int
         public var measuredFlash: Int
         public var isBitExact: Bool
+        /// Whether the kernel profile measured every node of the candidate at its own signature
+        /// (false without a profile): its cycles are then what was measured, not a fit or a neighbour's.
+        public var kernelsMeasured = false
 
         public var cycleError: Double { predictedCycles / max(measuredCycles, 1) - 1 }
         public var flashError: Double { Double(predictedFlash) / Double(max(measuredFlash, 1)) - 1 }
@@ -75,7 +78,8 @@ public enum CostModelValidation {
             try? programs[i].config.write(to: "\(directory)/\(model.graph.name)-\(picked[i])/config.json")
             return Row(candidate: picked[i], onFront: front.contains(picked[i]), predictedCycles: m.meanPredictedCycles,
                        measuredCycles: m.meanCycles, predictedFlash: m.prediction.flashBytes,
-                       measuredFlash: m.firmware.programFlash, isBitExact: m.isBitExact)
+                       measuredFlash: m.firmware.programFlash, isBitExact: m.isBitExact,
+                       kernelsMeasured: profile?.unmeasuredPairs(of: programs[i], dsp: target.core.hasDSP).isEmpty ?? false)
         }
         var rows: [Row] = [], failures: [String] = []
         for (i, outcome) in outcomes.enumerated() {
