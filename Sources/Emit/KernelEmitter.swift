@@ -528,7 +528,7 @@ extension CEmitter {
         let i = indexType == "uint16_t" ? "uint_fast16_t" : "uint32_t"
         let add = accBits == 16 ? "sum = (int16_t)(sum + (int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]));"
                                 : "sum += (\(t))(int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]);"
-        let unrolled = Self.unrolledBands(window: window, input: input, depthwise: true)
+        let unrolled = accBits < 32 ? Self.unrolledBands(window: window, input: input, depthwise: true) : nil
         if let bands = unrolled {
             c.line("#if defined(__AVR__)")
             unrolledFilters(bands: bands, depthwise: true, outputs: input.dims[2], accBits: accBits, initial: initial, rq: rq, shift: shift, window: window,
@@ -569,6 +569,26 @@ extension CEmitter {
     /// The most weights per filter (or channel) `unrolledFilters` holds in locals, and the most
     /// products it writes out over all its bands (code size).
     public static let unrolledWeightLimit = 9, unrolledProductLimit = 96
+
+    /// The bands and accumulator width (16 or 24) of a convolution that AVR emits filter by filter
+    /// with its products in assembly (`unrolledFilters`): 8-bit weights (near) and input, the width
+    /// of its dot product (`dot8Width`) or of its depthwise form (`depthwiseWidth`) below 32, and
+    /// filters small enough (`unrolledBands`). Nil otherwise.
+    public static func unrolledConvolution(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>)
+        -> (rows: [WindowBand], columns: [WindowBand], width: Int)? {
+        switch plan.shape {
+        case let .depthwiseConv2D(window, input):
+            guard let width = depthwiseWidth(plan, step: step, program: program, far: far), width < 32,
+                  let bands = unrolledBands(window: window, input: input, depthwise: true) else { return nil }
+            return (bands.rows, bands.columns, width)
+        case let .conv2D(window, input):
+            guard let width = dot8Width(plan, step: step, program: program, far: far),
+                  let bands = unrolledBands(window: window, input: input, depthwise: false) else { return nil }
+            return (bands.rows, bands.columns, width)
+        case .dense:
+            return nil
+        }
+    }
 
     /// The row and column bands of a convolution (`depthwise` or not) of 8-bit weights and input
     /// that AVR emits filter by filter with its products written out (`unrolledFilters`), or nil
@@ -643,15 +663,7 @@ extension CEmitter {
                         let step = reads ? ", xi += \(window.strideWidth * ch)" : ""
                         c.block("for (mcu_index_t ox = \(columns.outputs.lowerBound); ox < \(columns.outputs.upperBound); ox++, yi += \(outputs)\(step))") { c in
                             c.line("\(t) sum = b;")
-                            // The window's products: (weight, input offset from its first tap inside the image).
-                            var products: [(weight: Int, offset: Int)] = []
-                            for ky in rows.kernel {
-                                for kx in columns.kernel {
-                                    for ci in 0..<cin {
-                                        products.append(((ky * kw + kx) * cin + ci, (ky - rows.kernel.lowerBound) * wd * ch + (kx - columns.kernel.lowerBound) * ch + ci))
-                                    }
-                                }
-                            }
+                            let products = Self.unrolledProducts(rows: rows.kernel, columns: columns.kernel, window: window, input: input, depthwise: depthwise)
                             if !products.isEmpty {
                                 c.line("const int8_t *r = &\(x)[xi];")
                                 c.line("int8_t t, u;")
@@ -666,6 +678,33 @@ extension CEmitter {
         }
     }
 
+    /// The products of a window whose taps inside the image are `rows` x `columns`: the weight's index
+    /// in the filter and the input's offset from the window's first tap inside the image.
+    public static func unrolledProducts(rows: Range<Int>, columns: Range<Int>, window: Window, input: Shape, depthwise: Bool) -> [(weight: Int, offset: Int)] {
+        let (wd, ch) = (input.dims[1], input.dims[2])
+        let cin = depthwise ? 1 : ch
+        var products: [(weight: Int, offset: Int)] = []
+        for ky in rows {
+            for kx in columns {
+                for ci in 0..<cin {
+                    products.append(((ky * window.kernelWidth + kx) * cin + ci, (ky - rows.lowerBound) * wd * ch + (kx - columns.lowerBound) * ch + ci))
+                }
+            }
+        }
+        return products
+    }
+
+    /// How often `multiplyAccumulate` moves its pointer over these products (an `ldd` displacement
+    /// reaches 63 bytes).
+    public static func pointerSteps(_ products: [(weight: Int, offset: Int)]) -> Int {
+        var base = 0, steps = 0
+        for product in products where product.offset - base > 63 {
+            base = product.offset
+            steps += 1
+        }
+        return steps
+    }
+
     /// AVR assembly for `sum += w_j * r[offset_j]` over a window's products: each input loaded at a
     /// displacement from the pointer `r` (moved on where a displacement would pass 63), the weight
     /// (a local) moved into an upper register for `muls`, the int16 product added into `sum`. A
@@ -674,25 +713,45 @@ extension CEmitter {
     private func multiplyAccumulate(_ products: [(weight: Int, offset: Int)], accBits: Int, into c: inout CWriter) {
         var lines: [String] = []
         if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "inc %C[s]\n\t""#) }
+        // The stubs of the 24-bit adds that overflow lie out of the straight line, at its end or,
+        // where a `brvs` would not reach its stub (64 words), jumped over after the products so far.
+        var pending: [Int] = [], words = 0
+        func flush() {
+            let label = 400 + (pending.last ?? 0)
+            lines.append("\"rjmp \(label)f\\n\\t\"")
+            stubs()
+            lines.append("\"\(label):\\n\\t\"")
+        }
+        func stubs() {
+            // C moved by one toward the sign the 16-bit result lost.
+            for j in pending {
+                lines.append("\"\(100 + j): brmi \(300 + j)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\" \"\(300 + j): inc %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\"")
+            }
+            pending = []
+            words = 0
+        }
         var base = 0
         for (k, product) in products.enumerated() {
-            if product.offset - base > 63 {
+            let moves = product.offset - base > 63
+            // Words after the first pending brvs once this product is added: its code, a jump, the stubs.
+            if accBits == 24, !pending.isEmpty, words + (moves ? 2 : 0) + 6 + 1 + 5 * (pending.count + 1) > 60 { flush() }
+            if moves {
                 let step = product.offset - base
                 lines.append(step <= 63 ? "\"adiw %[r], \(step)\\n\\t\"" : "\"subi %A[r], lo8(\(-step))\\n\\t\" \"sbci %B[r], hi8(\(-step))\\n\\t\"")
                 base = product.offset
             }
             var mac = "\"ldd %[t], %a[r]+\(product.offset - base)\\n\\t\" \"mov %[u], %[w\(product.weight)]\\n\\t\" \"muls %[t], %[u]\\n\\t\" \"add %A[s], r0\\n\\t\" \"adc %B[s], r1\\n\\t\""
-            if accBits == 24 { mac += " \"brvs \(100 + k)f\\n\\t\" \"\(200 + k):\\n\\t\"" }
+            if accBits == 24 {
+                mac += " \"brvs \(100 + k)f\\n\\t\" \"\(200 + k):\\n\\t\""
+                if !pending.isEmpty { words += (moves ? 2 : 0) + 6 }
+                pending.append(k)
+            }
             lines.append(mac)
         }
-        if accBits == 24 {
-            // Out of the straight line: C moved by one toward the sign the 16-bit result lost.
-            lines.append(#""rjmp 9f\n\t""#)
-            for k in products.indices {
-                lines.append("\"\(100 + k): brmi \(300 + k)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + k)b\\n\\t\" \"\(300 + k): inc %C[s]\\n\\t\" \"rjmp \(200 + k)b\\n\\t\"")
-            }
-            lines.append(#""9:\n\t" "sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#)
+        if accBits == 24, !pending.isEmpty {
+            flush()
         }
+        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#) }
         lines.append(#""clr r1\n\t""#)
         let weights = Set(products.map(\.weight)).sorted().map { "[w\($0)] \"r\" (w\($0))" }
         c.line("__asm__ volatile (")
