@@ -733,8 +733,9 @@ extension CEmitter {
         var base = 0
         for (k, product) in products.enumerated() {
             let moves = product.offset - base > 63
-            // Words after the first pending brvs once this product is added: its code, a jump, the stubs.
-            if accBits == 24, !pending.isEmpty, words + (moves ? 2 : 0) + 6 + 1 + 5 * (pending.count + 1) > 60 { flush() }
+            // The first pending brvs is the farthest from its stub: the words after it, and the jump
+            // (a later one is at least 6 words nearer and only 5 words of stubs farther).
+            if accBits == 24, !pending.isEmpty, words + (moves ? 2 : 0) + 6 + 1 > 60 { flush() }
             if moves {
                 let step = product.offset - base
                 lines.append(step <= 63 ? "\"adiw %[r], \(step)\\n\\t\"" : "\"subi %A[r], lo8(\(-step))\\n\\t\" \"sbci %B[r], hi8(\(-step))\\n\\t\"")
