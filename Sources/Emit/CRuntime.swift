@@ -16,6 +16,8 @@ struct CRuntime {
     var accumulator24 = false
     /// `mcu_rq8_32`: a 32-bit accumulator requantized to 8 bits with the shift in 16 bits.
     var requant8 = false
+    /// `mcu_rq8_24`: on AVR, a 24-bit accumulator requantized to 8 bits in 24 bits.
+    var requant8x24 = false
     /// `MCU_R32`: a uint32_t from flash (the norms of `SquaredDistanceExpansion`).
     var read32 = false
 
@@ -76,6 +78,18 @@ struct CRuntime {
                 w.line("return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));")
                 w.line("#endif")
             }
+        }
+        if requant8x24 {
+            w.line("#if defined(__AVR__)")
+            w.line("/* mcu_rq8_32 of a 24-bit accumulator for 1 <= s <= 15: x + 2^(s-1) fits 24 bits (the proven bound")
+            w.line("   counts the rounding term), and so do the thresholds +-128 * 2^s. */")
+            w.block("static inline int8_t mcu_rq8_24(__int24 x, uint8_t s)") { w in
+                w.line("__int24 t = x + ((__int24)1 << (s - 1));")
+                w.line("if (t >= ((__int24)128 << s)) return 127;")
+                w.line("if (t < -((__int24)128 << s)) return -128;")
+                w.line("return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));")
+            }
+            w.line("#endif")
         }
         if read32 {
             w.line("#if defined(__AVR__)")

@@ -5,12 +5,14 @@ import ModelIR
 /// instead of in a pass of its own: one load, clamp and store per element fewer. Only where the
 /// clamp would write over its input anyway (`Lifetimes` joins an elementwise output to an input
 /// that dies at it), so the arena plan is the same: the layer's 8-bit output is read by nothing but
-/// the clamp, which follows it at once, and the layer is emitted with `mcu_dot8_aN`.
+/// the clamp, which follows it at once, and the layer is emitted with `mcu_dot8_aN` or by channel
+/// (`CEmitter.depthwiseWidth`).
 public enum ClampFusion {
     /// The clamp step the linear `step` applies, if any.
     public static func clamp(after step: FixedStep, in program: FixedProgram, far: Set<String>) -> FixedStep? {
         guard case let .linear(plan) = step.kernel, step.output.bits == 8,
-              CEmitter.dot8Width(plan, step: step, program: program, far: far) != nil else { return nil }
+              CEmitter.dot8Width(plan, step: step, program: program, far: far) != nil
+                || CEmitter.depthwiseWidth(plan, step: step, program: program, far: far) != nil else { return nil }
         for list in lists(program) {
             guard let i = list.firstIndex(where: { $0.node.name == step.node.name }), i + 1 < list.count else { continue }
             let next = list[i + 1]

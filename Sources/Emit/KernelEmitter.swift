@@ -424,11 +424,19 @@ extension CEmitter {
             let (kh, kw) = (window.kernelHeight, window.kernelWidth)
             let weights = ids.name(w)
             if depthwise, specialised, let a = Self.depthwiseWidth(plan, step: step, program: program, far: far) {
-                depthwiseByChannel(accBits: a, initial: initial, rq: rq, window: window, input: input, weights: weights,
+                depthwiseByChannel(accBits: a, initial: initial, rq: rq, shift: plan.shift, window: window, input: input, weights: weights,
                                    x: x, y: y, outputType: elementType(step.node.output), into: &c)
                 return
             }
             if !depthwise, let dot = dot8(plan, step: step) {
+                let unrolled = Self.unrolledBands(window: window, input: input, depthwise: false)
+                if let bands = unrolled {
+                    c.line("#if defined(__AVR__)")
+                    unrolledFilters(bands: bands, depthwise: false, outputs: outputs, accBits: dot, initial: initial, rq: rq, shift: plan.shift, window: window,
+                                    input: input, weights: weights, x: x, y: y, into: &c)
+                    c.line("#else")
+                }
+                defer { if unrolled != nil { c.line("#endif") } }
                 convolutionByRows(dot: dot, patch: patchPointer(step.node), accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
                                   outputs: outputs, weights: weights, x: x, y: y, into: &c)
                 return
@@ -509,7 +517,7 @@ extension CEmitter {
     /// image once per output row and pixel (no test per tap), each product an 8 x 8 -> 16-bit
     /// multiply, summed at the accumulator's width. Offsets are integers (a pointer stepped past
     /// its array would be undefined even unread).
-    private mutating func depthwiseByChannel(accBits: Int, initial: String, rq: String, window: Window, input: Shape, weights: String,
+    private mutating func depthwiseByChannel(accBits: Int, initial: String, rq: String, shift: Int, window: Window, input: Shape, weights: String,
                                              x: String, y: String, outputType: String, into c: inout CWriter) {
         let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
@@ -520,6 +528,13 @@ extension CEmitter {
         let i = indexType == "uint16_t" ? "uint_fast16_t" : "uint32_t"
         let add = accBits == 16 ? "sum = (int16_t)(sum + (int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]));"
                                 : "sum += (\(t))(int16_t)(MCU_R8(&\(weights)[wi]) * \(x)[xi]);"
+        let unrolled = accBits < 32 ? Self.unrolledBands(window: window, input: input, depthwise: true) : nil
+        if let bands = unrolled {
+            c.line("#if defined(__AVR__)")
+            unrolledFilters(bands: bands, depthwise: true, outputs: input.dims[2], accBits: accBits, initial: initial, rq: rq, shift: shift, window: window,
+                            input: input, weights: weights, x: x, y: y, into: &c)
+            c.line("#else")
+        }
         c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
             c.line("int16_t iy0 = (int16_t)(oy * \(window.strideHeight)) - \(window.padTop);")
             c.line("int16_t ky0 = iy0 < 0 ? (int16_t)-iy0 : 0, ky1 = iy0 + \(kh) > \(h) ? (int16_t)(\(h) - iy0) : \(kh);")
@@ -541,6 +556,210 @@ extension CEmitter {
                 }
             }
         }
+        if unrolled != nil { c.line("#endif") }
+    }
+
+    /// A band of output rows (or columns) `outputs` whose windows keep the same kernel rows (or
+    /// columns) `kernel` inside the image.
+    public struct WindowBand: Equatable, Sendable {
+        public var outputs: Range<Int>
+        public var kernel: Range<Int>
+    }
+
+    /// The most weights per filter (or channel) `unrolledFilters` holds in locals, and the most
+    /// products it writes out over all its bands (code size).
+    public static let unrolledWeightLimit = 9, unrolledProductLimit = 96
+
+    /// The bands and accumulator width (16 or 24) of a convolution that AVR emits filter by filter
+    /// with its products in assembly (`unrolledFilters`): 8-bit weights (near) and input, the width
+    /// of its dot product (`dot8Width`) or of its depthwise form (`depthwiseWidth`) below 32, and
+    /// filters small enough (`unrolledBands`). Nil otherwise.
+    public static func unrolledConvolution(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>)
+        -> (rows: [WindowBand], columns: [WindowBand], width: Int)? {
+        switch plan.shape {
+        case let .depthwiseConv2D(window, input):
+            guard let width = depthwiseWidth(plan, step: step, program: program, far: far), width < 32,
+                  let bands = unrolledBands(window: window, input: input, depthwise: true) else { return nil }
+            return (bands.rows, bands.columns, width)
+        case let .conv2D(window, input):
+            guard let width = dot8Width(plan, step: step, program: program, far: far),
+                  let bands = unrolledBands(window: window, input: input, depthwise: false) else { return nil }
+            return (bands.rows, bands.columns, width)
+        case .dense:
+            return nil
+        }
+    }
+
+    /// The row and column bands of a convolution (`depthwise` or not) of 8-bit weights and input
+    /// that AVR emits filter by filter with its products written out (`unrolledFilters`), or nil
+    /// when a filter has more than `unrolledWeightLimit` weights or the code would be too large.
+    public static func unrolledBands(window: Window, input: Shape, depthwise: Bool) -> (rows: [WindowBand], columns: [WindowBand])? {
+        let (h, wd) = (input.dims[0], input.dims[1])
+        let perTap = depthwise ? 1 : input.dims[2]
+        guard window.kernelHeight * window.kernelWidth * perTap <= unrolledWeightLimit,
+              let out = window.outputSize(height: h, width: wd) else { return nil }
+        func bands(_ count: Int, stride: Int, pad: Int, kernel: Int, extent: Int) -> [WindowBand] {
+            var result: [WindowBand] = []
+            for o in 0..<count {
+                let i0 = o * stride - pad
+                let k0 = max(0, -i0), k1 = max(k0, min(kernel, extent - i0))
+                if let last = result.last, last.kernel == k0..<k1 {
+                    result[result.count - 1].outputs = last.outputs.lowerBound..<(o + 1)
+                } else {
+                    result.append(WindowBand(outputs: o..<(o + 1), kernel: k0..<k1))
+                }
+            }
+            return result
+        }
+        let rows = bands(out.height, stride: window.strideHeight, pad: window.padTop, kernel: window.kernelHeight, extent: h)
+        let columns = bands(out.width, stride: window.strideWidth, pad: window.padLeft, kernel: window.kernelWidth, extent: wd)
+        let products = rows.reduce(0) { $0 + $1.kernel.count } * columns.reduce(0) { $0 + $1.kernel.count } * perTap
+        return products <= unrolledProductLimit ? (rows, columns) : nil
+    }
+
+    /// AVR: a convolution of 8-bit values filter by filter (channel by channel if depthwise), the
+    /// filter's weights read once into locals, and the output split into bands of rows and columns
+    /// whose windows keep the same taps inside the image; each band's products are written out with
+    /// constant offsets (no loop per tap or channel, no clipping per pixel, no call per dot
+    /// product). Sums of the same products in another order, within the proven bound. Integer
+    /// offsets, not pointers stepped past the arrays.
+    private mutating func unrolledFilters(bands: (rows: [WindowBand], columns: [WindowBand]), depthwise: Bool, outputs: Int, accBits: Int,
+                                          initial: String, rq: String, shift: Int, window: Window, input: Shape, weights: String, x: String, y: String,
+                                          into c: inout CWriter) {
+        let (wd, ch) = (input.dims[1], input.dims[2])
+        let cin = depthwise ? 1 : ch
+        let out = window.outputSize(height: input.dims[0], width: wd) ?? (0, 0)
+        let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+        let t = accBits == 24 ? "mcu_acc24_t" : CType.int(accBits)
+        if accBits == 24 { runtime.accumulator24 = true }
+        // Weight j of the filter: tap j / cin, input channel j % cin ([O][kh][kw][C], or [kh][kw][C] by channel).
+        let weight = { (j: Int) in depthwise ? "(mcu_index_t)(\(j * ch)u + o)" : "(mcu_index_t)(o * \(kh * kw * cin)u + \(j)u)" }
+        // A 24-bit sum requantized to 8 bits is shifted in 24 bits (`mcu_rq8_24`), not widened to 32.
+        var rq = rq
+        if accBits == 24, (1...15).contains(shift), rq.contains("mcu_rq8_32(acc, \(shift))") {
+            runtime.requant8x24 = true
+            rq = rq.replacingOccurrences(of: "mcu_rq8_32(acc, \(shift))", with: "mcu_rq8_24(sum, \(shift))")
+        }
+        c.block("for (mcu_index_t o = 0; o < \(outputs); o++)") { c in
+            // Only the weights some band reads (an unused local would be a warning).
+            let used = (0..<(kh * kw * cin)).filter { j in
+                bands.rows.contains { $0.kernel.contains(j / cin / kw) } && bands.columns.contains { $0.kernel.contains(j / cin % kw) }
+            }
+            if !used.isEmpty {
+                c.line("const int8_t " + used.map { "w\($0) = MCU_R8(&\(weights)[\(weight($0))])" }.joined(separator: ", ") + ";")
+            }
+            c.line("const \(t) b = (\(t))\(initial);")
+            for rows in bands.rows {
+                for columns in bands.columns {
+                    c.line("/* output rows \(rows.outputs.lowerBound)..<\(rows.outputs.upperBound), columns \(columns.outputs.lowerBound)..<\(columns.outputs.upperBound): kernel rows \(rows.kernel.lowerBound)..<\(rows.kernel.upperBound), columns \(columns.kernel.lowerBound)..<\(columns.kernel.upperBound) */")
+                    c.block("for (mcu_index_t oy = \(rows.outputs.lowerBound); oy < \(rows.outputs.upperBound); oy++)") { c in
+                        // The band's first output in this row, and its window's first tap inside the image.
+                        let ix = columns.outputs.lowerBound * window.strideWidth - window.padLeft + columns.kernel.lowerBound
+                        let reads = !rows.kernel.isEmpty && !columns.kernel.isEmpty
+                        c.line("mcu_offset_t yi = (mcu_offset_t)((mcu_offset_t)(oy * \(out.width) + \(columns.outputs.lowerBound)) * \(outputs) + (mcu_offset_t)o);")
+                        if reads {
+                            c.line("mcu_offset_t xi = (mcu_offset_t)(((mcu_offset_t)oy * \(window.strideHeight) + \(rows.kernel.lowerBound - window.padTop)) * \(wd * ch) + \(ix * ch)\(depthwise ? " + (mcu_offset_t)o" : ""));")
+                        }
+                        let step = reads ? ", xi += \(window.strideWidth * ch)" : ""
+                        c.block("for (mcu_index_t ox = \(columns.outputs.lowerBound); ox < \(columns.outputs.upperBound); ox++, yi += \(outputs)\(step))") { c in
+                            c.line("\(t) sum = b;")
+                            let products = Self.unrolledProducts(rows: rows.kernel, columns: columns.kernel, window: window, input: input, depthwise: depthwise)
+                            if !products.isEmpty {
+                                c.line("const int8_t *r = &\(x)[xi];")
+                                c.line("int8_t t, u;")
+                                multiplyAccumulate(products, accBits: accBits, into: &c)
+                            }
+                            if rq.contains("acc") { c.line("const \(CType.int(accBits == 16 ? 16 : 32)) acc = sum;") }
+                            c.line("\(y)[yi] = \(rq);")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The products of a window whose taps inside the image are `rows` x `columns`: the weight's index
+    /// in the filter and the input's offset from the window's first tap inside the image.
+    public static func unrolledProducts(rows: Range<Int>, columns: Range<Int>, window: Window, input: Shape, depthwise: Bool) -> [(weight: Int, offset: Int)] {
+        let (wd, ch) = (input.dims[1], input.dims[2])
+        let cin = depthwise ? 1 : ch
+        var products: [(weight: Int, offset: Int)] = []
+        for ky in rows {
+            for kx in columns {
+                for ci in 0..<cin {
+                    products.append(((ky * window.kernelWidth + kx) * cin + ci, (ky - rows.lowerBound) * wd * ch + (kx - columns.lowerBound) * ch + ci))
+                }
+            }
+        }
+        return products
+    }
+
+    /// How often `multiplyAccumulate` moves its pointer over these products (an `ldd` displacement
+    /// reaches 63 bytes).
+    public static func pointerSteps(_ products: [(weight: Int, offset: Int)]) -> Int {
+        var base = 0, steps = 0
+        for product in products where product.offset - base > 63 {
+            base = product.offset
+            steps += 1
+        }
+        return steps
+    }
+
+    /// AVR assembly for `sum += w_j * r[offset_j]` over a window's products: each input loaded at a
+    /// displacement from the pointer `r` (moved on where a displacement would pass 63), the weight
+    /// (a local) moved into an upper register for `muls`, the int16 product added into `sum`. A
+    /// 24-bit sum is held as C * 2^16 + s during the block, as `mcu_dot8_a24` holds it: a product
+    /// changes C only when the 16-bit add overflows (V set; the branch out is not taken otherwise).
+    private func multiplyAccumulate(_ products: [(weight: Int, offset: Int)], accBits: Int, into c: inout CWriter) {
+        var lines: [String] = []
+        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "inc %C[s]\n\t""#) }
+        // The stubs of the 24-bit adds that overflow lie out of the straight line, at its end or,
+        // where a `brvs` would not reach its stub (64 words), jumped over after the products so far.
+        var pending: [Int] = [], words = 0
+        func flush() {
+            let label = 400 + (pending.last ?? 0)
+            lines.append("\"rjmp \(label)f\\n\\t\"")
+            stubs()
+            lines.append("\"\(label):\\n\\t\"")
+        }
+        func stubs() {
+            // C moved by one toward the sign the 16-bit result lost.
+            for j in pending {
+                lines.append("\"\(100 + j): brmi \(300 + j)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\" \"\(300 + j): inc %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\"")
+            }
+            pending = []
+            words = 0
+        }
+        var base = 0
+        for (k, product) in products.enumerated() {
+            let moves = product.offset - base > 63
+            // The first pending brvs is the farthest from its stub: the words after it, and the jump
+            // (a later one is at least 6 words nearer and only 5 words of stubs farther).
+            if accBits == 24, !pending.isEmpty, words + (moves ? 2 : 0) + 6 + 1 > 60 { flush() }
+            if moves {
+                let step = product.offset - base
+                lines.append(step <= 63 ? "\"adiw %[r], \(step)\\n\\t\"" : "\"subi %A[r], lo8(\(-step))\\n\\t\" \"sbci %B[r], hi8(\(-step))\\n\\t\"")
+                base = product.offset
+            }
+            var mac = "\"ldd %[t], %a[r]+\(product.offset - base)\\n\\t\" \"mov %[u], %[w\(product.weight)]\\n\\t\" \"muls %[t], %[u]\\n\\t\" \"add %A[s], r0\\n\\t\" \"adc %B[s], r1\\n\\t\""
+            if accBits == 24 {
+                mac += " \"brvs \(100 + k)f\\n\\t\" \"\(200 + k):\\n\\t\""
+                if !pending.isEmpty { words += (moves ? 2 : 0) + 6 }
+                pending.append(k)
+            }
+            lines.append(mac)
+        }
+        if accBits == 24, !pending.isEmpty {
+            flush()
+        }
+        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#) }
+        lines.append(#""clr r1\n\t""#)
+        let weights = Set(products.map(\.weight)).sorted().map { "[w\($0)] \"r\" (w\($0))" }
+        c.line("__asm__ volatile (")
+        for line in lines { c.line("    " + line) }
+        c.line("    : [s] \"+r\" (sum), [r] \"+b\" (r), [t] \"=&d\" (t), [u] \"=&d\" (u)")
+        c.line("    : " + weights.joined(separator: ", "))
+        c.line("    : \"memory\");")
     }
 
     /// A convolution whose every kernel row is one dot product: in channels-last layout the taps of a

@@ -54,8 +54,8 @@ public enum CostFeatures {
     }
 
     /// Counts of one API call: its own overhead and its pieces.
-    public static func call(_ call: Call, in program: FixedProgram, dsp: Bool) -> Vector {
-        Self.call(call, in: program, Context(program, dsp: dsp))
+    public static func call(_ call: Call, in program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
+        Self.call(call, in: program, Context(program, dsp: dsp, avr: avr))
     }
 
     private static func call(_ call: Call, in program: FixedProgram, _ context: Context) -> Vector {
@@ -69,12 +69,15 @@ public enum CostFeatures {
     struct Context {
         let far: Set<String>
         let dsp: Bool
+        /// Whether the core is an AVR, whose C takes the `#if defined(__AVR__)` kernels.
+        let avr: Bool
         let groups: [String: ElementwiseFusion.Group]
 
-        init(_ program: FixedProgram, dsp: Bool) {
+        init(_ program: FixedProgram, dsp: Bool, avr: Bool) {
             let far = CEmitter.farConstants(of: program)
             self.far = far
             self.dsp = dsp
+            self.avr = avr
             var groups: [String: ElementwiseFusion.Group] = [:]
             for group in ElementwiseFusion.groups(program, far: far) {
                 for step in group.steps { groups[step.node.name] = group }
@@ -84,9 +87,9 @@ public enum CostFeatures {
     }
 
     /// Counts of one inference: a feed-forward call, or a sequence of `steps` timesteps.
-    public static func inference(_ program: FixedProgram, steps: Double, dsp: Bool) -> Vector {
+    public static func inference(_ program: FixedProgram, steps: Double, dsp: Bool, avr: Bool) -> Vector {
         // Which weights are far and which nodes are fused are properties of the whole program: found once.
-        let context = Context(program, dsp: dsp)
+        let context = Context(program, dsp: dsp, avr: avr)
         var v: Vector = [:]
         for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, context), times: times) }
         return v
@@ -96,8 +99,8 @@ public enum CostFeatures {
     public static func overhead(_ call: Call) -> Vector { ["api.\(call.rawValue)": 1] }
 
     /// Counts of every node of `program`, by name (the program's far weights found once).
-    public static func nodes(_ program: FixedProgram, dsp: Bool) -> [String: Vector] {
-        let context = Context(program, dsp: dsp)
+    public static func nodes(_ program: FixedProgram, dsp: Bool, avr: Bool) -> [String: Vector] {
+        let context = Context(program, dsp: dsp, avr: avr)
         var nodes: [String: Vector] = [:]
         for step in program.allSteps { nodes[step.node.name] = node(step, in: program, context) }
         return nodes
@@ -109,8 +112,8 @@ public enum CostFeatures {
         program.graph.input.isSequence ? [(.reset, 1), (.step, steps), (.result, 1)] : [(.predict, 1)]
     }
 
-    public static func features(of piece: Piece, in program: FixedProgram, dsp: Bool) -> Vector {
-        features(of: piece, in: program, Context(program, dsp: dsp))
+    public static func features(of piece: Piece, in program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
+        features(of: piece, in: program, Context(program, dsp: dsp, avr: avr))
     }
 
     private static func features(of piece: Piece, in program: FixedProgram, _ context: Context) -> Vector {
@@ -174,8 +177,8 @@ public enum CostFeatures {
     /// them (`dense.rq.a32.r`): the compiler schedules the same statement differently in a
     /// multiply-accumulate loop and in an elementwise one, and a fit per kind of kernel is closer.
     /// (For every node of a program, `nodes` finds what they share once.)
-    public static func node(_ step: FixedStep, in program: FixedProgram, dsp: Bool) -> Vector {
-        node(step, in: program, Context(program, dsp: dsp))
+    public static func node(_ step: FixedStep, in program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
+        node(step, in: program, Context(program, dsp: dsp, avr: avr))
     }
 
     private static func node(_ step: FixedStep, in program: FixedProgram, _ context: Context) -> Vector {
@@ -197,7 +200,7 @@ public enum CostFeatures {
         if let group = context.groups[step.node.name] {
             return group.head == step.node.name ? fused(group, in: program, context) : [:]
         }
-        return single(step, in: program, dsp: context.dsp, far: context.far)
+        return single(step, in: program, dsp: context.dsp, avr: context.avr, far: context.far)
     }
 
     /// A fused run: the loop, each input read and each value stored, and each node's arithmetic
@@ -208,14 +211,14 @@ public enum CostFeatures {
         for input in group.inputs { v["chain.load.b\(program.format(input).bits).elem", default: 0] += n }
         for output in group.stored { v["chain.store.b\(program.format(output).bits).elem", default: 0] += n }
         for step in group.steps {
-            for (key, value) in single(step, in: program, dsp: context.dsp, far: context.far) where !key.hasSuffix(".call") {
+            for (key, value) in single(step, in: program, dsp: context.dsp, avr: context.avr, far: context.far) where !key.hasSuffix(".call") {
                 v["chain.\(key)", default: 0] += value
             }
         }
         return v
     }
 
-    private static func single(_ step: FixedStep, in program: FixedProgram, dsp: Bool, far: Set<String>) -> Vector {
+    private static func single(_ step: FixedStep, in program: FixedProgram, dsp: Bool, avr: Bool, far: Set<String>) -> Vector {
         let shapes = program.graph.shapes
         let count = Double(shapes[step.node.output]?.elementCount ?? 0)
         let out = step.output.bits
@@ -231,7 +234,7 @@ public enum CostFeatures {
         }
         switch step.kernel {
         case let .linear(plan):
-            linear(plan, step: step, program: program, dsp: dsp, far: far, into: &v)
+            linear(plan, step: step, program: program, dsp: dsp, avr: avr, far: far, into: &v)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
@@ -356,7 +359,7 @@ public enum CostFeatures {
         return v
     }
 
-    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, dsp: Bool, far: Set<String>, into v: inout Vector) {
+    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, dsp: Bool, avr: Bool, far: Set<String>, into v: inout Vector) {
         let a = plan.accBits, out = step.output.bits
         // Far weights (`CEmitter.farConstants`) are read at an index from a base on AVR: a variant of
         // their own, "w16f" (on other cores the same code as near ones, and priced like them).
@@ -370,6 +373,8 @@ public enum CostFeatures {
             outputs = n
             v["dense.short\(k).a\(a).call"] = 1
             v["dense.short\(k).a\(a).row"] = n
+        } else if avr, let unrolled = CEmitter.unrolledConvolution(plan, step: step, program: program, far: far) {
+            outputs = unrolledFilters(plan, bands: (unrolled.rows, unrolled.columns), width: unrolled.width, wDims: wDims, into: &v)
         } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
             outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
         } else if let width = CEmitter.depthwiseWidth(plan, step: step, program: program, far: far),
@@ -490,6 +495,42 @@ public enum CostFeatures {
         return outputs
     }
 
+    /// AVR: a convolution emitted filter by filter with its products in assembly
+    /// (`CEmitter.unrolledConvolution`): per filter its weights read into locals, per band of output
+    /// rows and columns a loop, per output its window's products and the pointer moves between them.
+    private static func unrolledFilters(_ plan: Kernel.Linear, bands: (rows: [CEmitter.WindowBand], columns: [CEmitter.WindowBand]), width: Int,
+                                        wDims: [Int], into v: inout Vector) -> Double {
+        let depthwise: Bool, window: Window, input: Shape
+        switch plan.shape {
+        case let .depthwiseConv2D(w, i): (depthwise, window, input) = (true, w, i)
+        case let .conv2D(w, i): (depthwise, window, input) = (false, w, i)
+        case .dense: return 0
+        }
+        let filters = Double(depthwise ? input.dims[2] : wDims.first ?? 0)
+        var rows = 0.0, pixels = 0.0, macs = 0.0, steps = 0.0
+        var weights = Set<Int>()
+        for r in bands.rows {
+            for c in bands.columns {
+                let products = CEmitter.unrolledProducts(rows: r.kernel, columns: c.kernel, window: window, input: input, depthwise: depthwise)
+                let n = Double(r.outputs.count * c.outputs.count)
+                rows += Double(r.outputs.count)
+                pixels += n
+                macs += n * Double(products.count)
+                steps += n * Double(CEmitter.pointerSteps(products))
+                weights.formUnion(products.map(\.weight))
+            }
+        }
+        let variant = "unrolled.a\(width)"
+        v["\(variant).call"] = 1
+        v["\(variant).filter"] = filters
+        v["\(variant).weight"] = filters * Double(weights.count)
+        v["\(variant).row"] = filters * rows
+        v["\(variant).out"] = filters * pixels
+        v["\(variant).mac"] = filters * macs
+        if steps > 0 { v["\(variant).step"] = filters * steps }
+        return filters * pixels
+    }
+
     /// A depthwise convolution emitted by channel (`CEmitter.depthwiseWidth`): per output pixel its
     /// window clipped once, per channel a loop over the rows and taps inside the image.
     private static func depthwiseByChannel(window: Window, input: Shape, width: Int, into v: inout Vector) -> Double {
@@ -557,9 +598,9 @@ public enum CostFeatures {
 
     /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
     /// requantization kind, the runtime helpers it uses and the API around it.
-    public static func code(_ program: FixedProgram, dsp: Bool) -> Vector {
+    public static func code(_ program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
         var v = programCode(program)
-        for (_, node) in nodeCode(program, dsp: dsp) { v.add(node) }
+        for (_, node) in nodeCode(program, dsp: dsp, avr: avr) { v.add(node) }
         return v
     }
 
@@ -586,8 +627,8 @@ public enum CostFeatures {
     /// The code terms of each node's own function (`MCU_NODE`), by node name: its loops, by variant
     /// (a multiply-accumulate kernel's call term, an elementwise kernel's element term), and its
     /// inline requantizations and shifts by kind. A node fused into another's loop has none.
-    public static func nodeCode(_ program: FixedProgram, dsp: Bool) -> [String: Vector] {
-        let context = Context(program, dsp: dsp)
+    public static func nodeCode(_ program: FixedProgram, dsp: Bool, avr: Bool) -> [String: Vector] {
+        let context = Context(program, dsp: dsp, avr: avr)
         var nodes: [String: Vector] = [:]
         for step in program.allSteps {
             let kernel = kernel(step, in: program, context)
@@ -603,10 +644,24 @@ public enum CostFeatures {
                 guard own.hasPrefix("rq.") || own.hasPrefix("lshift.") || own.hasPrefix("bias.") else { continue }
                 v["code." + key, default: 0] += 1
             }
-            if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
+            if context.avr, case let .linear(plan) = step.kernel,
+               let unrolled = CEmitter.unrolledConvolution(plan, step: step, program: program, far: context.far) {
+                // Code written out per band: each band's loop and its window's products.
+                var products = 0
+                for r in unrolled.rows {
+                    for c in unrolled.columns {
+                        if case let .depthwiseConv2D(w, i) = plan.shape {
+                            products += CEmitter.unrolledProducts(rows: r.kernel, columns: c.kernel, window: w, input: i, depthwise: true).count
+                        } else if case let .conv2D(w, i) = plan.shape {
+                            products += CEmitter.unrolledProducts(rows: r.kernel, columns: c.kernel, window: w, input: i, depthwise: false).count
+                        }
+                    }
+                }
+                v["code.unrolled.a\(unrolled.width).band"] = Double(unrolled.rows.count * unrolled.columns.count)
+                v["code.unrolled.a\(unrolled.width).product"] = Double(products)
+            } else if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.conv.padded", default: 0] += 1
-            }
-            if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
+            } else if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.dw.padded", default: 0] += 1
             }
             nodes[step.node.name] = v

@@ -35,6 +35,8 @@ public struct CostModel: Sendable {
 
     /// Whether the emitted C takes its DSP-extension paths on this target (`Target.Core.hasDSP`).
     public var dsp: Bool { target.core.hasDSP }
+    /// Whether the emitted C takes its AVR-only kernels on this target.
+    public var avr: Bool { target.core == .avr }
 
     public init(target: Target, meanSteps: Double, profile: KernelProfile? = nil) {
         self.target = target
@@ -48,9 +50,9 @@ public struct CostModel: Sendable {
         let constants = Self.constantBytes(program)
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
-        let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp) }
+        let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr) }
         let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target) } }
-            ?? c.price(CostFeatures.code(program, dsp: dsp), in: \.codeBytes)
+            ?? c.price(CostFeatures.code(program, dsp: dsp, avr: avr), in: \.codeBytes)
         return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + Int(max(0, code).rounded()),
@@ -60,13 +62,13 @@ public struct CostModel: Sendable {
 
     /// Cycles per inference alone (no arena plan).
     public func cycles(_ program: FixedProgram) -> Double {
-        cycles(program, nodes: profile.map { _ in CostFeatures.nodes(program, dsp: dsp) })
+        cycles(program, nodes: profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr) })
     }
 
     /// Cycles per inference; with a profile, `nodes` are the program's node counts (`CostFeatures.nodes`).
     private func cycles(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]?) -> Double {
         let c = target.cost
-        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps, dsp: dsp), in: \.cycles) }
+        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps, dsp: dsp, avr: avr), in: \.cycles) }
         // Each call's pieces, a node the profile knows at its measured cycles, as often as the call runs.
         var total = 0.0
         for (call, times) in CostFeatures.calls(program, steps: meanSteps) {
@@ -77,7 +79,7 @@ public struct CostModel: Sendable {
                     cost += profile.cycles(node: name, counts: counts, priced: c.price(counts, in: \.cycles))
                         ?? c.price(counts, in: \.cycles)
                 } else {
-                    cost += c.price(CostFeatures.features(of: piece, in: program, dsp: dsp), in: \.cycles)
+                    cost += c.price(CostFeatures.features(of: piece, in: program, dsp: dsp, avr: avr), in: \.cycles)
                 }
             }
             total += times * cost
@@ -91,7 +93,7 @@ public struct CostModel: Sendable {
     static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> Double {
         let c = target.cost
         var code = c.price(CostFeatures.programCode(program), in: \.codeBytes)
-        let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP)
+        let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)

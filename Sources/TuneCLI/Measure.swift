@@ -102,7 +102,7 @@ struct Measure: ParsableCommand {
         let pieces = try reporting { try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/per-node") }
         let total = pieces.reduce(0) { $0 + $1.cycles }
         let functions = CEmitter.nodeFunctionNames(of: program)
-        let codes = CostFeatures.nodeCode(program, dsp: device.target.core.hasDSP)
+        let codes = CostFeatures.nodeCode(program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr)
         var table = TextTable(["piece", "kernel", "measured", "cost model", "error", "share", "priced by", "code B", "code model"],
                               numeric: [2, 3, 4, 5, 7, 8])
         for piece in pieces {

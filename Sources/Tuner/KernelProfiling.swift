@@ -79,7 +79,7 @@ public struct KernelProfiling: Sendable {
             guard let program = try? FixedProgram(graph: graph, config: space.config(for: candidate)) else { continue }
             let cost = model.estimate(program)
             guard cost.ramBytes <= device.target.ramBytes, cost.flashBytes <= device.target.flashBytes - device.reservedFlashBytes else { continue }
-            let nodes = CostFeatures.nodes(program, dsp: device.target.core.hasDSP)
+            let nodes = CostFeatures.nodes(program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr)
             let pairs = Set(program.allSteps.map { "\($0.node.name) \(CostFeatures.signature(nodes[$0.node.name] ?? [:]))" })
             pool.append((program, pairs))
         }

@@ -174,10 +174,10 @@ import Emit
                 let fits = CEmitter.squaredDistanceFits16(program, prototypes: name, xBits: step.inputs.first?.bits ?? 16, shiftX: shiftX, shiftP: shiftP)
                 // 8-bit operands are a dot product instead (`SquaredDistanceExpansion`), its shifts 32-bit.
                 if SquaredDistanceExpansion.applies(to: step, program: program, far: []) {
-                    #expect(CostFeatures.node(step, in: program, dsp: false).keys.allSatisfy { !$0.contains(".lshift.") })
+                    #expect(CostFeatures.node(step, in: program, dsp: false, avr: false).keys.allSatisfy { !$0.contains(".lshift.") })
                     continue
                 }
-                let shifts = CostFeatures.node(step, in: program, dsp: false).keys.filter { $0.contains(".lshift.") }
+                let shifts = CostFeatures.node(step, in: program, dsp: false, avr: false).keys.filter { $0.contains(".lshift.") }
                 #expect(!shifts.isEmpty)
                 let width = fits ? 16 : accBits
                 #expect(shifts.allSatisfy { $0.contains(".lshift.a\(width).") }, "\(shifts.sorted()) with a \(fits ? "16-bit" : "wide") difference")

@@ -17,8 +17,8 @@ run() {  # run NAME ARGS...: the command's table into NAME.txt, headed by the co
   { echo "\$ tune $*"; "$tune" "$@"; } | tee "$out/$name.txt"
 }
 if [[ "${1:-}" == calibrate ]]; then
-  run calibrate-uno calibrate --target uno --programs 600 --seed 1
-  for t in nano33ble nano33iot mega2560 stm32f746disco; do run "calibrate-$t" calibrate --target "$t" --programs 400 --seed 1; done
+  for t in uno mega2560; do run "calibrate-$t" calibrate --target "$t" --programs 600 --seed 1; done
+  for t in nano33ble nano33iot stm32f746disco; do run "calibrate-$t" calibrate --target "$t" --programs 400 --seed 1; done
 fi
 for t in uno nano33ble; do
   run "cost-model-$t" bench --cost-model --target "$t" --candidates 30

@@ -64,15 +64,18 @@ public enum BenchmarkSuite {
     /// per multiply-accumulate, so each width needs short and long ones).
     static func variants(of program: FixedProgram) -> Set<String> {
         var keys = Set<String>()
-        // The variants as any core counts them (a DSP core adds its four-row blocks to the same kernels).
-        let nodes = CostFeatures.nodes(program, dsp: false)
-        for step in program.allSteps {
-            let counts = nodes[step.node.name] ?? [:]
-            for key in counts.keys where !key.hasSuffix(".bits") { keys.insert(key) }
-            for key in counts.keys where key.hasSuffix(".mac") {
-                let rows = counts.first { $0.key.hasSuffix(".row") || $0.key.hasSuffix(".out") }?.value ?? 1
-                let inner = (counts[key] ?? 0) / max(rows, 1)
-                keys.insert("\(key).\(inner <= 4 ? "k4" : inner <= 16 ? "k16" : "long")")
+        // The variants as any core counts them (a DSP core adds its four-row blocks to the same kernels;
+        // an AVR emits some convolutions in forms of its own, so both counts are covered).
+        let counted = [CostFeatures.nodes(program, dsp: false, avr: false), CostFeatures.nodes(program, dsp: false, avr: true)]
+        for nodes in counted {
+            for step in program.allSteps {
+                let counts = nodes[step.node.name] ?? [:]
+                for key in counts.keys where !key.hasSuffix(".bits") { keys.insert(key) }
+                for key in counts.keys where key.hasSuffix(".mac") {
+                    let rows = counts.first { $0.key.hasSuffix(".row") || $0.key.hasSuffix(".out") }?.value ?? 1
+                    let inner = (counts[key] ?? 0) / max(rows, 1)
+                    keys.insert("\(key).\(inner <= 4 ? "k4" : inner <= 16 ? "k16" : "long")")
+                }
             }
         }
         return keys

@@ -96,14 +96,14 @@ public enum KernelProfiler {
     static func measure(_ program: FixedProgram, split: DatasetSplit, device: any Device,
                         directory: String) throws(DeviceError) -> Measured {
         let cost = device.target.cost
-        let dsp = device.target.core.hasDSP
+        let dsp = device.target.core.hasDSP, avr = device.target.core == .avr
         let names = Set(program.allSteps.map(\.node.name))
         let pieces = try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/marked")
         let plain = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
                                               directory: "\(directory)/plain")
         // Each node's function as the tuner writes it (no marks), by its symbol.
         let functions = CEmitter.nodeFunctionNames(of: program)
-        let codes = CostFeatures.nodeCode(program, dsp: dsp)
+        let codes = CostFeatures.nodeCode(program, dsp: dsp, avr: avr)
         var priced = cost.price(CostFeatures.programCode(program), in: \.codeBytes)
         var measuredNodes = Set<String>()
         var nodes: [KernelProfile.Node] = []
@@ -122,7 +122,7 @@ public enum KernelProfiler {
         }
         let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
         let code = Double(plain.programFlash - CostModel.constantBytes(program))
-        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp)).map { "\($0.node) \($0.variant)" },
+        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr)).map { "\($0.node) \($0.variant)" },
                         residual: code - priced, plainCycles: run.cycles, steps: plain.samples.steps)
     }
 }

@@ -62,7 +62,7 @@ public struct ProgramMeasurement: Sendable {
         }
         return order.compactMap { piece -> Sample? in
             guard let total = totals[piece] else { return nil }
-            return Sample(features: CostFeatures.features(of: piece, in: program, dsp: device.target.core.hasDSP), cycles: total.sum / total.count, label: piece.description)
+            return Sample(features: CostFeatures.features(of: piece, in: program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr), cycles: total.sum / total.count, label: piece.description)
         }
     }
 
@@ -88,11 +88,11 @@ public struct ProgramMeasurement: Sendable {
         }
         let calls = CostFeatures.Call.allCases.compactMap { call -> Sample? in
             guard let total = callTotals[call] else { return nil }
-            return Sample(features: CostFeatures.call(call, in: program, dsp: device.target.core.hasDSP), cycles: total.sum / total.count, label: call.rawValue)
+            return Sample(features: CostFeatures.call(call, in: program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr), cycles: total.sum / total.count, label: call.rawValue)
         }
         let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
         return ProgramMeasurement(
-            name: benchmark.name, pieces: pieces, calls: calls, codeFeatures: CostFeatures.code(program, dsp: device.target.core.hasDSP),
+            name: benchmark.name, pieces: pieces, calls: calls, codeFeatures: CostFeatures.code(program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr),
             codeBytes: plain.programFlash - CostModel.constantBytes(program), stackBytes: plain.build.stack.bytes,
             staticRAM: plain.build.sizes.staticRAM, predictedStaticRAM: CostModel.staticBytes(program, arena: arena, target: device.target),
             isBitExact: plainMeasurement.isBitExact)
