@@ -255,6 +255,10 @@ struct CRuntime {
         let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
                         #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [t] "=&r" (t)"#]
         w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* Four columns of a block in mcu_dot8x4i (its operands by name): one input word, widened even and odd")
+        w.line("   bytes (xe, xo), and each row's word (a, b) widened and multiplied into its sum. */")
+        w.line("#define MCU_DOT8X4I_STEP \\")
+        for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
         w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
         w.line("   of four columns (every partial sum proven to fit). */")
         w.block("static inline void mcu_dot8x4i(int32_t *s, const int8_t *w, const int8_t *x, uint16_t n)") { w in
@@ -266,7 +270,7 @@ struct CRuntime {
             w.block("if (turns > 1u)") { w in
                 w.line("__asm__ (")
                 w.line(#"    "1:\n\t""#)
-                for _ in 0..<8 { for line in step { w.line("    " + line) } }
+                w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: 8).joined(separator: " "))
                 w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
                 w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
                 w.line("    " + operands[1])
@@ -275,7 +279,7 @@ struct CRuntime {
             for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
                 w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
                     w.line("__asm__ (")
-                    for _ in 0..<columns / 4 { for line in step { w.line("    " + line) } }
+                    w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: columns / 4).joined(separator: " "))
                     w.line("    " + operands[0])
                     w.line("    " + operands[1])
                     w.line("    : \(memory));")
