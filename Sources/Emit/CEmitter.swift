@@ -28,6 +28,9 @@ public struct CEmitter {
     let far: Set<String>
     /// Runs of elementwise nodes emitted as one loop (specialised only).
     let groups: [ElementwiseFusion.Group]
+    /// Weight arrays stored by blocks of four interleaved rows under the DSP extension, with their
+    /// row length (`RowInterleaving`; specialised only).
+    let interleaved: [String: RowInterleaving.Layout]
 
     public init(program: FixedProgram, marksPieces: Bool = false, specialised: Bool = true) {
         self.program = program
@@ -40,6 +43,7 @@ public struct CEmitter {
         })
         self.far = Self.farConstants(of: program)
         self.groups = specialised ? ElementwiseFusion.groups(program, far: far) : []
+        self.interleaved = specialised ? RowInterleaving.weights(of: program, far: far) : [:]
         self.arena = ArenaPlan(program: program, fusing: specialised)
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
                           program.graph.shapes.values.map(\.elementCount).max() ?? 0, arena.bytes)
@@ -220,14 +224,24 @@ public struct CEmitter {
                 c.line("extern const int\(q.format.bits)_t \(id)[];")
                 c.line("#else")
             }
-            c.line("static const int\(q.format.bits)_t \(id)[\(q.values.count)] MCU_FLASH = {")
-            for chunk in stride(from: 0, to: q.values.count, by: 16) {
-                c.line("    " + q.values[chunk..<min(chunk + 16, q.values.count)].map { CType.literal($0, bits: q.format.bits) }.joined(separator: ", ") + ",")
+            if let layout = interleaved[name] {
+                c.line("#if defined(__ARM_FEATURE_DSP)")
+                c.line("/* Blocks of four rows interleaved by groups of four columns (RowInterleaving). */")
+                emitArray(id: id, bits: q.format.bits, values: RowInterleaving.interleaved(q.values, layout: layout), into: &c)
+                c.line("#else")
             }
-            c.line("};")
-            if far.contains(name) { c.line("#endif") }
+            emitArray(id: id, bits: q.format.bits, values: q.values, into: &c)
+            if far.contains(name) || interleaved[name] != nil { c.line("#endif") }
         }
         return bytes
+    }
+
+    private func emitArray(id: String, bits: Int, values: [Int64], into c: inout CWriter) {
+        c.line("static const int\(bits)_t \(id)[\(values.count)] MCU_FLASH = {")
+        for chunk in stride(from: 0, to: values.count, by: 16) {
+            c.line("    " + values[chunk..<min(chunk + 16, values.count)].map { CType.literal($0, bits: bits) }.joined(separator: ", ") + ",")
+        }
+        c.line("};")
     }
 
     /// Constants the kernels read as arrays, i.e. what goes to flash. The others are not emitted (an unused array is a

@@ -10,6 +10,9 @@ struct CRuntime {
     var dots: Set<Int> = []
     /// `mcu_dot8x4`: four rows of 8-bit weights against one input, with the DSP extension.
     var rowBlocks = false
+    /// `mcu_dot8x4i`: a block of four rows whose weights are interleaved by column groups
+    /// (`RowInterleaving`), with the DSP extension.
+    var interleavedBlocks = false
     /// `mcu_clamp16`, for a ReLU applied by the layer before it (`ClampFusion`).
     var clamp16 = false
     /// `mcu_acc24_t`: a 24-bit accumulator on AVR (`__int24`, three bytes to add), 32 bits elsewhere.
@@ -61,6 +64,7 @@ struct CRuntime {
         }
         for bits in dots.sorted() { emitDot8(accBits: bits, into: &w) }
         if rowBlocks { emitDot8x4(into: &w) }
+        if interleavedBlocks { emitDot8x4Interleaved(into: &w) }
         if requant8 {
             w.line("#if defined(__ARM_FEATURE_SAT)")
             w.line("#include <arm_acle.h>")
@@ -239,6 +243,66 @@ struct CRuntime {
             w.block("for (; n != 0; n--)") { w in
                 w.line("const int16_t v = *x++;")
                 w.line("s0 += (int16_t)(*w++ * v); s1 += (int16_t)(*w1++ * v); s2 += (int16_t)(*w2++ * v); s3 += (int16_t)(*w3++ * v);")
+            }
+            w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
+        }
+        w.line("#endif")
+    }
+
+    /// Cortex-M4/M7: four dot products over one block of four rows laid out by `RowInterleaving`
+    /// (each group of four columns holds the four rows' words in turn, then the last `n mod 4`
+    /// columns row by row), so one pointer walks the weights. The steps of four columns are
+    /// assembly: per step one input word and four weight words loaded back to back (a load after a
+    /// load pipelines), two SXTB16 for the input, two per row, and two SMLAD per row; 32
+    /// columns per turn of the loop (a single turn written out), then 16, 8 and 4. The remainder (n mod 4 columns) is C.
+    private func emitDot8x4Interleaved(into w: inout CWriter) {
+        func rows(_ first: Int) -> [String] {
+            [first, first + 1].flatMap { r in
+                let a = r == first ? "a" : "b"
+                return ["\"sxtb16 %[t], %[\(a)]\\n\\t\" \"sxtb16 %[\(a)], %[\(a)], ror #8\\n\\t\"",
+                        "\"smlad %[s\(r)], %[t], %[xe], %[s\(r)]\\n\\t\" \"smlad %[s\(r)], %[\(a)], %[xo], %[s\(r)]\\n\\t\""]
+            }
+        }
+        let step = [#""ldr %[xe], [%[x]], #4\n\t" "ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t""#,
+                    #""sxtb16 %[xo], %[xe], ror #8\n\t" "sxtb16 %[xe], %[xe]\n\t""#]
+            + rows(0) + [#""ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t""#] + rows(2)
+        let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
+                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [t] "=&r" (t)"#]
+        w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* Four columns of a block in mcu_dot8x4i (its operands by name): one input word, widened even and odd")
+        w.line("   bytes (xe, xo), and each row's word (a, b) widened and multiplied into its sum. */")
+        w.line("#define MCU_DOT8X4I_STEP \\")
+        for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
+        w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
+        w.line("   of four columns (every partial sum proven to fit). */")
+        w.block("static inline void mcu_dot8x4i(int32_t *s, const int8_t *w, const int8_t *x, uint16_t n)") { w in
+            w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
+            w.line("uint32_t xe, xo, a, b, t;")
+            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int8_t (*)[4u * n])w)"#
+            // 32 columns a turn; a single turn without the loop's count and branch.
+            w.line("uint16_t turns = (uint16_t)(n >> 5);")
+            w.block("if (turns > 1u)") { w in
+                w.line("__asm__ (")
+                w.line(#"    "1:\n\t""#)
+                w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: 8).joined(separator: " "))
+                w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
+                w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
+                w.line("    " + operands[1])
+                w.line("    : \(memory) : \"cc\");")
+            }
+            for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
+                w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
+                    w.line("__asm__ (")
+                    w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: columns / 4).joined(separator: " "))
+                    w.line("    " + operands[0])
+                    w.line("    " + operands[1])
+                    w.line("    : \(memory));")
+                }
+            }
+            w.line("const uint8_t r = (uint8_t)(n & 3u);")
+            w.block("for (uint8_t i = 0; i < r; i++)") { w in
+                w.line("const int16_t v = x[i];")
+                w.line("s0 += (int16_t)(w[i] * v); s1 += (int16_t)(w[r + i] * v); s2 += (int16_t)(w[2 * r + i] * v); s3 += (int16_t)(w[3 * r + i] * v);")
             }
             w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
         }

@@ -351,12 +351,20 @@ extension CEmitter {
     private mutating func linear(_ plan: Kernel.Linear, step: FixedStep, x: String, y: String, into c: inout CWriter) {
         let t = CType.int(plan.accBits)
         let w = plan.weights
-        var initial = plan.bias.map { "(\(t))(\(times("(\(t))\(read($0, "o"))", plan.biasShift, bits: plan.accBits)))" } ?? "0"
-        // An 8-bit bias shifted by at most 7 fits 16 bits: shifted there, then widened (a 32-bit
-        // shift costs an AVR four instructions per bit).
-        if specialised, let b = plan.bias, Self.shiftsBiasIn16Bits(plan, step: step, program: program, far: far) {
-            initial = "(int32_t)(int16_t)(\(read(b, "o")) * \(1 << plan.biasShift))"
+        // The accumulator's initial value for output `index`: the bias, shifted. An 8-bit bias
+        // shifted by at most 7 fits 16 bits: shifted there, then widened (a 32-bit shift costs an
+        // AVR four instructions per bit).
+        let in16 = specialised && Self.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
+        var initials: [String: String] = [:]
+        if let b = plan.bias {
+            for index in Self.blockIndices {
+                let value = read(b, index)
+                initials[index] = in16 ? "(int32_t)(int16_t)(\(value) * \(1 << plan.biasShift))"
+                                       : "(\(t))(\(times("(\(t))\(value)", plan.biasShift, bits: plan.accBits)))"
+            }
         }
+        let initialAt: (String) -> String = { initials[$0] ?? "0" }
+        let initial = initialAt("o")
         var rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: step.output.bits, bound: plan.bound)
         var y = y
         if specialised, let clamp = ClampFusion.clamp(after: step, in: program, far: far), sharesBuffer(clamp.node.output, step.node.output),
@@ -392,8 +400,14 @@ extension CEmitter {
                 // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
                 // each; with the DSP extension, four rows at a time (each input word loaded once).
                 let weights = ids.name(w)
-                blockedFilters(outputs: n, accType: t, initial: initial, rq: rq, store: "\(y)[o]", into: &c) { c in
-                    c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
+                let isInterleaved = interleaved[w] == RowInterleaving.Layout(rowLength: k, segment: k)
+                noteBlocks(outputs: n, interleaved: isInterleaved)
+                blockedFilters(outputs: n, accType: t, initial: initialAt, rq: rq, store: { "\(y)[\($0)]" }, into: &c) { c in
+                    if isInterleaved {
+                        c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
+                    } else {
+                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
+                    }
                 }
                 c.block("for (\(n >= 4 ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
                     c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
@@ -437,8 +451,8 @@ extension CEmitter {
                     c.line("#else")
                 }
                 defer { if unrolled != nil { c.line("#endif") } }
-                convolutionByRows(dot: dot, patch: patchPointer(step.node), accType: t, outputType: elementType(step.node.output), initial: initial, rq: rq, window: window, input: input,
-                                  outputs: outputs, weights: weights, x: x, y: y, into: &c)
+                convolutionByRows(dot: dot, patch: patchPointer(step.node), accType: t, outputType: elementType(step.node.output), initial: initialAt, rq: rq, window: window, input: input,
+                                  outputs: outputs, weights: weights, interleaved: interleaved[w], x: x, y: y, into: &c)
                 return
             }
             let isFar = far.contains(w)
@@ -766,9 +780,12 @@ extension CEmitter {
     /// row and their channels are contiguous in the input and in the filter ([O][kh][kw][C]), and
     /// padding only narrows the row to its columns inside the image (`kx0..<kx1`, the same for every
     /// row and filter of an output pixel).
-    private mutating func convolutionByRows(dot: Int, patch: String, accType t: String, outputType: String, initial: String, rq: String, window: Window, input: Shape,
-                                   outputs: Int, weights: String, x: String, y: String, into c: inout CWriter) {
+    private mutating func convolutionByRows(dot: Int, patch: String, accType t: String, outputType: String, initial initialAt: (String) -> String, rq: String,
+                                            window: Window, input: Shape, outputs: Int, weights: String, interleaved layout: RowInterleaving.Layout?, x: String, y: String,
+                                            into c: inout CWriter) {
+        let initial = initialAt("o")
         let (h, wd, ch) = (input.dims[0], input.dims[1], input.dims[2])
+        let interleaved = layout != nil
         let out = window.outputSize(height: h, width: wd) ?? (0, 0)
         let (kh, kw) = (window.kernelHeight, window.kernelWidth)
         let rowsPadded = window.padTop + window.padBottom > 0, columnsPadded = window.padLeft + window.padRight > 0
@@ -803,8 +820,13 @@ extension CEmitter {
                         c.line("for (i = 0; i < (uint8_t)((kx1 - kx0) * \(ch)); i++) *p++ = *xr++;")
                         if columnsPadded { c.line("for (i = (uint8_t)(kx1 * \(ch)); i < \(kw * ch); i++) *p++ = 0;") }
                     }
-                    blockedFilters(outputs: outputs, accType: t, initial: initial, rq: rq, into: &c) { c in
-                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
+                    noteBlocks(outputs: outputs, interleaved: interleaved)
+                    blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
+                        if interleaved {
+                            c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
+                        } else {
+                            c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
+                        }
                     }
                     c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
                         c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
@@ -813,11 +835,17 @@ extension CEmitter {
                 } else {
                     c.line("uint16_t n = (uint16_t)((kx1 - kx0) * \(ch));")
                     let rowRead = "&\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))]"
-                    blockedFilters(outputs: outputs, accType: t, initial: initial, rq: rq, into: &c) { c in
+                    noteBlocks(outputs: outputs, interleaved: interleaved)
+                    blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
                         c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
                             c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
                             if rowsPadded { c.line("if (iy < 0 || iy >= \(h)) continue;") }
-                            c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(kh * kw * ch)u + ky * \(kw * ch)u + kx0 * \(ch))], \(kh * kw * ch), \(rowRead), n);")
+                            if interleaved {
+                                // Each block's kernel row ky is one interleaved segment (RowInterleaving).
+                                c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(kh * kw * ch)u + ky * \(4 * kw * ch)u + kx0 * \(4 * ch))], \(rowRead), n);")
+                            } else {
+                                c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(kh * kw * ch)u + ky * \(kw * ch)u + kx0 * \(ch))], \(kh * kw * ch), \(rowRead), n);")
+                            }
                         }
                     }
                     c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
@@ -834,24 +862,34 @@ extension CEmitter {
         }
     }
 
-    /// With the DSP extension, filters (or rows of W) four at a time (`mcu_dot8x4`, which `sums`
-    /// writes into `s` for the filters `o`..`o + 3`), each stored through `store`; the loop that
-    /// follows takes the rest from `o`. Nothing for fewer than four.
-    private mutating func blockedFilters(outputs: Int, accType t: String, initial: String, rq: String, store: String = "*yp++",
-                                         into c: inout CWriter, sums: (inout CWriter) -> Void) {
+    /// The indices of the four outputs of a block (`blockedFilters`), as the bias is read with them.
+    static let blockIndices = ["o", "(mcu_index_t)(o + 1u)", "(mcu_index_t)(o + 2u)", "(mcu_index_t)(o + 3u)"]
+
+    /// With the DSP extension, filters (or rows of W) four at a time (`mcu_dot8x4i` or `mcu_dot8x4`,
+    /// which `sums` writes to add into `s` for the filters `o`..`o + 3`), each sum starting from its
+    /// bias (`initial`, by output index) and stored through `store` (by output index; `*yp++` by
+    /// default), written out for the four. The loop that follows takes the rest from `o`. Nothing
+    /// for fewer than four.
+    private mutating func blockedFilters(outputs: Int, accType t: String, initial: (String) -> String, rq: String,
+                                         store: (String) -> String = { _ in "*yp++" }, into c: inout CWriter, sums: (inout CWriter) -> Void) {
         guard outputs >= 4 else { return }
-        runtime.rowBlocks = true
         c.line("mcu_index_t o = 0;")
         c.line("#if defined(__ARM_FEATURE_DSP)")
-        c.block("while (o < \(outputs / 4 * 4)u)") { c in
-            c.line("int32_t s[4] = {0, 0, 0, 0};")
+        c.block("for (; o < \(outputs / 4 * 4)u; o = (mcu_index_t)(o + 4u))") { c in
+            c.line("int32_t s[4] = {" + Self.blockIndices.map { initial($0).hasPrefix("(int32_t)") ? initial($0) : "(int32_t)\(initial($0))" }
+                .joined(separator: ", ") + "};")
             sums(&c)
-            c.block("for (uint8_t j = 0; j < 4; j++, o++)") { c in
-                c.line("const \(t) acc = (\(t))(\(initial) + s[j]);")
-                c.line("\(store) = \(rq);")
+            for (j, index) in Self.blockIndices.enumerated() {
+                c.line("{ const \(t) acc = (\(t))s[\(j)]; \(store(index)) = \(rq); }")
             }
         }
         c.line("#endif")
+    }
+
+    /// Notes for the runtime which kernel the blocks of `blockedFilters` call.
+    private mutating func noteBlocks(outputs: Int, interleaved: Bool) {
+        guard outputs >= 4 else { return }
+        if interleaved { runtime.interleavedBlocks = true } else { runtime.rowBlocks = true }
     }
 
     /// The accumulator width of `mcu_dot8_aN` for this linear node, noted for the runtime.
@@ -871,6 +909,14 @@ extension CEmitter {
     public static func gathersPatches(window: Window, input: Shape) -> Bool {
         let ch = input.dims[2]
         return window.kernelWidth * ch < 8 && window.kernelHeight * window.kernelWidth * ch <= 64
+    }
+
+    /// Whether a convolution emitted with dot products over kernel rows (not `gathersPatches`) has
+    /// its weights interleaved by kernel row (`RowInterleaving`): when a row narrowed by padding
+    /// still starts and ends on whole groups of four columns (C a multiple of 4, or no padding of
+    /// the columns).
+    public static func interleavesKernelRows(window: Window, input: Shape) -> Bool {
+        !gathersPatches(window: window, input: input) && (input.dims[2] % 4 == 0 || window.padLeft + window.padRight == 0)
     }
 
     /// Whether a dot-product node's 8-bit bias is shifted as an int16 before it is widened to the

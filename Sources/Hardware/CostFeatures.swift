@@ -434,20 +434,31 @@ public enum CostFeatures {
     /// A dense or convolution node emitted with `mcu_dot8_aN`: one dot product per row of W or per
     /// kernel row inside the image (per filter over a gathered patch), each a loop of eight
     /// products per step and up to seven others before it. With the DSP extension (`dsp`), rows
-    /// or filters four at a time (`mcu_dot8x4`: four columns a step, the rest one by one), and
-    /// only the last `n mod 4` one by one. Returns the node's outputs.
+    /// or filters four at a time, and only the last `n mod 4` one by one: over whole rows (dense,
+    /// or a gathered patch) with the weights interleaved (`mcu_dot8x4i`: 32 columns a turn of
+    /// its loop from 64 on, written out below, then steps of four, then the last `n mod 4`; kernel rows as segments where
+    /// `CEmitter.interleavesKernelRows`), otherwise over kernel rows with `mcu_dot8x4` (four
+    /// columns a step, the rest one by one). Returns the node's outputs.
     private static func dot8(_ plan: Kernel.Linear, width: Int, wDims: [Int], dsp: Bool, into v: inout Vector) -> Double {
         var dots = 0.0, quads = 0.0, singles = 0.0, outputs = 0.0, rows = 0.0
         var blocks = 0.0, x4 = 0.0, x4Quads = 0.0, x4Singles = 0.0
+        var x4i = 0.0, x4iTurns = 0.0, x4iSteps = 0.0, x4iSingles = 0.0
         /// `count` dot products of length `n` for each of `filters` rows or filters.
-        func add(filters: Int, n: Int, count: Int) {
+        func add(filters: Int, n: Int, count: Int, interleaved: Bool) {
             let blocked = dsp && filters >= 4 ? filters / 4 : 0, single = filters - 4 * blocked
             dots += Double(count * single)
             quads += Double(count * single * (n / 8))
             singles += Double(count * single * (n % 8))
-            x4 += Double(count * blocked)
-            x4Quads += Double(count * blocked * (n / 4))
-            x4Singles += Double(count * blocked * (n % 4))
+            if interleaved {
+                x4i += Double(count * blocked)
+                x4iTurns += Double(count * blocked * (n >= 64 ? n / 32 : 0))
+                x4iSteps += Double(count * blocked * (n >= 64 ? n % 32 / 4 : n / 4))
+                x4iSingles += Double(count * blocked * (n % 4))
+            } else {
+                x4 += Double(count * blocked)
+                x4Quads += Double(count * blocked * (n / 4))
+                x4Singles += Double(count * blocked * (n % 4))
+            }
         }
         let variant: String
         switch plan.shape {
@@ -455,7 +466,7 @@ public enum CostFeatures {
             let (n, k) = (wDims[0], wDims[1])
             variant = "dense.dot\(width)"
             outputs = Double(n)
-            add(filters: n, n: k, count: 1)
+            add(filters: n, n: k, count: 1, interleaved: true)
             blocks = dsp && n >= 4 ? Double(n / 4) : 0
         case let .conv2D(window, input), let .depthwiseConv2D(window, input):
             let (h, w, ch) = (input.dims[0], input.dims[1], input.dims[2])
@@ -467,10 +478,10 @@ public enum CostFeatures {
                 let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
                 for ox in 0..<size.width {
                     if gathers {
-                        add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1)
+                        add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1, interleaved: true)
                     } else {
                         let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
-                        add(filters: filters, n: columns * ch, count: inside)
+                        add(filters: filters, n: columns * ch, count: inside, interleaved: CEmitter.interleavesKernelRows(window: window, input: input))
                     }
                 }
             }
@@ -488,9 +499,17 @@ public enum CostFeatures {
         v["dot\(width).single"] = singles
         if blocks > 0 {
             v["x4.block"] = blocks
-            v["x4.dot"] = x4
-            v["x4.quad"] = x4Quads
-            v["x4.single"] = x4Singles
+            if x4 > 0 {
+                v["x4.dot"] = x4
+                v["x4.quad"] = x4Quads
+                v["x4.single"] = x4Singles
+            }
+            if x4i > 0 {
+                v["x4i.dot"] = x4i
+                v["x4i.turn"] = x4iTurns
+                v["x4i.step"] = x4iSteps
+                v["x4i.single"] = x4iSingles
+            }
         }
         return outputs
     }

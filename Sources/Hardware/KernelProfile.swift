@@ -172,8 +172,8 @@ public struct KernelProfile: Codable, Sendable {
 
     /// The "node signature" pairs of `program` (its nodes with a kernel of their own) this profile
     /// never measured: the nodes it prices from other signatures or from a fit.
-    public func unmeasuredPairs(of program: FixedProgram, dsp: Bool) -> Set<String> {
-        let nodes = CostFeatures.nodes(program, dsp: dsp)
+    public func unmeasuredPairs(of program: FixedProgram, dsp: Bool, avr: Bool) -> Set<String> {
+        let nodes = CostFeatures.nodes(program, dsp: dsp, avr: avr)
         return Set(program.allSteps.compactMap { step -> String? in
             guard let counts = nodes[step.node.name], CostFeatures.variant(counts) != nil else { return nil }
             let signature = CostFeatures.signature(counts)

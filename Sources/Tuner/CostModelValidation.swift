@@ -79,7 +79,7 @@ public enum CostModelValidation {
             return Row(candidate: picked[i], onFront: front.contains(picked[i]), predictedCycles: m.meanPredictedCycles,
                        measuredCycles: m.meanCycles, predictedFlash: m.prediction.flashBytes,
                        measuredFlash: m.firmware.programFlash, isBitExact: m.isBitExact,
-                       kernelsMeasured: profile?.unmeasuredPairs(of: programs[i], dsp: target.core.hasDSP).isEmpty ?? false)
+                       kernelsMeasured: profile?.unmeasuredPairs(of: programs[i], dsp: target.core.hasDSP, avr: target.core == .avr).isEmpty ?? false)
         }
         var rows: [Row] = [], failures: [String] = []
         for (i, outcome) in outcomes.enumerated() {

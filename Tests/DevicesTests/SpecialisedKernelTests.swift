@@ -70,6 +70,84 @@ import ModelIR
         try check(n: n, magnitude: magnitude, accumulator: accumulator, on: "nano33ble")
     }
 
+    /// (inputs, outputs, weight magnitude, accumulator) of the Cortex-M4's blocks of four rows over
+    /// interleaved weights (`mcu_dot8x4i`): every remainder of its eight-column turns (n mod 8 = 0
+    /// to 7, with and without a turn; rows of 1 or 2 have int16 accumulators and are written out),
+    /// row counts 4 to 9 and 13 (one to three rows left to
+    /// `mcu_dot8_aN`), both accumulators.
+    static let blockCases: [(Int, Int, Int, Int)] = [
+        (18, 5, 127, 24), (19, 6, 127, 24), (3, 6, 127, 24), (4, 7, 127, 24), (5, 9, 127, 24), (6, 4, 127, 24), (7, 5, 127, 24),
+        (8, 6, 127, 24), (9, 7, 127, 24), (10, 4, 20, 16), (11, 5, 18, 16), (12, 6, 127, 24), (13, 7, 15, 16), (14, 4, 127, 24),
+        (15, 9, 13, 16), (16, 13, 127, 24), (17, 4, 127, 24), (64, 8, 3, 16), (64, 32, 127, 24), (63, 9, 40, 24), (100, 13, 127, 24),
+    ]
+
+    @Test(arguments: blockCases)
+    func blocksOfFourInterleavedRowsAreBitExactOnTheNano33BLE(n: Int, outputs: Int, magnitude: Int, accumulator: Int) throws {
+        let (program, split) = try Self.program(n: n, outputs: outputs, magnitude: magnitude, seed: UInt64(n * 7_919 + outputs))
+        guard case let .linear(plan)? = program.steps.first?.kernel, let step = program.steps.first else {
+            Issue.record("the dense layer is not a linear kernel")
+            return
+        }
+        #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == accumulator, "n \(n), bound \(plan.bound)")
+        let directory = makeTemporaryDirectory("dot4-\(n)-\(outputs)-\(magnitude)")
+        let measured = try FirmwareMeasurement.run(program: program, device: try Self.device("nano33ble"), split: split, maxSamples: 4,
+                                                   directory: directory)
+        #expect(measured.samples == 4)
+        #expect(measured.isBitExact, "n \(n), outputs \(outputs), a\(accumulator): \(measured.firstMismatch ?? "")")
+        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        #expect(source.contains("mcu_dot8x4i(s, "))
+        // The host (no DSP extension) reads the same array in its plain order.
+        let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-dot4-\(n)-\(outputs)"))
+        #expect(report.isBitExact, "host, n \(n), outputs \(outputs): \(report.firstMismatch ?? "")")
+    }
+
+    /// A 3x3 convolution `x [5,5,channels] -> [.., filters]` at 8 bits (weights in ±40, the input
+    /// over the whole int8 range), padded by one on every side or not.
+    static func convolution(channels: Int, filters: Int, padded: Bool, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
+        var generator = SeededGenerator(seed: seed)
+        let size = filters * 9 * channels
+        let weights = (0..<size).map { _ in Double(Int(generator.next() % 81) - 40) }
+        let bias = (0..<filters).map { _ in Double(Int(generator.next() % 41) - 20) }
+        let p = padded ? 1 : 0
+        let window = Window(kernelHeight: 3, kernelWidth: 3, padTop: p, padLeft: p, padBottom: p, padRight: p)
+        let graph = try Graph.checked(
+            name: "conv\(channels)x\(filters)", input: .init(name: "x", shape: Shape([5, 5, channels]), isSequence: false), output: "y",
+            constants: ["c.W": Tensor(shape: Shape([filters, 3, 3, channels]), values: weights), "c.b": Tensor(shape: Shape([filters]), values: bias)],
+            nodes: [Node(name: "c", op: .conv2D(window), inputs: ["x"], output: "y", weights: ["W": "c.W", "b": "c.b"])])
+        let samples = 3
+        let inputs = (0..<(samples * 25 * channels)).map { i in i % 11 == 0 ? (i % 2 == 0 ? -128.0 : 127.0) : Double(Int(generator.next() % 256) - 128) }
+        let split = DatasetSplit(name: "test", inputs: inputs, labels: Array(repeating: 0, count: samples), lengths: nil,
+                                 sampleShape: Shape([5, 5, channels]), maxSteps: 1)
+        let config = QuantConfig(formats: [
+            "x": TensorFormat(bits: 8, fracBits: 0), "c.W": TensorFormat(bits: 8, fracBits: 0), "c.b": TensorFormat(bits: 8, fracBits: 0),
+            "y": TensorFormat.fitting(maxAbs: Double(9 * channels * 40 * 128) / 4, bits: 8),
+        ])
+        return (try FixedProgram(graph: graph, config: config), split)
+    }
+
+    /// (channels, filters, padded, the kernel the blocks call): gathered patches of 9 and 18 bytes,
+    /// kernel rows interleaved as segments (C a multiple of 4 with padding; C = 3 without, a row of
+    /// 9 with one column left), and kernel rows that padding narrows off the groups of four (C = 3,
+    /// padded: `mcu_dot8x4`); filter counts with 0 to 3 left over.
+    static let convolutionCases: [(Int, Int, Bool, String)] = [
+        (1, 6, true, "mcu_dot8x4i("), (2, 5, true, "mcu_dot8x4i("), (4, 7, true, "mcu_dot8x4i("), (3, 5, false, "mcu_dot8x4i("),
+        (3, 5, true, "mcu_dot8x4("), (8, 9, true, "mcu_dot8x4i("), (12, 4, false, "mcu_dot8x4i("), (12, 8, true, "mcu_dot8x4i("),
+    ]
+
+    @Test(arguments: convolutionCases)
+    func convolutionBlocksAreBitExactOnTheNano33BLE(channels: Int, filters: Int, padded: Bool, kernel: String) throws {
+        let (program, split) = try Self.convolution(channels: channels, filters: filters, padded: padded, seed: UInt64(channels * 100 + filters))
+        let directory = makeTemporaryDirectory("conv4-\(channels)-\(filters)-\(padded)")
+        let measured = try FirmwareMeasurement.run(program: program, device: try Self.device("nano33ble"), split: split, maxSamples: 3,
+                                                   directory: directory)
+        #expect(measured.samples == 3)
+        #expect(measured.isBitExact, "C \(channels), \(filters) filters, padded \(padded): \(measured.firstMismatch ?? "")")
+        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        #expect(source.contains("    \(kernel)s, "), "C \(channels), \(filters) filters, padded \(padded)")
+        let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-conv4-\(channels)-\(filters)"))
+        #expect(report.isBitExact, "host, C \(channels): \(report.firstMismatch ?? "")")
+    }
+
     /// Rows longer than one pass of the AVR loop (2,040 products), on the Mega 2560's 8 KB of RAM.
     @Test func rowsOfSeveralPassesAreBitExactOnTheMega() throws {
         try check(n: 4_100, magnitude: 10, accumulator: 24, on: "mega2560")
