@@ -45,6 +45,17 @@ import ModelIR
         return (try FixedProgram(graph: graph, config: config), split)
     }
 
+    /// `program` built for `board` and run on its simulator over `samples` of `split`: every output
+    /// must equal the emulator's (`context` says which case failed); the C it ran.
+    static func runOnBoard(_ program: FixedProgram, board: String, split: DatasetSplit, samples: Int, directory: String, _ context: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let measured = try FirmwareMeasurement.run(program: program, device: try device(board), split: split, maxSamples: samples,
+                                                   directory: directory)
+        #expect(measured.samples == samples, sourceLocation: sourceLocation)
+        #expect(measured.isBitExact, "\(context): \(measured.firstMismatch ?? "")", sourceLocation: sourceLocation)
+        return try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+    }
+
     static func device(_ name: String) throws -> any Device {
         let target = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: name)
         return try DeviceCatalog(root: Repository.root).device(for: target)
@@ -89,12 +100,8 @@ import ModelIR
             return
         }
         #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == accumulator, "n \(n), bound \(plan.bound)")
-        let directory = makeTemporaryDirectory("dot4-\(n)-\(outputs)-\(magnitude)")
-        let measured = try FirmwareMeasurement.run(program: program, device: try Self.device("nano33ble"), split: split, maxSamples: 4,
-                                                   directory: directory)
-        #expect(measured.samples == 4)
-        #expect(measured.isBitExact, "n \(n), outputs \(outputs), a\(accumulator): \(measured.firstMismatch ?? "")")
-        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("dot4-\(n)-\(outputs)-\(magnitude)"), "n \(n), outputs \(outputs), a\(accumulator)")
         #expect(source.contains("mcu_dot8x4i(s, "))
         // The host (no DSP extension) reads the same array in its plain order.
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-dot4-\(n)-\(outputs)"))
@@ -137,12 +144,8 @@ import ModelIR
     @Test(arguments: convolutionCases)
     func convolutionBlocksAreBitExactOnTheNano33BLE(channels: Int, filters: Int, padded: Bool, kernel: String) throws {
         let (program, split) = try Self.convolution(channels: channels, filters: filters, padded: padded, seed: UInt64(channels * 100 + filters))
-        let directory = makeTemporaryDirectory("conv4-\(channels)-\(filters)-\(padded)")
-        let measured = try FirmwareMeasurement.run(program: program, device: try Self.device("nano33ble"), split: split, maxSamples: 3,
-                                                   directory: directory)
-        #expect(measured.samples == 3)
-        #expect(measured.isBitExact, "C \(channels), \(filters) filters, padded \(padded): \(measured.firstMismatch ?? "")")
-        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 3,
+                                                           directory: makeTemporaryDirectory("conv4-\(channels)-\(filters)-\(padded)"), "C \(channels), \(filters) filters, padded \(padded)")
         #expect(source.contains("    \(kernel)s, "), "C \(channels), \(filters) filters, padded \(padded)")
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-conv4-\(channels)-\(filters)"))
         #expect(report.isBitExact, "host, C \(channels): \(report.firstMismatch ?? "")")
@@ -163,11 +166,8 @@ import ModelIR
         #expect(CEmitter.shortRowLength(plan, step: step, program: program, far: []) == (short ? n : nil), "n \(n), bound \(plan.bound)")
         #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == (short ? nil : accumulator), "n \(n), bound \(plan.bound)")
         #expect(DirectLookup.applies(to: program.steps[1]))
-        let directory = makeTemporaryDirectory("dot-\(board)-\(n)-\(magnitude)")
-        let measured = try FirmwareMeasurement.run(program: program, device: try Self.device(board), split: split, maxSamples: 4, directory: directory)
-        #expect(measured.samples == 4)
-        #expect(measured.isBitExact, "\(board), n \(n), a\(accumulator): \(measured.firstMismatch ?? "")")
-        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: board, split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("dot-\(board)-\(n)-\(magnitude)"), "\(board), n \(n), a\(accumulator)")
         #expect(source.contains("mcu_dot8_a\(accumulator)(") != short)
     }
 

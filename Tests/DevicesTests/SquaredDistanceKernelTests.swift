@@ -59,12 +59,8 @@ import ModelIR
     @Test(arguments: cases)
     func isBitExactOnTheUno(n: Int, m: Int, magnitude: Int, fx: Int, fp: Int) throws {
         let (program, split) = try Self.expandedProgram((n, m, magnitude, fx, fp))
-        let directory = makeTemporaryDirectory("sqd-uno-\(n)-\(m)")
-        let measured = try FirmwareMeasurement.run(program: program, device: try SpecialisedKernelTests.device("uno"), split: split,
-                                                   maxSamples: 4, directory: directory)
-        #expect(measured.samples == 4)
-        #expect(measured.isBitExact, "n \(n), m \(m), Q\(fx) x Q\(fp): \(measured.firstMismatch ?? "")")
-        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "uno", split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("sqd-uno-\(n)-\(m)"), "n \(n), m \(m), Q\(fx) x Q\(fp)")
         #expect(source.contains("mcu_dot8_a24(0, "))
     }
 

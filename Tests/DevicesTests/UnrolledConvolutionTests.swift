@@ -100,12 +100,8 @@ import ModelIR
             return
         }
         #expect(CEmitter.unrolledConvolution(plan, step: step, program: program, far: [])?.width == c.accumulator, "\(c): bound \(plan.bound)")
-        let directory = makeTemporaryDirectory("unrolled-uno")
-        let measured = try FirmwareMeasurement.run(program: program, device: try SpecialisedKernelTests.device("uno"), split: split,
-                                                   maxSamples: 4, directory: directory)
-        #expect(measured.samples == 4)
-        #expect(measured.isBitExact, "\(c): \(measured.firstMismatch ?? "")")
-        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "uno", split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("unrolled-uno"), "\(c)")
         #expect(source.contains("__asm__ volatile (\n") && source.contains("\"muls %[t], %[u]\\n\\t\""), "\(c)")
     }
 
