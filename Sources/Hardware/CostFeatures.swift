@@ -473,6 +473,7 @@ public enum CostFeatures {
             let size = window.outputSize(height: h, width: w) ?? (0, 0)
             let filters = wDims.first ?? 0
             let gathers = CEmitter.gathersPatches(window: window, input: input)
+            let rowsInterleaved = CEmitter.interleavesKernelRows(window: window, input: input)
             variant = "conv.dot\(width)\(window.padLeft + window.padRight > 0 || window.padTop + window.padBottom > 0 ? ".padded" : "")"
             for oy in 0..<size.height {
                 let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
@@ -481,7 +482,7 @@ public enum CostFeatures {
                         add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1, interleaved: true)
                     } else {
                         let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
-                        add(filters: filters, n: columns * ch, count: inside, interleaved: CEmitter.interleavesKernelRows(window: window, input: input))
+                        add(filters: filters, n: columns * ch, count: inside, interleaved: rowsInterleaved)
                     }
                 }
             }
