@@ -25,6 +25,13 @@ struct CRuntime {
     var read32 = false
 
     func emit(into w: inout CWriter) {
+        w.line("/* Every helper below is inlined into each node that calls it, whatever the compiler's heuristics would")
+        w.line("   choose from how many nodes call it: a node's code and cycles then depend on that node alone. */")
+        w.line("#if defined(__GNUC__)")
+        w.line("#define MCU_INLINE static inline __attribute__((always_inline))")
+        w.line("#else")
+        w.line("#define MCU_INLINE static inline")
+        w.line("#endif")
         w.line("/* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang")
         w.line("   define them as floor division, which this code needs. Refuse to compile where that fails. */")
         w.line("typedef char mcu_arithmetic_shift_check[((-3 >> 1) == -2 && (INT32_C(-3) >> 1) == -2) ? 1 : -1];")
@@ -32,7 +39,7 @@ struct CRuntime {
         for bits in roundingShifts.sorted() {
             let t = CType.int(bits)
             w.line("/* floor((x + 2^(s-1)) / 2^s) for 1 <= s < \(bits): a right shift rounding halves up. */")
-            w.block("static inline \(t) mcu_rshr\(bits)(\(t) x, uint8_t s)") { w in
+            w.block("MCU_INLINE \(t) mcu_rshr\(bits)(\(t) x, uint8_t s)") { w in
                 w.line("return (\(t))((\(t))(x + (\(t))(\(bits == 16 ? "1" : "INT\(bits)_C(1)") << (s - 1))) >> s);")
             }
         }
@@ -46,7 +53,7 @@ struct CRuntime {
             let (out, acc) = (pair[0], pair[1])
             let hi = (Int64(1) << (out - 1)) - 1
             w.line("/* Saturate a \(acc)-bit value to \(out) bits\(acc <= 32 ? " (one SSAT where the core has it: no branch, so no cost that depends on the data)" : ""). */")
-            w.block("static inline \(CType.int(out)) mcu_sat\(out)_\(acc)(\(CType.int(acc)) x)") { w in
+            w.block("MCU_INLINE \(CType.int(out)) mcu_sat\(out)_\(acc)(\(CType.int(acc)) x)") { w in
                 if acc <= 32 {
                     w.line("#if defined(__ARM_FEATURE_SAT)")
                     w.line("return (\(CType.int(out)))__ssat(x, \(out));")
@@ -72,7 +79,7 @@ struct CRuntime {
             w.line("/* mcu_sat8_32(mcu_rshr32(x, s)) for 1 <= s <= 16 (x + 2^(s-1) fits 32 bits): the int8 range is")
             w.line("   tested first, and within it t = x + 2^(s-1) fits 8 + s bits, so the shift is done in 16 bits")
             w.line("   (past 8 bits, after dropping the low byte). */")
-            w.block("static inline int8_t mcu_rq8_32(int32_t x, uint8_t s)") { w in
+            w.block("MCU_INLINE int8_t mcu_rq8_32(int32_t x, uint8_t s)") { w in
                 w.line("int32_t t = x + (INT32_C(1) << (s - 1));")
                 w.line("#if defined(__ARM_FEATURE_SAT)")
                 w.line("return (int8_t)__ssat(t >> s, 8);")
@@ -87,7 +94,7 @@ struct CRuntime {
             w.line("#if defined(__AVR__)")
             w.line("/* mcu_rq8_32 of a 24-bit accumulator for 1 <= s <= 15: x + 2^(s-1) fits 24 bits (the proven bound")
             w.line("   counts the rounding term), and so do the thresholds +-128 * 2^s. */")
-            w.block("static inline int8_t mcu_rq8_24(__int24 x, uint8_t s)") { w in
+            w.block("MCU_INLINE int8_t mcu_rq8_24(__int24 x, uint8_t s)") { w in
                 w.line("__int24 t = x + ((__int24)1 << (s - 1));")
                 w.line("if (t >= ((__int24)128 << s)) return 127;")
                 w.line("if (t < -((__int24)128 << s)) return -128;")
@@ -112,7 +119,7 @@ struct CRuntime {
         }
         if clamp16 {
             w.line("/* v limited to lo..hi. */")
-            w.block("static inline int16_t mcu_clamp16(int16_t v, int16_t lo, int16_t hi)") { w in
+            w.block("MCU_INLINE int16_t mcu_clamp16(int16_t v, int16_t lo, int16_t hi)") { w in
                 w.line("return v < lo ? lo : v > hi ? hi : v;")
             }
         }
@@ -151,7 +158,7 @@ struct CRuntime {
         }
         w.line("/* acc + sum of w[i] * x[i], i < n: int8 weights in flash, int8 inputs, int16 products, an accumulator")
         w.line("   whose every partial sum is proven to fit \(accBits) bits (the AVR loop keeps \(accBits) bits and sign-extends). */")
-        w.block("static inline \(t) mcu_dot8_a\(accBits)(\(t) acc, const int8_t *w, const int8_t *x, uint16_t n)") { w in
+        w.block("MCU_INLINE \(t) mcu_dot8_a\(accBits)(\(t) acc, const int8_t *w, const int8_t *x, uint16_t n)") { w in
             w.line("#if defined(__AVR__)")
             w.block("while (n != 0)") { w in
                 // Up to 2,040 products per pass: n mod 8 first (a block of 4, of 2, of 1, each taken
@@ -220,13 +227,13 @@ struct CRuntime {
     private func emitDot8x4(into w: inout CWriter) {
         w.line("#if defined(__ARM_FEATURE_DSP)")
         w.line("/* Bytes 1 and 3 of v as two int16 halves (SXTB16 with its rotate operand). */")
-        w.block("static inline uint32_t mcu_sxtb16_ror8(uint32_t v)") { w in
+        w.block("MCU_INLINE uint32_t mcu_sxtb16_ror8(uint32_t v)") { w in
             w.line("uint32_t r;")
             w.line(#"__asm__ ("sxtb16 %0, %1, ror #8" : "=r" (r) : "r" (v));"#)
             w.line("return r;")
         }
         w.line("/* s[j] += sum of w[j * stride + i] * x[i], i < n, j < 4 (every partial sum proven to fit). */")
-        w.block("static inline void mcu_dot8x4(int32_t *s, const int8_t *w, uint16_t stride, const int8_t *x, uint16_t n)") { w in
+        w.block("MCU_INLINE void mcu_dot8x4(int32_t *s, const int8_t *w, uint16_t stride, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
             w.line("const int8_t *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;")
             // Four columns a step: five words loaded, the input's widened once for the four rows.
@@ -275,7 +282,7 @@ struct CRuntime {
         for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
         w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
         w.line("   of four columns (every partial sum proven to fit). */")
-        w.block("static inline void mcu_dot8x4i(int32_t *s, const int8_t *w, const int8_t *x, uint16_t n)") { w in
+        w.block("MCU_INLINE void mcu_dot8x4i(int32_t *s, const int8_t *w, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
             w.line("uint32_t xe, xo, a, b, t;")
             let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int8_t (*)[4u * n])w)"#
@@ -322,7 +329,7 @@ struct CRuntime {
     /// bits below the grid, linear interpolation on at most 8 of them, saturating past the end.
     private func emitLookup(into w: inout CWriter) {
         w.line("/* f at position p >= 0 with g fractional bits below the table grid (interpolated). */")
-        w.block("static int32_t mcu_lookup(const int16_t *table, uint8_t last, int32_t p, int8_t g)") { w in
+        w.block("MCU_INLINE int32_t mcu_lookup(const int16_t *table, uint8_t last, int32_t p, int8_t g)") { w in
             w.block("if (g <= 0)") { w in
                 w.line("uint8_t k = (uint8_t)(-g);")
                 w.line("if (k >= 8 || p >= (((int32_t)last + ((int32_t)1 << k) - 1) >> k)) return p == 0 ? (int32_t)MCU_R16(&table[0]) : (int32_t)MCU_R16(&table[last]);")
@@ -340,7 +347,7 @@ struct CRuntime {
             w.line("return lo + (((hi - lo) * fraction + ((int32_t)1 << (used - 1))) >> used);")
         }
         w.line("/* Requantize a Q15 activation to `bits` bits, `s` = 15 - output fractional bits. */")
-        w.block("static int16_t mcu_requant_q15(int32_t t, int8_t s, uint8_t bits)") { w in
+        w.block("MCU_INLINE int16_t mcu_requant_q15(int32_t t, int8_t s, uint8_t bits)") { w in
             w.line("int32_t hi = ((int32_t)1 << (bits - 1)) - 1, lo = -hi - 1;")
             w.block("if (s > 0)") { w in
                 w.line("if (s >= 31) return 0;")
@@ -360,7 +367,7 @@ struct CRuntime {
     /// Mirrors `ActivationTables.exp`.
     private func emitExp(into w: inout CWriter) {
         w.line("/* e^x for x with `frac` fractional bits, as `bits`-bit Q(out_frac): 2^(x log2 e) = 2^n 2^r. */")
-        w.block("static int16_t mcu_exp(int32_t x, int8_t frac, int8_t out_frac, uint8_t bits)") { w in
+        w.block("MCU_INLINE int16_t mcu_exp(int32_t x, int8_t frac, int8_t out_frac, uint8_t bits)") { w in
             w.block("if (frac > 16)") { w in
                 w.line("x = (x + ((int32_t)1 << (frac - 17))) >> (frac - 16);")
                 w.line("frac = 16;")

@@ -24,19 +24,26 @@
 typedef uint16_t mcu_index_t;
 typedef int16_t mcu_offset_t;
 
+/* Every helper below is inlined into each node that calls it, whatever the compiler's heuristics would
+   choose from how many nodes call it: a node's code and cycles then depend on that node alone. */
+#if defined(__GNUC__)
+#define MCU_INLINE static inline __attribute__((always_inline))
+#else
+#define MCU_INLINE static inline
+#endif
 /* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang
    define them as floor division, which this code needs. Refuse to compile where that fails. */
 typedef char mcu_arithmetic_shift_check[((-3 >> 1) == -2 && (INT32_C(-3) >> 1) == -2) ? 1 : -1];
 
 /* floor((x + 2^(s-1)) / 2^s) for 1 <= s < 16: a right shift rounding halves up. */
-static inline int16_t mcu_rshr16(int16_t x, uint8_t s) {
+MCU_INLINE int16_t mcu_rshr16(int16_t x, uint8_t s) {
     return (int16_t)((int16_t)(x + (int16_t)(1 << (s - 1))) >> s);
 }
 #if defined(__ARM_FEATURE_SAT)
 #include <arm_acle.h>
 #endif
 /* Saturate a 32-bit value to 16 bits (one SSAT where the core has it: no branch, so no cost that depends on the data). */
-static inline int16_t mcu_sat16_32(int32_t x) {
+MCU_INLINE int16_t mcu_sat16_32(int32_t x) {
     #if defined(__ARM_FEATURE_SAT)
     return (int16_t)__ssat(x, 16);
     #else
@@ -49,7 +56,7 @@ static inline int16_t mcu_sat16_32(int32_t x) {
 /* mcu_sat8_32(mcu_rshr32(x, s)) for 1 <= s <= 16 (x + 2^(s-1) fits 32 bits): the int8 range is
    tested first, and within it t = x + 2^(s-1) fits 8 + s bits, so the shift is done in 16 bits
    (past 8 bits, after dropping the low byte). */
-static inline int8_t mcu_rq8_32(int32_t x, uint8_t s) {
+MCU_INLINE int8_t mcu_rq8_32(int32_t x, uint8_t s) {
     int32_t t = x + (INT32_C(1) << (s - 1));
     #if defined(__ARM_FEATURE_SAT)
     return (int8_t)__ssat(t >> s, 8);
