@@ -23,6 +23,8 @@ struct CRuntime {
     var requant8x24 = false
     /// `MCU_R32`: a uint32_t from flash (the norms of `SquaredDistanceExpansion`).
     var read32 = false
+    /// `mcu_add_sat8`: the saturated sum of two int8 values (`SaturatingAdd`).
+    var addSat8 = false
 
     func emit(into w: inout CWriter) {
         w.line("/* Arithmetic right shifts of negative values are implementation-defined in C99; GCC and Clang")
@@ -109,6 +111,19 @@ struct CRuntime {
             w.line("#else")
             w.line("typedef int32_t mcu_acc24_t;")
             w.line("#endif")
+        }
+        if addSat8 {
+            w.line("/* a + b saturated to int8. On AVR one 8-bit add: the overflow flag is set exactly when the sum")
+            w.line("   leaves the int8 range, and then the true sum has b's sign. */")
+            w.block("static inline int8_t mcu_add_sat8(int8_t a, int8_t b)") { w in
+                w.line("#if defined(__AVR__)")
+                w.line(#"__asm__ ("add %0, %2\n\t" "brvc 1f\n\t" "ldi %0, 0x7f\n\t" "sbrc %2, 7\n\t" "ldi %0, 0x80\n\t" "1:" : "=d" (a) : "0" (a), "r" (b));"#)
+                w.line("return a;")
+                w.line("#else")
+                w.line("const int16_t s = (int16_t)((int16_t)a + (int16_t)b);")
+                w.line("return s > 127 ? 127 : s < -128 ? -128 : (int8_t)s;")
+                w.line("#endif")
+            }
         }
         if clamp16 {
             w.line("/* v limited to lo..hi. */")
