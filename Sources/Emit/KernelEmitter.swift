@@ -330,6 +330,18 @@ extension CEmitter {
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
             c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
             return requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .mul(plan) where specialised && NarrowProduct.shift(step, program: program) != nil:
+            // Two int8 values multiplied and requantized in 16 bits, the shift done leftwards (`NarrowProduct`).
+            runtime.narrowProducts.insert(plan.shift)
+            let b: String
+            if node.inputs.count == 2 {
+                b = operands.dropFirst().first ?? "0"
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = CType.literal(q.values[0], bits: 8)
+            } else {
+                b = read(plan.constant ?? "", "i")
+            }
+            return "mcu_mul_rq8_\(plan.shift)(\(x), \(b))"
         case let .mul(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)

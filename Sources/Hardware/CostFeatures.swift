@@ -263,6 +263,12 @@ public enum CostFeatures {
         case let .mul(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             v["mul.call"] = 1
+            if avr, let s = NarrowProduct.shift(step, program: program) {
+                // `muls`, the rounding add and 8 - s left shifts each with a branch not taken.
+                v.elementwise("mul", ["q8", kind == "t" ? nil : kind], count: count)
+                v["mul.q8.l.bits", default: 0] += count * Double(8 - s)
+                break
+            }
             let range = product(typeRange(x), operandRange(step, constant: plan.constant, program: program))
             if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
