@@ -23,6 +23,10 @@ struct CRuntime {
     var requant8x24 = false
     /// `MCU_R32`: a uint32_t from flash (the norms of `SquaredDistanceExpansion`).
     var read32 = false
+    /// `mcu_add_sat8`: the saturated sum of two int8 values (`SaturatingAdd`).
+    var addSat8 = false
+    /// `mcu_mul_rq8_S`: the product of two int8 values requantized to int8 by S (`NarrowProduct`).
+    var narrowProducts: Set<Int> = []
 
     func emit(into w: inout CWriter) {
         w.line("/* Every helper below is inlined into each node that calls it, whatever the compiler's heuristics would")
@@ -116,6 +120,39 @@ struct CRuntime {
             w.line("#else")
             w.line("typedef int32_t mcu_acc24_t;")
             w.line("#endif")
+        }
+        if addSat8 {
+            w.line("/* a + b saturated to int8. On AVR one 8-bit add: the overflow flag is set exactly when the sum")
+            w.line("   leaves the int8 range, and then the true sum has b's sign. */")
+            w.block("static inline int8_t mcu_add_sat8(int8_t a, int8_t b)") { w in
+                w.line("#if defined(__AVR__)")
+                w.line(#"__asm__ ("add %0, %2\n\t" "brvc 1f\n\t" "ldi %0, 0x7f\n\t" "sbrc %2, 7\n\t" "ldi %0, 0x80\n\t" "1:" : "=d" (a) : "0" (a), "r" (b));"#)
+                w.line("return a;")
+                w.line("#else")
+                w.line("const int16_t s = (int16_t)((int16_t)a + (int16_t)b);")
+                w.line("return s > 127 ? 127 : s < -128 ? -128 : (int8_t)s;")
+                w.line("#endif")
+            }
+        }
+        for shift in narrowProducts.sorted() {
+            w.line("/* sat8(rshr(a * b, \(shift))). On AVR the rounded product is shifted left by \(8 - shift): while the overflow")
+            w.line("   flag stays clear it fits 16 bits and its high byte is the result; at the first overflow the carry is")
+            w.line("   its sign, the side it saturates to. */")
+            w.block("static inline int8_t mcu_mul_rq8_\(shift)(int8_t a, int8_t b)") { w in
+                w.line("#if defined(__AVR__)")
+                w.line("int16_t t;")
+                w.line("__asm__ (")
+                w.line(#"    "muls %1, %2\n\t" "movw %A0, r0\n\t" "clr r1\n\t""#)
+                w.line("    \"subi %A0, lo8(-\(1 << (shift - 1)))\\n\\t\" \"sbci %B0, hi8(-\(1 << (shift - 1)))\\n\\t\"")
+                for _ in 0..<(8 - shift) { w.line(#"    "lsl %A0\n\t" "rol %B0\n\t" "brvs 1f\n\t""#) }
+                w.line(#"    "rjmp 2f\n\t" "1: ldi %B0, 0x7f\n\t" "adc %B0, __zero_reg__\n\t" "2:""#)
+                w.line(#"    : "=&d" (t) : "d" (a), "d" (b));"#)
+                w.line("return (int8_t)(uint8_t)((uint16_t)t >> 8);")
+                w.line("#else")
+                w.line("const int16_t t = (int16_t)((int16_t)((int16_t)a * (int16_t)b + \(1 << (shift - 1))) >> \(shift));")
+                w.line("return t > 127 ? 127 : t < -128 ? -128 : (int8_t)t;")
+                w.line("#endif")
+            }
         }
         if clamp16 {
             w.line("/* v limited to lo..hi. */")

@@ -300,6 +300,23 @@ extension CEmitter {
         let outBits = step.output.bits
         let magnitude = Double(step.inputs.first?.magnitude ?? 32768)
         switch step.kernel {
+        case let .add(plan) where specialised && SaturatingAdd.applies(to: step, program: program):
+            // Two int8 values summed and saturated in 8 bits (`SaturatingAdd`).
+            runtime.addSat8 = true
+            let b: String
+            if RoundedAddend.applies(to: step, program: program) {
+                let rounded = RoundedAddend.values(step, program: program) ?? [0]
+                b = rounded.count == 1 ? CType.literal(rounded[0], bits: 8) : read(plan.constant ?? "", "i")
+                return "mcu_add_sat8(\(x), \(b))"
+            }
+            if node.inputs.count == 2 {
+                b = operands.dropFirst().first ?? "0"
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = CType.literal(q.values[0], bits: 8)
+            } else {
+                b = read(plan.constant ?? "", "i")
+            }
+            return "mcu_add_sat8(\(x), \(b))"
         case let .add(plan) where specialised && RoundedAddend.applies(to: step, program: program):
             // a·2^s ± B·2^sB rounded by s is a + rshr(±B·2^sB, s): B is stored so rounded (`RoundedAddend`).
             let t = CType.int(plan.accBits)
@@ -313,6 +330,18 @@ extension CEmitter {
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
             c.line("\(t) acc = (\(t))(\(times("(\(t))\(x)", plan.shiftA, bits: plan.accBits)) \(plan.subtract ? "-" : "+") \(times(b, plan.shiftB, bits: plan.accBits)));")
             return requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .mul(plan) where specialised && NarrowProduct.shift(step, program: program) != nil:
+            // Two int8 values multiplied and requantized in 16 bits, the shift done leftwards (`NarrowProduct`).
+            runtime.narrowProducts.insert(plan.shift)
+            let b: String
+            if node.inputs.count == 2 {
+                b = operands.dropFirst().first ?? "0"
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = CType.literal(q.values[0], bits: 8)
+            } else {
+                b = read(plan.constant ?? "", "i")
+            }
+            return "mcu_mul_rq8_\(plan.shift)(\(x), \(b))"
         case let .mul(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
@@ -398,7 +427,15 @@ extension CEmitter {
             }
             if let dot = dot8(plan, step: step) {
                 // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
-                // each; with the DSP extension, four rows at a time (each input word loaded once).
+                // each; with the DSP extension, four rows at a time (each input word loaded once). On
+                // AVR, short rows are each one straight block of assembly instead.
+                let inAssembly = Self.rowsInAssembly(plan, step: step, program: program, far: far) != nil
+                if inAssembly {
+                    c.line("#if defined(__AVR__)")
+                    rowsInAssembly(rows: n, length: k, accBits: dot, initial: initial, rq: rq, shift: plan.shift, weights: ids.name(w), x: x, y: y, into: &c)
+                    c.line("#else")
+                }
+                defer { if inAssembly { c.line("#endif") } }
                 let weights = ids.name(w)
                 let isInterleaved = interleaved[w] == RowInterleaving.Layout(rowLength: k, segment: k)
                 noteBlocks(outputs: n, interleaved: isInterleaved)
@@ -495,6 +532,99 @@ extension CEmitter {
                     }
                 }
             }
+        }
+    }
+
+    /// The longest row of 8-bit weights an AVR dense node computes as one block of assembly.
+    public static let assemblyRowLimit = 16
+    /// The longest such row whose inputs are held in registers across the rows (`mov`, not `ld`).
+    public static let registerRowLimit = 8
+
+    /// AVR: the row length k of a dense node whose rows go through `mcu_dot8_aN` (`dot8Width`) and
+    /// are at most `assemblyRowLimit` long: each row is then one straight block of assembly, with no
+    /// loop inside and no call (`rowsInAssembly`). Nil otherwise; other cores keep the dot products.
+    public static func rowsInAssembly(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Int? {
+        guard case .dense = plan.shape, dot8Width(plan, step: step, program: program, far: far) != nil,
+              let k = program.constants[plan.weights]?.shape.dims.last, k <= assemblyRowLimit else { return nil }
+        return k
+    }
+
+    /// AVR: a dense node's rows, each `sum += w_j * x[j]` written out in assembly: `lpm` of the
+    /// weight (the pointer walks the whole matrix, rows being contiguous), `ld` of the input (the
+    /// pointer set back to the input each row), `muls`, the int16 product added into the sum's low
+    /// two bytes. A 24-bit sum is held as C * 2^16 + s during the block, as in `mcu_dot8_a24`, and
+    /// requantized to 8 bits in 24 bits (`mcu_rq8_24`) where the shift allows. The same products as
+    /// the dot product, in the same order.
+    private mutating func rowsInAssembly(rows n: Int, length k: Int, accBits: Int, initial: String, rq: String, shift: Int,
+                                         weights: String, x: String, y: String, into c: inout CWriter) {
+        let t = accBits == 24 ? "mcu_acc24_t" : "int16_t"
+        if accBits == 24 { runtime.accumulator24 = true }
+        var rq = rq
+        if accBits == 24, (1...15).contains(shift), rq.contains("mcu_rq8_32(acc, \(shift))") {
+            runtime.requant8x24 = true
+            rq = rq.replacingOccurrences(of: "mcu_rq8_32(acc, \(shift))", with: "mcu_rq8_24(sum, \(shift))")
+        }
+        // Rows of up to `registerRowLimit` read their inputs from locals (loaded once), others by `ld X+`.
+        let inRegisters = k <= Self.registerRowLimit
+        // A 24-bit sum rounded by 8 bits into an int8 is requantized inside the block: t = sum + 128
+        // fits 24 bits (the bound counts the rounding term); its bytes C:B are t >> 8, an int8 when C
+        // is B's sign extension, else saturated by C's sign.
+        let requantInBlock = accBits == 24 && rq == "mcu_rq8_24(sum, 8)"
+        var lines: [String] = []
+        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "inc %C[s]\n\t""#) }
+        // A product's overflow stub lies after the block, or (where a `brvs` would not reach it, 64
+        // words) after the products so far, jumped over.
+        var pending: [Int] = [], words = 0
+        func flush() {
+            let label = 400 + (pending.last ?? 0)
+            lines.append("\"rjmp \(label)f\\n\\t\"")
+            for j in pending {
+                lines.append("\"\(100 + j): brmi \(300 + j)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\" \"\(300 + j): inc %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\"")
+            }
+            lines.append("\"\(label):\\n\\t\"")
+            pending = []
+            words = 0
+        }
+        for j in 0..<k {
+            if accBits == 24, !pending.isEmpty, words + 6 + 1 > 60 { flush() }
+            let load = inRegisters ? "\"mov %[u], %[x\(j)]\\n\\t\"" : #""ld %[u], X+\n\t""#
+            var mac = #""lpm %[t], Z+\n\t" "# + load + #" "muls %[t], %[u]\n\t" "add %A[s], r0\n\t" "adc %B[s], r1\n\t""#
+            if accBits == 24 {
+                mac += " \"brvs \(100 + j)f\\n\\t\" \"\(200 + j):\\n\\t\""
+                if !pending.isEmpty { words += 6 }
+                pending.append(j)
+            }
+            lines.append(mac)
+        }
+        if accBits == 24, !pending.isEmpty { flush() }
+        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#) }
+        lines.append(#""clr r1\n\t""#)
+        if requantInBlock {
+            lines.append(#""subi %A[s], 0x80\n\t" "sbci %B[s], 0xff\n\t" "sbci %C[s], 0xff\n\t""#)
+            lines.append(#""mov %[t], %B[s]\n\t" "lsl %[t]\n\t" "sbc %[t], %[t]\n\t" "cp %[t], %C[s]\n\t" "mov %[t], %B[s]\n\t" "breq 1f\n\t""#)
+            lines.append(#""mov %[t], %C[s]\n\t" "lsl %[t]\n\t" "ldi %[t], 0x7f\n\t" "adc %[t], __zero_reg__\n\t" "1:\n\t""#)
+        }
+        c.line("const int8_t *w = \(weights);")
+        if inRegisters {
+            c.line("const int8_t " + (0..<k).map { "x\($0) = \(x)[\($0)]" }.joined(separator: ", ") + ";")
+        }
+        c.block("for (mcu_index_t o = 0; o < \(n); o++)") { c in
+            c.line("\(t) sum = (\(t))\(initial);")
+            if !inRegisters { c.line("const int8_t *r = \(x);") }
+            c.line("int8_t t, u;")
+            c.line("__asm__ volatile (")
+            for line in lines { c.line("    " + line) }
+            let pointer = inRegisters ? "" : ", [r] \"+x\" (r)"
+            c.line("    : [s] \"+r\" (sum), [w] \"+z\" (w)\(pointer), [t] \"=&d\" (t), [u] \"=&d\" (u)")
+            c.line("    : " + (inRegisters ? (0..<k).map { "[x\($0)] \"r\" (x\($0))" }.joined(separator: ", ") : ""))
+            c.line("    : \"memory\");")
+            if requantInBlock {
+                // t is the requantized value (`mcu_rq8_24(sum, 8)`).
+                c.line("\(y)[o] = t;")
+                return
+            }
+            if rq.contains("acc") { c.line("const \(CType.int(accBits == 16 ? 16 : 32)) acc = sum;") }
+            c.line("\(y)[o] = \(rq);")
         }
     }
 

@@ -239,6 +239,11 @@ public enum CostFeatures {
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
             v["add.call"] = 1
+            if avr, SaturatingAdd.applies(to: step, program: program) {
+                // One 8-bit add and a branch not taken (`mcu_add_sat8`), a rounded addend or not.
+                v.elementwise("add", ["s8", kind == "t" ? nil : kind], count: count)
+                break
+            }
             if let cs = RoundedAddend.stored(step, program: program) {
                 // One addition of the stored rounded addend and a saturation (`RoundedAddend`).
                 let range = (typeRange(x).lo + Double(cs.min() ?? 0), typeRange(x).hi + Double(cs.max() ?? 0))
@@ -258,6 +263,12 @@ public enum CostFeatures {
         case let .mul(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             v["mul.call"] = 1
+            if avr, let s = NarrowProduct.shift(step, program: program) {
+                // `muls`, the rounding add and 8 - s left shifts each with a branch not taken.
+                v.elementwise("mul", ["q8", kind == "t" ? nil : kind], count: count)
+                v["mul.q8.l.bits", default: 0] += count * Double(8 - s)
+                break
+            }
             let range = product(typeRange(x), operandRange(step, constant: plan.constant, program: program))
             if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
@@ -373,6 +384,15 @@ public enum CostFeatures {
             outputs = n
             v["dense.short\(k).a\(a).call"] = 1
             v["dense.short\(k).a\(a).row"] = n
+        } else if avr, let k = CEmitter.rowsInAssembly(plan, step: step, program: program, far: far),
+                  let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
+            // AVR: each row one straight block of assembly (no loop, no call); per row its setup and
+            // requantization, per product the same few instructions.
+            let n = Double(wDims.first ?? 0)
+            outputs = n
+            v["dense.rows.a\(dot).call"] = 1
+            v["dense.rows.a\(dot).row"] = n
+            v["dense.rows.a\(dot).mac"] = n * Double(k)
         } else if avr, let unrolled = CEmitter.unrolledConvolution(plan, step: step, program: program, far: far) {
             outputs = unrolledFilters(plan, bands: (unrolled.rows, unrolled.columns), width: unrolled.width, wDims: wDims, into: &v)
         } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
@@ -679,6 +699,11 @@ public enum CostFeatures {
                 }
                 v["code.unrolled.a\(unrolled.width).band"] = Double(unrolled.rows.count * unrolled.columns.count)
                 v["code.unrolled.a\(unrolled.width).product"] = Double(products)
+            } else if context.avr, case let .linear(plan) = step.kernel,
+                      let k = CEmitter.rowsInAssembly(plan, step: step, program: program, far: context.far),
+                      let dot = CEmitter.dot8Width(plan, step: step, program: program, far: context.far) {
+                // A row's products written out once, in the row loop.
+                v["code.dense.rows.a\(dot).product"] = Double(k)
             } else if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.conv.padded", default: 0] += 1
             } else if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {

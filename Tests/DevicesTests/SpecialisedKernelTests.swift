@@ -16,7 +16,7 @@ import ModelIR
     /// A dense layer `x [n] -> [outputs]` at 8 bits, weights uniform in ±`magnitude` integers, the
     /// input at Q0 over the whole int8 range, then a sigmoid: the accumulator width follows from
     /// the proven bound (`Σ|w|·128 + |b|·2^s`).
-    static func program(n: Int, outputs: Int, magnitude: Int, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
+    static func program(n: Int, outputs: Int, magnitude: Int, seed: UInt64, outputFracBits: Int? = nil) throws -> (FixedProgram, DatasetSplit) {
         var generator = SeededGenerator(seed: seed)
         let weights = (0..<(outputs * n)).map { _ in Double(Int(generator.next() % UInt64(2 * magnitude + 1)) - magnitude) }
         let bias = (0..<outputs).map { _ in Double(Int(generator.next() % 41) - 20) }
@@ -40,7 +40,7 @@ import ModelIR
         let largest = (0..<outputs).map { o in (0..<n).reduce(0.0) { $0 + abs(weights[o * n + $1]) } * 128 }.max() ?? 1
         let config = QuantConfig(formats: [
             "x": TensorFormat(bits: 8, fracBits: 0), "fc.W": TensorFormat(bits: 8, fracBits: 0), "fc.b": TensorFormat(bits: 8, fracBits: 0),
-            "h": TensorFormat.fitting(maxAbs: largest / 8, bits: 8), "y": TensorFormat(bits: 8, fracBits: 7),
+            "h": outputFracBits.map { TensorFormat(bits: 8, fracBits: $0) } ?? TensorFormat.fitting(maxAbs: largest / 8, bits: 8), "y": TensorFormat(bits: 8, fracBits: 7),
         ])
         return (try FixedProgram(graph: graph, config: config), split)
     }
@@ -67,7 +67,8 @@ import ModelIR
     static let cases: [(Int, Int, Int)] = [
         (1, 100, 16), (2, 100, 16), (3, 60, 16), (5, 30, 16), (7, 20, 16), (9, 25, 16), (10, 20, 16), (11, 18, 16),
         (13, 15, 16), (15, 13, 16), (64, 3, 16), (1_100, 1, 24),
-        (4, 127, 24), (6, 127, 24), (63, 127, 24), (1_021, 40, 24), (1_100, 40, 24), (1_500, 20, 24),
+        (4, 127, 24), (6, 127, 24), (8, 127, 24), (12, 127, 24), (16, 127, 24), (16, 14, 16), (63, 127, 24), (1_021, 40, 24),
+        (1_100, 40, 24), (1_500, 20, 24),
     ]
 
     @Test(arguments: cases)
@@ -169,6 +170,28 @@ import ModelIR
         let source = try SpecialisedKernelTests.runOnBoard(program, board: board, split: split, samples: 4,
                                                            directory: makeTemporaryDirectory("dot-\(board)-\(n)-\(magnitude)"), "\(board), n \(n), a\(accumulator)")
         #expect(source.contains("mcu_dot8_a\(accumulator)(") != short)
+        // Rows of up to `assemblyRowLimit` (not written out in C) are one block of assembly each on
+        // AVR, their inputs in registers up to `registerRowLimit`.
+        let rows = !short && n <= CEmitter.assemblyRowLimit
+        #expect(CEmitter.rowsInAssembly(plan, step: step, program: program, far: []) == (rows ? n : nil), "n \(n)")
+        if rows {
+            #expect(source.contains(n <= CEmitter.registerRowLimit ? "\"mov %[u], %[x0]" : "\"ld %[u], X+"), "n \(n)")
+        }
+    }
+
+    /// A 24-bit sum rounded by 8 bits into an int8 is requantized inside the block of a row; the
+    /// rest of the requantizations (other shifts) by `mcu_rq8_24`.
+    @Test(arguments: [(4, -8), (12, -8), (16, -8), (12, -7), (16, -10)])
+    func rowsRequantizedInTheirBlockAreBitExactOnTheUno(n: Int, outputFracBits: Int) throws {
+        let (program, split) = try Self.program(n: n, outputs: 5, magnitude: 127, seed: UInt64(n * 31), outputFracBits: outputFracBits)
+        guard case let .linear(plan)? = program.steps.first?.kernel else {
+            Issue.record("the dense layer is not a linear kernel")
+            return
+        }
+        #expect(plan.accBits == 32 && plan.bound < 8_388_608, "n \(n), bound \(plan.bound)")
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "uno", split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("rows-rq-\(n)-\(outputFracBits)"), "n \(n), shift \(plan.shift)")
+        #expect(source.contains("\"subi %A[s], 0x80") == (plan.shift == 8), "n \(n), shift \(plan.shift)")
     }
 
     /// The C fallback of the same programs (what the host and Cortex-M compile) is bit-exact too.
