@@ -124,7 +124,7 @@ struct CRuntime {
         if addSat8 {
             w.line("/* a + b saturated to int8. On AVR one 8-bit add: the overflow flag is set exactly when the sum")
             w.line("   leaves the int8 range, and then the true sum has b's sign. */")
-            w.block("static inline int8_t mcu_add_sat8(int8_t a, int8_t b)") { w in
+            w.block("MCU_INLINE int8_t mcu_add_sat8(int8_t a, int8_t b)") { w in
                 w.line("#if defined(__AVR__)")
                 w.line(#"__asm__ ("add %0, %2\n\t" "brvc 1f\n\t" "ldi %0, 0x7f\n\t" "sbrc %2, 7\n\t" "ldi %0, 0x80\n\t" "1:" : "=d" (a) : "0" (a), "r" (b));"#)
                 w.line("return a;")
@@ -138,7 +138,7 @@ struct CRuntime {
             w.line("/* sat8(rshr(a * b, \(shift))). On AVR the rounded product is shifted left by \(8 - shift): while the overflow")
             w.line("   flag stays clear it fits 16 bits and its high byte is the result; at the first overflow the carry is")
             w.line("   its sign, the side it saturates to. */")
-            w.block("static inline int8_t mcu_mul_rq8_\(shift)(int8_t a, int8_t b)") { w in
+            w.block("MCU_INLINE int8_t mcu_mul_rq8_\(shift)(int8_t a, int8_t b)") { w in
                 w.line("#if defined(__AVR__)")
                 w.line("int16_t t;")
                 w.line("__asm__ (")
