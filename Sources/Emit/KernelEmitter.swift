@@ -227,8 +227,16 @@ extension CEmitter {
             // The maximum of 8-bit values is kept in 16 bits (32-bit compares cost an AVR twice as much).
             let narrow = specialised && step.inputs.first?.bits == 8
             let rq = requant("m", accBits: narrow ? 16 : 32, shift: shift, outBits: outBits, bound: magnitude)
+            let words = specialised && Self.maxPoolsByWords(step)
+            if words {
+                runtime.max8x4 = true
+                c.line("#if defined(__ARM_FEATURE_DSP)")
+                maxPoolByWords(window: window, input: input, x: x, y: y, into: &c)
+                c.line("#else")
+            }
             pool(window: window, input: input, x: x, inputType: elementType(node.inputs[0]), y: y, into: &c, start: "\(narrow ? "int16_t" : "int32_t") m = \(x)[FIRST];",
                  update: "if (\(x)[AT] > m) m = \(x)[AT];", finish: ["OUT = \(rq);"])
+            if words { c.line("#endif") }
         case let .avgPool(window, input, _, _, _) where specialised && Self.narrowAvgPoolShift(step) != nil:
             // The sum of at most 64 int8 values in 16 bits, the power-of-two multiplier folded into
             // the shift (the same value: the product's low bits are zero).
@@ -370,10 +378,16 @@ extension CEmitter {
         if specialised, let clamp = ClampFusion.clamp(after: step, in: program, far: far), sharesBuffer(clamp.node.output, step.node.output),
            case let .clamp(lo, hi, shift) = clamp.kernel {
             // The ReLU that follows, applied here: stored through its own output (the same buffer).
-            let (l, h) = (max(lo, -128), min(hi, 127))
-            let clamped = "mcu_clamp16(\(rq), \(CType.literal(l, bits: 16)), \(CType.literal(h, bits: 16)))"
-            runtime.clamp16 = true
-            rq = requant(clamped, accBits: 16, shift: shift, outBits: clamp.output.bits, bound: 128)
+            if Self.requantizesToReLU(plan, step: step, clamp: clamp) {
+                runtime.requant8 = true
+                runtime.requant8ReLU = true
+                rq = "mcu_rq8_relu_32(acc, \(plan.shift))"
+            } else {
+                let (l, h) = (max(lo, -128), min(hi, 127))
+                let clamped = "mcu_clamp16(\(rq), \(CType.literal(l, bits: 16)), \(CType.literal(h, bits: 16)))"
+                runtime.clamp16 = true
+                rq = requant(clamped, accBits: 16, shift: shift, outBits: clamp.output.bits, bound: 128)
+            }
             y = pointer(clamp.node.output)
         }
         let wDims = program.constants[w]?.shape.dims ?? []
@@ -502,6 +516,17 @@ extension CEmitter {
     /// first, then the shift in 16 bits): shifts of 1 to 16 bits.
     public static func requantizesIn16Bits(accBits: Int, outBits: Int, shift: Int) -> Bool {
         accBits == 32 && outBits == 8 && (1...16).contains(shift)
+    }
+
+    /// Whether a node's requantization and the ReLU fused after it (`ClampFusion`, clamped to
+    /// 0...127 with no shift of its own) are one `mcu_rq8_relu_32`: the node requantizes a 32-bit
+    /// accumulator to int8 with `mcu_rq8_32`.
+    public static func requantizesToReLU(_ plan: Kernel.Linear, step: FixedStep, clamp: FixedStep) -> Bool {
+        guard case let .clamp(lo, hi, shift) = clamp.kernel, shift == 0, max(lo, -128) == 0, min(hi, 127) == 127,
+              clamp.output.bits == 8, step.output.bits == 8,
+              requantizesIn16Bits(accBits: plan.accBits, outBits: 8, shift: plan.shift),
+              plan.bound >= Double(sign: .plus, exponent: plan.shift - 1, significand: 1) else { return false }
+        return true
     }
 
     /// The shift of an average pool of int8 values emitted with a 16-bit sum: its multiplier a
@@ -807,25 +832,64 @@ extension CEmitter {
                     // Rows of a few bytes would be a dot product each: the window is copied (zeros
                     // outside the image) into one contiguous patch (an arena buffer, `ArenaPlan.patchName`),
                     // and each filter is one dot product.
-                    let size = kh * kw * ch
+                    let size = kh * kw * ch, row = kw * ch
+                    // A kernel row is under 8 bytes: whole rows (no column outside the image) are
+                    // copied byte by byte written out, zero rows likewise.
+                    let copy = (0..<row).map { "p[\($0)] = xr[\($0)];" }.joined(separator: " ")
+                    let zero = (0..<row).map { "p[\($0)] = 0;" }.joined(separator: " ")
                     c.line("int8_t *p = \(patch);")
-                    c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++)") { c in
+                    // A window inside the image: its rows copied written out, from one pointer.
+                    let whole = (0..<kh).map { ky in
+                        (0..<row).map { "p[\(ky * row + $0)] = xr[\(ky * wd * ch + $0)];" }.joined(separator: " ")
+                    }
+                    var inside: [String] = []
+                    if rowsPadded { inside.append("iy0 >= 0 && iy0 <= \(h - kh)") }
+                    if columnsPadded { inside.append("kx0 == 0 && kx1 == \(kw)") }
+                    c.line((inside.isEmpty ? "" : "if (\(inside.joined(separator: " && "))) ") + "{")
+                    c.line("    const int8_t *xr = &\(x)[(mcu_offset_t)((iy0 * \(wd) + ix0) * \(ch))];")
+                    for line in whole { c.line("    " + line) }
+                    c.line("}")
+                    if !inside.isEmpty { c.line("else") }
+                    if !inside.isEmpty { c.block("for (mcu_index_t ky = 0; ky < \(kh); ky++, p += \(row))") { c in
                         c.line("int16_t iy = (int16_t)(iy0 + (int16_t)ky);")
-                        c.line("uint8_t i;")
                         if rowsPadded {
-                            c.line("if (iy < 0 || iy >= \(h)) { for (i = 0; i < \(kw * ch); i++) *p++ = 0; continue; }")
+                            c.line("if (iy < 0 || iy >= \(h)) { \(zero) continue; }")
                         }
                         c.line("const int8_t *xr = &\(x)[(mcu_offset_t)((iy * \(wd) + ix0 + kx0) * \(ch))];")
-                        if columnsPadded { c.line("for (i = 0; i < (uint8_t)(kx0 * \(ch)); i++) *p++ = 0;") }
-                        c.line("for (i = 0; i < (uint8_t)((kx1 - kx0) * \(ch)); i++) *p++ = *xr++;")
-                        if columnsPadded { c.line("for (i = (uint8_t)(kx1 * \(ch)); i < \(kw * ch); i++) *p++ = 0;") }
-                    }
-                    noteBlocks(outputs: outputs, interleaved: interleaved)
-                    blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
-                        if interleaved {
-                            c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
+                        if columnsPadded {
+                            c.line("if (kx0 == 0 && kx1 == \(kw)) { \(copy) continue; }")
+                            c.line("uint8_t i;")
+                            c.line("for (i = 0; i < (uint8_t)(kx0 * \(ch)); i++) p[i] = 0;")
+                            c.line("for (; i < (uint8_t)(kx1 * \(ch)); i++) p[i] = *xr++;")
+                            c.line("for (; i < \(row); i++) p[i] = 0;")
                         } else {
-                            c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
+                            c.line(copy)
+                        }
+                    } }
+                    if interleaved, outputs >= 4 {
+                        // With the DSP extension each block of four filters is written out group by
+                        // group over the patch (constant offsets, the sums in registers): `mcu_x4i_group`.
+                        runtime.patchBlocks = true
+                        blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
+                            c.line("const int8_t *wb = &\(weights)[(mcu_index_t)(o * \(size)u)];")
+                            c.line("uint32_t xv;")
+                            for g in 0..<size / 4 {
+                                c.line("memcpy(&xv, &\(patch)[\(4 * g)], 4); mcu_x4i_group(s, &wb[\(16 * g)], xv);")
+                            }
+                            let r = size % 4, base = size / 4 * 16
+                            for i in 0..<r {
+                                c.line("{ const int16_t v = \(patch)[\(size / 4 * 4 + i)]; "
+                                       + (0..<4).map { "s[\($0)] += (int16_t)(wb[\(base + $0 * r + i)] * v);" }.joined(separator: " ") + " }")
+                            }
+                        }
+                    } else {
+                        noteBlocks(outputs: outputs, interleaved: interleaved)
+                        blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
+                            if interleaved {
+                                c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
+                            } else {
+                                c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
+                            }
                         }
                     }
                     c.block("for (\(outputs >= 4 ? "" : "mcu_index_t o = 0"); o < \(outputs); o++)") { c in
@@ -994,6 +1058,39 @@ extension CEmitter {
 
     /// A pooling loop nest: `FIRST` in `start` is the window's first input index, `AT` in `update`
     /// the current one, and `OUT` in the `finish` lines the output element.
+    /// Whether a max pool is emitted four channels a word with the DSP extension (`mcu_max8x4`):
+    /// int8 in and out, no shift, a channel count a multiple of 4, no padding.
+    public static func maxPoolsByWords(_ step: FixedStep) -> Bool {
+        guard case let .maxPool(window, input, shift) = step.kernel, shift == 0, step.inputs.first?.bits == 8, step.output.bits == 8,
+              input.dims.count == 3, input.dims[2] % 4 == 0,
+              window.padTop + window.padLeft + window.padBottom + window.padRight == 0 else { return false }
+        return true
+    }
+
+    /// A max pool four channels at a time: per output pixel and word of channels, the window's
+    /// words (constant offsets from the pixel's first) folded by `mcu_max8x4`, the result stored as a
+    /// word. Every value read and written is the one the per-channel loop reads and writes.
+    private func maxPoolByWords(window: Window, input: Shape, x: String, y: String, into c: inout CWriter) {
+        let (wd, ch) = (input.dims[1], input.dims[2])
+        let out = window.outputSize(height: input.dims[0], width: wd) ?? (0, 0)
+        c.block("for (mcu_index_t oy = 0; oy < \(out.height); oy++)") { c in
+            c.block("for (mcu_index_t ox = 0; ox < \(out.width); ox++)") { c in
+                c.line("const int8_t *xw = &\(x)[((oy * \(window.strideHeight)) * \(wd) + ox * \(window.strideWidth)) * \(ch)];")
+                c.line("int8_t *yw = &\(y)[(oy * \(out.width) + ox) * \(ch)];")
+                c.block("for (mcu_index_t ch = 0; ch < \(ch); ch = (mcu_index_t)(ch + 4u))") { c in
+                    c.line("uint32_t m, v;")
+                    c.line("memcpy(&m, &xw[ch], 4);")
+                    for ky in 0..<window.kernelHeight {
+                        for kx in 0..<window.kernelWidth where ky + kx > 0 {
+                            c.line("memcpy(&v, &xw[\((ky * wd + kx) * ch) + ch], 4); m = mcu_max8x4(m, v);")
+                        }
+                    }
+                    c.line("memcpy(&yw[ch], &m, 4);")
+                }
+            }
+        }
+    }
+
     private func pool(window: Window, input: Shape, x input0: String, inputType: String, y: String, into c: inout CWriter,
                       start: String, update: String, finish: [String]) {
         let (wd, ch) = (input.dims[1], input.dims[2])
