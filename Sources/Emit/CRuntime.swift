@@ -16,6 +16,9 @@ struct CRuntime {
     /// `mcu_x4i_group`: one group of four columns of an interleaved block against one input word,
     /// written out by a convolution over a gathered patch, with the DSP extension.
     var patchBlocks = false
+    /// `mcu_dot16x4i`: a block of four interleaved rows widened to int16 (`RowInterleaving.Layout.widened`),
+    /// with the DSP extension.
+    var widenedBlocks = false
     /// `mcu_rq8_relu_32`: `mcu_rq8_32` followed by a fused ReLU to 0...127 (one USAT with the DSP extension).
     var requant8ReLU = false
     /// `mcu_max8x4`: the larger of each of four int8 lanes, with the DSP extension (max pools).
@@ -74,6 +77,7 @@ struct CRuntime {
         if rowBlocks { emitDot8x4(into: &w) }
         if interleavedBlocks { emitDot8x4Interleaved(into: &w) }
         if patchBlocks { emitGroup8x4Interleaved(into: &w) }
+        if widenedBlocks { emitDot16x4Interleaved(into: &w) }
         if max8x4 {
             w.line("#if defined(__ARM_FEATURE_DSP)")
             w.line("#include <string.h>")
@@ -353,15 +357,67 @@ struct CRuntime {
     /// loop, no test of the length; the four sums stay in registers of the caller.
     private func emitGroup8x4Interleaved(into w: inout CWriter) {
         w.line("#if defined(__ARM_FEATURE_DSP)")
-        w.line("/* s[j] += sum of w[4 j + i] * byte i of xv, i < 4, j < 4: one group of four columns of an interleaved block. */")
-        w.block("static inline __attribute__((always_inline)) void mcu_x4i_group(int32_t *s, const int8_t *w, uint32_t xv)") { w in
-            w.line("const uint32_t xe = __sxtb16(xv), xo = mcu_sxtb16_ror8(xv);")
+        w.line("/* s[j] += sum of w[4 j + i] * x[i], i < 4, j < 4: one group of four columns of an interleaved block, the")
+        w.line("   input word x widened: xe = __sxtb16(x), xo = mcu_sxtb16_ror8(x). */")
+        w.block("static inline __attribute__((always_inline)) void mcu_x4i_group(int32_t *s, const int8_t *w, uint32_t xe, uint32_t xo)") { w in
             w.line("uint32_t a, b, c, d;")
             w.line("memcpy(&a, w, 4); memcpy(&b, w + 4, 4); memcpy(&c, w + 8, 4); memcpy(&d, w + 12, 4);")
             w.line("s[0] = __smlad(__sxtb16(a), xe, s[0]); s[0] = __smlad(mcu_sxtb16_ror8(a), xo, s[0]);")
             w.line("s[1] = __smlad(__sxtb16(b), xe, s[1]); s[1] = __smlad(mcu_sxtb16_ror8(b), xo, s[1]);")
             w.line("s[2] = __smlad(__sxtb16(c), xe, s[2]); s[2] = __smlad(mcu_sxtb16_ror8(c), xo, s[2]);")
             w.line("s[3] = __smlad(__sxtb16(d), xe, s[3]); s[3] = __smlad(mcu_sxtb16_ror8(d), xo, s[3]);")
+        }
+        w.line("#endif")
+    }
+
+    /// Cortex-M4/M7: `mcu_dot8x4i` over weights widened to int16 (`RowInterleaving.Layout.widened`:
+    /// per row and group the halfwords w0, w2 then w1, w3, the pairs SXTB16 makes of the input
+    /// word). Per step of four columns: one input word loaded and widened, and eight weight words
+    /// loaded four at a time (a load after a load pipelines), each one SMLAD: no SXTB16 of weights.
+    private func emitDot16x4Interleaved(into w: inout CWriter) {
+        let step = [#""ldr %[xe], [%[x]], #4\n\t" "ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t" "ldr %[c], [%[w]], #4\n\t" "ldr %[d], [%[w]], #4\n\t""#,
+                    #""sxtb16 %[xo], %[xe], ror #8\n\t" "sxtb16 %[xe], %[xe]\n\t""#,
+                    #""smlad %[s0], %[a], %[xe], %[s0]\n\t" "smlad %[s0], %[b], %[xo], %[s0]\n\t" "smlad %[s1], %[c], %[xe], %[s1]\n\t" "smlad %[s1], %[d], %[xo], %[s1]\n\t""#,
+                    #""ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t" "ldr %[c], [%[w]], #4\n\t" "ldr %[d], [%[w]], #4\n\t""#,
+                    #""smlad %[s2], %[a], %[xe], %[s2]\n\t" "smlad %[s2], %[b], %[xo], %[s2]\n\t" "smlad %[s3], %[c], %[xe], %[s3]\n\t" "smlad %[s3], %[d], %[xo], %[s3]\n\t""#]
+        let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
+                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [c] "=&r" (c), [d] "=&r" (d)"#]
+        w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* Four columns of a block in mcu_dot16x4i (its operands by name): one input word widened (xe, xo), and")
+        w.line("   each row's two words of int16 pairs (w0, w2 and w1, w3) multiplied into its sum. */")
+        w.line("#define MCU_DOT16X4I_STEP \\")
+        for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
+        w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
+        w.line("   of four columns and widened to int16 (every partial sum proven to fit). */")
+        w.block("static inline void mcu_dot16x4i(int32_t *s, const int16_t *w, const int8_t *x, uint16_t n)") { w in
+            w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
+            w.line("uint32_t xe, xo, a, b, c, d;")
+            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int16_t (*)[4u * n])w)"#
+            w.line("uint16_t turns = (uint16_t)(n >> 5);")
+            w.block("if (turns > 1u)") { w in
+                w.line("__asm__ (")
+                w.line(#"    "1:\n\t""#)
+                w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: 8).joined(separator: " "))
+                w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
+                w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
+                w.line("    " + operands[1])
+                w.line("    : \(memory) : \"cc\");")
+            }
+            for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
+                w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
+                    w.line("__asm__ (")
+                    w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: columns / 4).joined(separator: " "))
+                    w.line("    " + operands[0])
+                    w.line("    " + operands[1])
+                    w.line("    : \(memory));")
+                }
+            }
+            w.line("const uint8_t r = (uint8_t)(n & 3u);")
+            w.block("for (uint8_t i = 0; i < r; i++)") { w in
+                w.line("const int32_t v = x[i];")
+                w.line("s0 += w[i] * v; s1 += w[r + i] * v; s2 += w[2 * r + i] * v; s3 += w[3 * r + i] * v;")
+            }
+            w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
         }
         w.line("#endif")
     }

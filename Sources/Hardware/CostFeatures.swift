@@ -460,17 +460,25 @@ public enum CostFeatures {
         var dots = 0.0, quads = 0.0, singles = 0.0, outputs = 0.0, rows = 0.0
         var blocks = 0.0, x4 = 0.0, x4Quads = 0.0, x4Singles = 0.0
         var x4i = 0.0, x4iTurns = 0.0, x4iSteps = 0.0, x4iSingles = 0.0
-        var x4p = 0.0, x4pGroups = 0.0, x4pSingles = 0.0
+        var isDense = false
         /// `count` dot products of length `n` for each of `filters` rows or filters.
         func add(filters: Int, n: Int, count: Int, interleaved: Bool, patch: Bool = false) {
             let blocked = dsp && filters >= 4 ? filters / 4 : 0, single = filters - 4 * blocked
             dots += Double(count * single)
             quads += Double(count * single * (n / 8))
             singles += Double(count * single * (n % 8))
-            if patch {
-                x4p += Double(count * blocked)
-                x4pGroups += Double(count * blocked * (n / 4))
-                x4pSingles += Double(count * blocked * (n % 4))
+            // Weights widened to int16 (`CEmitter.widensKernelRows`): variants of their own.
+            let widened = interleaved && !patch && CEmitter.widensKernelRows(filters: filters) && !isDense
+            if blocked == 0 {
+            } else if patch {
+                v["x4p.dot", default: 0] += Double(count * blocked)
+                v["x4p.group", default: 0] += Double(count * blocked * (n / 4))
+                v["x4p.single", default: 0] += Double(count * blocked * (n % 4))
+            } else if widened {
+                v["x16i.dot", default: 0] += Double(count * blocked)
+                v["x16i.turn", default: 0] += Double(count * blocked * (n >= 64 ? n / 32 : 0))
+                v["x16i.step", default: 0] += Double(count * blocked * (n >= 64 ? n % 32 / 4 : n / 4))
+                v["x16i.single", default: 0] += Double(count * blocked * (n % 4))
             } else if interleaved {
                 x4i += Double(count * blocked)
                 x4iTurns += Double(count * blocked * (n >= 64 ? n / 32 : 0))
@@ -485,6 +493,7 @@ public enum CostFeatures {
         let variant: String
         switch plan.shape {
         case .dense:
+            isDense = true
             let (n, k) = (wDims[0], wDims[1])
             variant = "dense.dot\(width)"
             outputs = Double(n)
@@ -535,11 +544,6 @@ public enum CostFeatures {
                 v["x4.dot"] = x4
                 v["x4.quad"] = x4Quads
                 v["x4.single"] = x4Singles
-            }
-            if x4p > 0 {
-                v["x4p.dot"] = x4p
-                v["x4p.group"] = x4pGroups
-                v["x4p.single"] = x4pSingles
             }
             if x4i > 0 {
                 v["x4i.dot"] = x4i
