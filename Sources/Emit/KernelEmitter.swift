@@ -825,8 +825,10 @@ extension CEmitter {
                 if columnsPadded {
                     c.line("int16_t kx0 = ix0 < 0 ? (int16_t)-ix0 : 0, kx1 = ix0 + \(kw) > \(wd) ? (int16_t)(\(wd) - ix0) : \(kw);")
                     c.line("if (kx1 < kx0) kx1 = kx0;")
-                } else {
+                } else if !gathers {
                     c.line("const int16_t kx0 = 0, kx1 = \(kw);")
+                } else if rowsPadded {
+                    c.line("const int16_t kx0 = 0;")  // a gathered row is copied whole
                 }
                 if gathers {
                     // Rows of a few bytes would be a dot product each: the window is copied (zeros
