@@ -933,7 +933,7 @@ extension CEmitter {
 
     /// The most blocks of four filters over a gathered patch that are written out one after another
     /// rather than looped over (`blockedFilters`).
-    static let writtenOutBlocks = 4
+    public static let writtenOutBlocks = 4
 
     /// The indices of the four outputs of a block (`blockedFilters`), as the bias is read with them.
     static let blockIndices = ["o", "(mcu_index_t)(o + 1u)", "(mcu_index_t)(o + 2u)", "(mcu_index_t)(o + 3u)"]

@@ -700,9 +700,13 @@ public enum CostFeatures {
             if kernel["fused.clamp.out"] != nil { v["code.fused.clamp", default: 0] += 1 }
             if kernel["x4.block"] != nil { v["code.x4", default: 0] += 1 }
             if let blocks = kernel["x4p.dot"], blocks > 0 {
-                // A gathered patch's blocks are written out group by group, once in the code.
-                v["code.x4p.group", default: 0] += (kernel["x4p.group"] ?? 0) / blocks
-                v["code.x4p.single", default: 0] += (kernel["x4p.single"] ?? 0) / blocks
+                // A gathered patch's blocks are written out group by group, in the code once per
+                // block of a pixel (up to `CEmitter.writtenOutBlocks`, else once in a loop).
+                let pixels = kernel.first { $0.key.hasSuffix(".pixel") }?.value ?? blocks
+                let perPixel = (blocks / max(pixels, 1)).rounded()
+                let copies = perPixel <= Double(CEmitter.writtenOutBlocks) ? perPixel : 1
+                v["code.x4p.group", default: 0] += copies * (kernel["x4p.group"] ?? 0) / blocks
+                v["code.x4p.single", default: 0] += copies * (kernel["x4p.single"] ?? 0) / blocks
             }
             for key in kernel.keys where !key.hasSuffix(".bits") {
                 let own = key.hasPrefix("chain.") ? String(key.dropFirst(6)) : key
