@@ -226,8 +226,8 @@ public struct CEmitter {
             }
             if let layout = interleaved[name] {
                 c.line("#if defined(__ARM_FEATURE_DSP)")
-                c.line("/* Blocks of four rows interleaved by groups of four columns (RowInterleaving). */")
-                emitArray(id: id, bits: q.format.bits, values: RowInterleaving.interleaved(q.values, layout: layout), into: &c)
+                c.line("/* Blocks of four rows interleaved by groups of four columns (RowInterleaving)\(layout.widened ? ", widened to int16" : ""). */")
+                emitArray(id: id, bits: layout.widened ? 16 : q.format.bits, values: RowInterleaving.interleaved(q.values, layout: layout), into: &c)
                 c.line("#else")
             }
             emitArray(id: id, bits: q.format.bits, values: q.values, into: &c)

@@ -13,6 +13,16 @@ struct CRuntime {
     /// `mcu_dot8x4i`: a block of four rows whose weights are interleaved by column groups
     /// (`RowInterleaving`), with the DSP extension.
     var interleavedBlocks = false
+    /// `mcu_x4i_group`: one group of four columns of an interleaved block against one input word,
+    /// written out by a convolution over a gathered patch, with the DSP extension.
+    var patchBlocks = false
+    /// `mcu_dot16x4i`: a block of four interleaved rows widened to int16 (`RowInterleaving.Layout.widened`),
+    /// with the DSP extension.
+    var widenedBlocks = false
+    /// `mcu_rq8_relu_32`: `mcu_rq8_32` followed by a fused ReLU to 0...127 (one USAT with the DSP extension).
+    var requant8ReLU = false
+    /// `mcu_max8x4`: the larger of each of four int8 lanes, with the DSP extension (max pools).
+    var max8x4 = false
     /// `mcu_clamp16`, for a ReLU applied by the layer before it (`ClampFusion`).
     var clamp16 = false
     /// `mcu_acc24_t`: a 24-bit accumulator on AVR (`__int24`, three bytes to add), 32 bits elsewhere.
@@ -74,9 +84,23 @@ struct CRuntime {
             w.line("#endif")
         }
         for bits in dots.sorted() { emitDot8(accBits: bits, into: &w) }
+        if rowBlocks || patchBlocks { emitRotatedWiden(into: &w) }
         if rowBlocks { emitDot8x4(into: &w) }
         if interleavedBlocks { emitDot8x4Interleaved(into: &w) }
-        if requant8 {
+        if patchBlocks { emitGroup8x4Interleaved(into: &w) }
+        if widenedBlocks { emitDot16x4Interleaved(into: &w) }
+        if max8x4 {
+            w.line("#if defined(__ARM_FEATURE_DSP)")
+            w.line("#include <string.h>")
+            w.line("/* The larger of each of the four int8 lanes of a and b: SSUB8 sets a flag per lane where a >= b, SEL takes a there. */")
+            w.block("static inline uint32_t mcu_max8x4(uint32_t a, uint32_t b)") { w in
+                w.line("uint32_t r;")
+                w.line(#"__asm__ ("ssub8 %0, %1, %2\n\t" "sel %0, %1, %2" : "=&r" (r) : "r" (a), "r" (b) : "cc");"#)
+                w.line("return r;")
+            }
+            w.line("#endif")
+        }
+        if requant8 || requant8ReLU {
             w.line("#if defined(__ARM_FEATURE_SAT)")
             w.line("#include <arm_acle.h>")
             w.line("#endif")
@@ -91,6 +115,19 @@ struct CRuntime {
                 w.line("if (t >= (INT32_C(128) << s)) return 127;")
                 w.line("if (t < -(INT32_C(128) << s)) return -128;")
                 w.line("return s <= 8 ? (int8_t)((int16_t)t >> s) : (int8_t)((int16_t)(t >> 8) >> (s - 8));")
+                w.line("#endif")
+            }
+        }
+        if requant8ReLU {
+            w.line("/* mcu_clamp16(mcu_rq8_32(x, s), 0, 127), a requantization with the ReLU after it: with the DSP")
+            w.line("   extension one USAT to 0..127 of the rounded shift (the same value: saturating to int8 first")
+            w.line("   changes nothing that the clamp keeps). */")
+            w.block("static inline int8_t mcu_rq8_relu_32(int32_t x, uint8_t s)") { w in
+                w.line("#if defined(__ARM_FEATURE_DSP)")
+                w.line("return (int8_t)__usat((x + (INT32_C(1) << (s - 1))) >> s, 7);")
+                w.line("#else")
+                w.line("const int8_t v = mcu_rq8_32(x, s);")
+                w.line("return v < 0 ? 0 : v;")
                 w.line("#endif")
             }
         }
@@ -261,7 +298,7 @@ struct CRuntime {
     /// Cortex-M4/M7: four dot products of one input at once, as CMSIS-NN's kernels do: each input
     /// word is loaded and widened (SXTB16, and with its rotate operand the odd bytes) once for four
     /// rows of weights, and each row's word takes two SMLAD. Used only under `__ARM_FEATURE_DSP`.
-    private func emitDot8x4(into w: inout CWriter) {
+    private func emitRotatedWiden(into w: inout CWriter) {
         w.line("#if defined(__ARM_FEATURE_DSP)")
         w.line("/* Bytes 1 and 3 of v as two int16 halves (SXTB16 with its rotate operand). */")
         w.block("MCU_INLINE uint32_t mcu_sxtb16_ror8(uint32_t v)") { w in
@@ -269,6 +306,11 @@ struct CRuntime {
             w.line(#"__asm__ ("sxtb16 %0, %1, ror #8" : "=r" (r) : "r" (v));"#)
             w.line("return r;")
         }
+        w.line("#endif")
+    }
+
+    private func emitDot8x4(into w: inout CWriter) {
+        w.line("#if defined(__ARM_FEATURE_DSP)")
         w.line("/* s[j] += sum of w[j * stride + i] * x[i], i < n, j < 4 (every partial sum proven to fit). */")
         w.block("MCU_INLINE void mcu_dot8x4(int32_t *s, const int8_t *w, uint16_t stride, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
@@ -347,6 +389,77 @@ struct CRuntime {
             w.block("for (uint8_t i = 0; i < r; i++)") { w in
                 w.line("const int16_t v = x[i];")
                 w.line("s0 += (int16_t)(w[i] * v); s1 += (int16_t)(w[r + i] * v); s2 += (int16_t)(w[2 * r + i] * v); s3 += (int16_t)(w[3 * r + i] * v);")
+            }
+            w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
+        }
+        w.line("#endif")
+    }
+
+    /// Cortex-M4/M7: one group of four columns of a block of four interleaved rows
+    /// (`RowInterleaving`) against the input word `xv`, for code that writes a short dot product
+    /// out group by group with constant offsets (a convolution over a gathered patch): no call, no
+    /// loop, no test of the length; the four sums stay in registers of the caller.
+    private func emitGroup8x4Interleaved(into w: inout CWriter) {
+        w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* s[j] += sum of w[4 j + i] * x[i], i < 4, j < 4: one group of four columns of an interleaved block, the")
+        w.line("   input word x widened: xe = __sxtb16(x), xo = mcu_sxtb16_ror8(x). */")
+        w.block("static inline __attribute__((always_inline)) void mcu_x4i_group(int32_t *s, const int8_t *w, uint32_t xe, uint32_t xo)") { w in
+            w.line("uint32_t a, b, c, d;")
+            w.line("memcpy(&a, w, 4); memcpy(&b, w + 4, 4); memcpy(&c, w + 8, 4); memcpy(&d, w + 12, 4);")
+            w.line("s[0] = __smlad(__sxtb16(a), xe, s[0]); s[0] = __smlad(mcu_sxtb16_ror8(a), xo, s[0]);")
+            w.line("s[1] = __smlad(__sxtb16(b), xe, s[1]); s[1] = __smlad(mcu_sxtb16_ror8(b), xo, s[1]);")
+            w.line("s[2] = __smlad(__sxtb16(c), xe, s[2]); s[2] = __smlad(mcu_sxtb16_ror8(c), xo, s[2]);")
+            w.line("s[3] = __smlad(__sxtb16(d), xe, s[3]); s[3] = __smlad(mcu_sxtb16_ror8(d), xo, s[3]);")
+        }
+        w.line("#endif")
+    }
+
+    /// Cortex-M4/M7: `mcu_dot8x4i` over weights widened to int16 (`RowInterleaving.Layout.widened`:
+    /// per row and group the halfwords w0, w2 then w1, w3, the pairs SXTB16 makes of the input
+    /// word). Per step of four columns: one input word loaded and widened, and eight weight words
+    /// loaded four at a time (a load after a load pipelines), each one SMLAD: no SXTB16 of weights.
+    private func emitDot16x4Interleaved(into w: inout CWriter) {
+        let step = [#""ldr %[xe], [%[x]], #4\n\t" "ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t" "ldr %[c], [%[w]], #4\n\t" "ldr %[d], [%[w]], #4\n\t""#,
+                    #""sxtb16 %[xo], %[xe], ror #8\n\t" "sxtb16 %[xe], %[xe]\n\t""#,
+                    #""smlad %[s0], %[a], %[xe], %[s0]\n\t" "smlad %[s0], %[b], %[xo], %[s0]\n\t" "smlad %[s1], %[c], %[xe], %[s1]\n\t" "smlad %[s1], %[d], %[xo], %[s1]\n\t""#,
+                    #""ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t" "ldr %[c], [%[w]], #4\n\t" "ldr %[d], [%[w]], #4\n\t""#,
+                    #""smlad %[s2], %[a], %[xe], %[s2]\n\t" "smlad %[s2], %[b], %[xo], %[s2]\n\t" "smlad %[s3], %[c], %[xe], %[s3]\n\t" "smlad %[s3], %[d], %[xo], %[s3]\n\t""#]
+        let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
+                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [c] "=&r" (c), [d] "=&r" (d)"#]
+        w.line("#if defined(__ARM_FEATURE_DSP)")
+        w.line("/* Four columns of a block in mcu_dot16x4i (its operands by name): one input word widened (xe, xo), and")
+        w.line("   each row's two words of int16 pairs (w0, w2 and w1, w3) multiplied into its sum. */")
+        w.line("#define MCU_DOT16X4I_STEP \\")
+        for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
+        w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
+        w.line("   of four columns and widened to int16 (every partial sum proven to fit). */")
+        w.block("static inline void mcu_dot16x4i(int32_t *s, const int16_t *w, const int8_t *x, uint16_t n)") { w in
+            w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
+            w.line("uint32_t xe, xo, a, b, c, d;")
+            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int16_t (*)[4u * n])w)"#
+            w.line("uint16_t turns = (uint16_t)(n >> 5);")
+            w.block("if (turns > 1u)") { w in
+                w.line("__asm__ (")
+                w.line(#"    "1:\n\t""#)
+                w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: 8).joined(separator: " "))
+                w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
+                w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
+                w.line("    " + operands[1])
+                w.line("    : \(memory) : \"cc\");")
+            }
+            for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
+                w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
+                    w.line("__asm__ (")
+                    w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: columns / 4).joined(separator: " "))
+                    w.line("    " + operands[0])
+                    w.line("    " + operands[1])
+                    w.line("    : \(memory));")
+                }
+            }
+            w.line("const uint8_t r = (uint8_t)(n & 3u);")
+            w.block("for (uint8_t i = 0; i < r; i++)") { w in
+                w.line("const int32_t v = x[i];")
+                w.line("s0 += w[i] * v; s1 += w[r + i] * v; s2 += w[2 * r + i] * v; s3 += w[3 * r + i] * v;")
             }
             w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
         }

@@ -15,7 +15,11 @@ enum RowInterleaving {
     struct Layout: Equatable {
         var rowLength: Int
         var segment: Int
+        /// Stored as int16 (`widens`): each row's group of four columns as the halfwords
+        /// w0, w2, w1, w3 (the pairs SXTB16 makes of an input word), the last columns one by one.
+        var widened = false
     }
+
 
     /// The weight arrays stored interleaved under the DSP extension, with their layout:
     /// every node reading them is blocked by four rows over whole rows (a dense layer, or a
@@ -56,7 +60,10 @@ enum RowInterleaving {
         case let .conv2D(window, input):
             if CEmitter.gathersPatches(window: window, input: input) { return Layout(rowLength: k, segment: k) }
             guard CEmitter.interleavesKernelRows(window: window, input: input) else { return nil }
-            return Layout(rowLength: k, segment: window.kernelWidth * input.dims[2])
+            // Walked by kernel rows: int16 where every filter is in a block of four, so that no row
+            // is read by `mcu_dot8_aN` (`mcu_dot16x4i`: two loads per row and group instead of a
+            // load and two SXTB16).
+            return Layout(rowLength: k, segment: window.kernelWidth * input.dims[2], widened: CEmitter.widensKernelRows(filters: dims[0]))
         case .depthwiseConv2D:
             return nil
         }
@@ -75,7 +82,7 @@ enum RowInterleaving {
                 let base = block * 4 * k + segment * length
                 for g in 0..<groups {
                     for r in 0..<4 {
-                        for c in 0..<4 { out[i] = values[base + r * k + g * 4 + c]; i += 1 }
+                        for c in layout.widened ? [0, 2, 1, 3] : [0, 1, 2, 3] { out[i] = values[base + r * k + g * 4 + c]; i += 1 }
                     }
                 }
                 for r in 0..<4 {

@@ -285,6 +285,12 @@ public enum CostFeatures {
             let range = (Double(lo), Double(hi))
             v.elementwise("clamp", [x == 16 ? "x16" : nil], count: count)
             v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768), range: range)
+        case let .maxPool(window, input, _) where dsp && CEmitter.maxPoolsByWords(step):
+            // Four channels a word (`mcu_max8x4`): per word of outputs one load per tap.
+            let words = pooledOutputs(window, input) / 4
+            v["maxpool.x8x4.call"] = 1
+            v["maxpool.x8x4.out"] = words
+            v["maxpool.x8x4.elem"] = words * Double(window.kernelHeight * window.kernelWidth)
         case let .maxPool(window, input, shift):
             let o = pooledOutputs(window, input)
             v["maxpool.call"] = 1
@@ -447,6 +453,17 @@ public enum CostFeatures {
             let narrow = CEmitter.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
             v.leftShift(plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
         }
+        if let clamp = ClampFusion.clamp(after: step, in: program, far: far), CEmitter.requantizesToReLU(plan, step: step, clamp: clamp) {
+            // `mcu_rq8_relu_32`: with the DSP extension one USAT replaces the requantization's
+            // saturation and the clamp; elsewhere the same code as a requantization and a clamp.
+            if dsp {
+                v["rq.a32.o8.relu"] = outputs
+            } else {
+                v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
+                v["fused.clamp.out"] = outputs
+            }
+            return
+        }
         v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
         if ClampFusion.clamp(after: step, in: program, far: far) != nil { v["fused.clamp.out"] = outputs }
     }
@@ -463,13 +480,26 @@ public enum CostFeatures {
         var dots = 0.0, quads = 0.0, singles = 0.0, outputs = 0.0, rows = 0.0
         var blocks = 0.0, x4 = 0.0, x4Quads = 0.0, x4Singles = 0.0
         var x4i = 0.0, x4iTurns = 0.0, x4iSteps = 0.0, x4iSingles = 0.0
+        var isDense = false
         /// `count` dot products of length `n` for each of `filters` rows or filters.
-        func add(filters: Int, n: Int, count: Int, interleaved: Bool) {
+        func add(filters: Int, n: Int, count: Int, interleaved: Bool, patch: Bool = false) {
             let blocked = dsp && filters >= 4 ? filters / 4 : 0, single = filters - 4 * blocked
             dots += Double(count * single)
             quads += Double(count * single * (n / 8))
             singles += Double(count * single * (n % 8))
-            if interleaved {
+            // Weights widened to int16 (`CEmitter.widensKernelRows`): variants of their own.
+            let widened = interleaved && !patch && CEmitter.widensKernelRows(filters: filters) && !isDense
+            if blocked == 0 {
+            } else if patch {
+                v["x4p.dot", default: 0] += Double(count * blocked)
+                v["x4p.group", default: 0] += Double(count * blocked * (n / 4))
+                v["x4p.single", default: 0] += Double(count * blocked * (n % 4))
+            } else if widened {
+                v["x16i.dot", default: 0] += Double(count * blocked)
+                v["x16i.turn", default: 0] += Double(count * blocked * (n >= 64 ? n / 32 : 0))
+                v["x16i.step", default: 0] += Double(count * blocked * (n >= 64 ? n % 32 / 4 : n / 4))
+                v["x16i.single", default: 0] += Double(count * blocked * (n % 4))
+            } else if interleaved {
                 x4i += Double(count * blocked)
                 x4iTurns += Double(count * blocked * (n >= 64 ? n / 32 : 0))
                 x4iSteps += Double(count * blocked * (n >= 64 ? n % 32 / 4 : n / 4))
@@ -483,6 +513,7 @@ public enum CostFeatures {
         let variant: String
         switch plan.shape {
         case .dense:
+            isDense = true
             let (n, k) = (wDims[0], wDims[1])
             variant = "dense.dot\(width)"
             outputs = Double(n)
@@ -494,12 +525,16 @@ public enum CostFeatures {
             let filters = wDims.first ?? 0
             let gathers = CEmitter.gathersPatches(window: window, input: input)
             let rowsInterleaved = CEmitter.interleavesKernelRows(window: window, input: input)
+            var partRows = 0.0
             variant = "conv.dot\(width)\(window.padLeft + window.padRight > 0 || window.padTop + window.padBottom > 0 ? ".padded" : "")"
             for oy in 0..<size.height {
                 let inside = (0..<window.kernelHeight).filter { let i = oy * window.strideHeight + $0 - window.padTop; return i >= 0 && i < h }.count
                 for ox in 0..<size.width {
                     if gathers {
-                        add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1, interleaved: true)
+                        add(filters: filters, n: window.kernelHeight * window.kernelWidth * ch, count: 1, interleaved: true, patch: true)
+                        // Rows inside the image but narrowed by padding are copied by loops.
+                        let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
+                        if columns < window.kernelWidth { partRows += Double(inside) }
                     } else {
                         let columns = (0..<window.kernelWidth).filter { let i = ox * window.strideWidth + $0 - window.padLeft; return i >= 0 && i < w }.count
                         add(filters: filters, n: columns * ch, count: inside, interleaved: rowsInterleaved)
@@ -508,7 +543,12 @@ public enum CostFeatures {
             }
             outputs = Double(size.height * size.width * filters)
             // A patch is gathered row by row once per pixel; otherwise each filter walks the rows.
-            if gathers { v["\(variant).gather"] = Double(size.height * size.width * window.kernelHeight) } else { rows = outputs * Double(window.kernelHeight) }
+            if gathers {
+                v["\(variant).gather"] = Double(size.height * size.width * window.kernelHeight)
+                if partRows > 0 { v["\(variant).gather.part"] = partRows }
+            } else {
+                rows = outputs * Double(window.kernelHeight)
+            }
             blocks = dsp && filters >= 4 ? Double(size.height * size.width * (filters / 4)) : 0
             v["\(variant).pixel"] = Double(size.height * size.width)
         }
@@ -679,6 +719,15 @@ public enum CostFeatures {
             }
             if kernel["fused.clamp.out"] != nil { v["code.fused.clamp", default: 0] += 1 }
             if kernel["x4.block"] != nil { v["code.x4", default: 0] += 1 }
+            if let blocks = kernel["x4p.dot"], blocks > 0 {
+                // A gathered patch's blocks are written out group by group, in the code once per
+                // block of a pixel (up to `CEmitter.writtenOutBlocks`, else once in a loop).
+                let pixels = kernel.first { $0.key.hasSuffix(".pixel") }?.value ?? blocks
+                let perPixel = (blocks / max(pixels, 1)).rounded()
+                let copies = perPixel <= Double(CEmitter.writtenOutBlocks) ? perPixel : 1
+                v["code.x4p.group", default: 0] += copies * (kernel["x4p.group"] ?? 0) / blocks
+                v["code.x4p.single", default: 0] += copies * (kernel["x4p.single"] ?? 0) / blocks
+            }
             for key in kernel.keys where !key.hasSuffix(".bits") {
                 let own = key.hasPrefix("chain.") ? String(key.dropFirst(6)) : key
                 guard own.hasPrefix("rq.") || own.hasPrefix("lshift.") || own.hasPrefix("bias.") else { continue }

@@ -47,7 +47,7 @@ public struct CostModel: Sendable {
     public func estimate(_ program: FixedProgram) -> Estimate {
         let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
         let c = target.cost
-        let constants = Self.constantBytes(program)
+        let constants = Self.constantBytes(program, dsp: dsp)
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
         let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr) }
@@ -115,7 +115,7 @@ public struct CostModel: Sendable {
     }
 
     /// Weights, biases and activation tables in flash, as the emitter writes them.
-    public static func constantBytes(_ program: FixedProgram) -> Int {
+    public static func constantBytes(_ program: FixedProgram, dsp: Bool = false) -> Int {
         var tables = Set<String>()
         var lookups = 0
         let far = CEmitter.farConstants(of: program)
@@ -134,7 +134,9 @@ public struct CostModel: Sendable {
         }
         let arrays = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
             .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
-        return arrays + lookups + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
+        // With the DSP extension, interleaved weights widened to int16 take a byte more each.
+        let widened = dsp ? CEmitter.widenedWeights(of: program).compactMap { program.constants[$0]?.values.count }.reduce(0, +) : 0
+        return arrays + widened + lookups + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
     }
 
     /// Static RAM of the firmware: exact, with the end of .bss aligned as the target's linker script

@@ -110,8 +110,10 @@ import ModelIR
     }
 
     /// A 3x3 convolution `x [5,5,channels] -> [.., filters]` at 8 bits (weights in ±40, the input
-    /// over the whole int8 range), padded by one on every side or not.
-    static func convolution(channels: Int, filters: Int, padded: Bool, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
+    /// over the whole int8 range), padded by one on every side or not; `pooled`: then a ReLU and a
+    /// 2x2 max pool (the ReLU fused into the requantization, the pool four channels a word where
+    /// the filters are a multiple of 4).
+    static func convolution(channels: Int, filters: Int, padded: Bool, pooled: Bool = false, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
         var generator = SeededGenerator(seed: seed)
         let size = filters * 9 * channels
         let weights = (0..<size).map { _ in Double(Int(generator.next() % 81) - 40) }
@@ -121,7 +123,9 @@ import ModelIR
         let graph = try Graph.checked(
             name: "conv\(channels)x\(filters)", input: .init(name: "x", shape: Shape([5, 5, channels]), isSequence: false), output: "y",
             constants: ["c.W": Tensor(shape: Shape([filters, 3, 3, channels]), values: weights), "c.b": Tensor(shape: Shape([filters]), values: bias)],
-            nodes: [Node(name: "c", op: .conv2D(window), inputs: ["x"], output: "y", weights: ["W": "c.W", "b": "c.b"])])
+            nodes: [Node(name: "c", op: .conv2D(window), inputs: ["x"], output: pooled ? "h" : "y", weights: ["W": "c.W", "b": "c.b"])]
+                + (pooled ? [Node(name: "r", op: .relu, inputs: ["h"], output: "hr"),
+                             Node(name: "p", op: .maxPool(Window(kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)), inputs: ["hr"], output: "y")] : []))
         let samples = 3
         let inputs = (0..<(samples * 25 * channels)).map { i in i % 11 == 0 ? (i % 2 == 0 ? -128.0 : 127.0) : Double(Int(generator.next() % 256) - 128) }
         let split = DatasetSplit(name: "test", inputs: inputs, labels: Array(repeating: 0, count: samples), lengths: nil,
@@ -129,17 +133,23 @@ import ModelIR
         let config = QuantConfig(formats: [
             "x": TensorFormat(bits: 8, fracBits: 0), "c.W": TensorFormat(bits: 8, fracBits: 0), "c.b": TensorFormat(bits: 8, fracBits: 0),
             "y": TensorFormat.fitting(maxAbs: Double(9 * channels * 40 * 128) / 4, bits: 8),
+            "h": TensorFormat.fitting(maxAbs: Double(9 * channels * 40 * 128) / 4, bits: 8),
+            "hr": TensorFormat.fitting(maxAbs: Double(9 * channels * 40 * 128) / 4, bits: 8),
         ])
         return (try FixedProgram(graph: graph, config: config), split)
     }
 
-    /// (channels, filters, padded, the kernel the blocks call): gathered patches of 9 and 18 bytes,
+    /// (channels, filters, padded, the kernel the blocks call): gathered patches of 9 and 18 bytes
+    /// (blocks written out group by group, `mcu_x4i_group`, one to five blocks, padded or not),
     /// kernel rows interleaved as segments (C a multiple of 4 with padding; C = 3 without, a row of
-    /// 9 with one column left), and kernel rows that padding narrows off the groups of four (C = 3,
-    /// padded: `mcu_dot8x4`); filter counts with 0 to 3 left over.
+    /// 9 with one column left), widened to int16 where the filters are a multiple of 4
+    /// (`mcu_dot16x4i`: rows of 8 to 36 columns, a turn of 32, a remainder of one), and kernel rows
+    /// that padding narrows off the groups of four (C = 3, padded: `mcu_dot8x4`); filter counts
+    /// with 0 to 3 left over.
     static let convolutionCases: [(Int, Int, Bool, String)] = [
-        (1, 6, true, "mcu_dot8x4i("), (2, 5, true, "mcu_dot8x4i("), (4, 7, true, "mcu_dot8x4i("), (3, 5, false, "mcu_dot8x4i("),
-        (3, 5, true, "mcu_dot8x4("), (8, 9, true, "mcu_dot8x4i("), (12, 4, false, "mcu_dot8x4i("), (12, 8, true, "mcu_dot8x4i("),
+        (1, 6, true, "mcu_x4i_group("), (2, 5, true, "mcu_x4i_group("), (1, 8, false, "mcu_x4i_group("), (2, 20, true, "mcu_x4i_group("),
+        (4, 7, true, "mcu_dot8x4i("), (3, 5, false, "mcu_dot8x4i("), (3, 8, false, "mcu_dot16x4i("), (4, 8, true, "mcu_dot16x4i("),
+        (3, 5, true, "mcu_dot8x4("), (8, 9, true, "mcu_dot8x4i("), (12, 4, false, "mcu_dot16x4i("), (12, 8, true, "mcu_dot16x4i("),
     ]
 
     @Test(arguments: convolutionCases)
@@ -147,9 +157,23 @@ import ModelIR
         let (program, split) = try Self.convolution(channels: channels, filters: filters, padded: padded, seed: UInt64(channels * 100 + filters))
         let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 3,
                                                            directory: makeTemporaryDirectory("conv4-\(channels)-\(filters)-\(padded)"), "C \(channels), \(filters) filters, padded \(padded)")
-        #expect(source.contains("    \(kernel)s, "), "C \(channels), \(filters) filters, padded \(padded)")
+        #expect(source.contains(" \(kernel)s, "), "C \(channels), \(filters) filters, padded \(padded)")
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-conv4-\(channels)-\(filters)"))
         #expect(report.isBitExact, "host, C \(channels): \(report.firstMismatch ?? "")")
+    }
+
+    /// (channels, filters): a convolution, its ReLU fused as one USAT (`mcu_rq8_relu_32`, with a 32-bit accumulator) and a 2x2
+    /// max pool four channels a word (`mcu_max8x4`, filters a multiple of 4) or channel by channel.
+    @Test(arguments: [(1, 8), (4, 12), (3, 6)])
+    func reluAndMaxPoolAreBitExactOnTheNano33BLE(channels: Int, filters: Int) throws {
+        let (program, split) = try Self.convolution(channels: channels, filters: filters, padded: true, pooled: true, seed: UInt64(channels * 31 + filters))
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 3,
+                                                           directory: makeTemporaryDirectory("pool4-\(channels)-\(filters)"), "C \(channels), \(filters) filters, pooled")
+        // One channel: a 16-bit accumulator, requantized and clamped in C.
+        #expect(source.contains("mcu_rq8_relu_32(acc, ") == (channels > 1))
+        #expect(source.contains("m = mcu_max8x4(m, v);") == (filters % 4 == 0))
+        let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-pool4-\(channels)-\(filters)"))
+        #expect(report.isBitExact, "host, C \(channels), pooled: \(report.firstMismatch ?? "")")
     }
 
     /// Rows longer than one pass of the AVR loop (2,040 products), on the Mega 2560's 8 KB of RAM.

@@ -38,7 +38,7 @@ public enum Calibrator {
         let programs = BenchmarkSuite.programs(count: count, seed: seed, far: far) { program in
             let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
             return CostModel.staticBytes(program, arena: arena, target: target) + 300 <= target.ramBytes
-                && CostModel.constantBytes(program) + 8192 <= target.flashBytes
+                && CostModel.constantBytes(program, dsp: target.core.hasDSP) + 8192 <= target.flashBytes
         }
         let results = ParallelJobs.map(programs.count, jobs: jobs, progress: { progress($0, programs.count) }) { i in
             try ProgramMeasurement.measure(programs[i], device: device, directory: "\(directory)/\(programs[i].name)")

@@ -121,7 +121,7 @@ public enum KernelProfiler {
             priced += cost.price(codes[step.node.name] ?? [:], in: \.codeBytes)
         }
         let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
-        let code = Double(plain.programFlash - CostModel.constantBytes(program))
+        let code = Double(plain.programFlash - CostModel.constantBytes(program, dsp: dsp))
         return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr)).map { "\($0.node) \($0.variant)" },
                         residual: code - priced, plainCycles: run.cycles, steps: plain.samples.steps)
     }

@@ -93,7 +93,7 @@ public struct ProgramMeasurement: Sendable {
         let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
         return ProgramMeasurement(
             name: benchmark.name, pieces: pieces, calls: calls, codeFeatures: CostFeatures.code(program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr),
-            codeBytes: plain.programFlash - CostModel.constantBytes(program), stackBytes: plain.build.stack.bytes,
+            codeBytes: plain.programFlash - CostModel.constantBytes(program, dsp: device.target.core.hasDSP), stackBytes: plain.build.stack.bytes,
             staticRAM: plain.build.sizes.staticRAM, predictedStaticRAM: CostModel.staticBytes(program, arena: arena, target: device.target),
             isBitExact: plainMeasurement.isBitExact)
     }
