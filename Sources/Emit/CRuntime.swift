@@ -93,7 +93,7 @@ struct CRuntime {
             w.line("#if defined(__ARM_FEATURE_DSP)")
             w.line("#include <string.h>")
             w.line("/* The larger of each of the four int8 lanes of a and b: SSUB8 sets a flag per lane where a >= b, SEL takes a there. */")
-            w.block("static inline uint32_t mcu_max8x4(uint32_t a, uint32_t b)") { w in
+            w.block("MCU_INLINE uint32_t mcu_max8x4(uint32_t a, uint32_t b)") { w in
                 w.line("uint32_t r;")
                 w.line(#"__asm__ ("ssub8 %0, %1, %2\n\t" "sel %0, %1, %2" : "=&r" (r) : "r" (a), "r" (b) : "cc");"#)
                 w.line("return r;")
@@ -122,7 +122,7 @@ struct CRuntime {
             w.line("/* mcu_clamp16(mcu_rq8_32(x, s), 0, 127), a requantization with the ReLU after it: with the DSP")
             w.line("   extension one USAT to 0..127 of the rounded shift (the same value: saturating to int8 first")
             w.line("   changes nothing that the clamp keeps). */")
-            w.block("static inline int8_t mcu_rq8_relu_32(int32_t x, uint8_t s)") { w in
+            w.block("MCU_INLINE int8_t mcu_rq8_relu_32(int32_t x, uint8_t s)") { w in
                 w.line("#if defined(__ARM_FEATURE_DSP)")
                 w.line("return (int8_t)__usat((x + (INT32_C(1) << (s - 1))) >> s, 7);")
                 w.line("#else")
@@ -403,7 +403,7 @@ struct CRuntime {
         w.line("#if defined(__ARM_FEATURE_DSP)")
         w.line("/* s[j] += sum of w[4 j + i] * x[i], i < 4, j < 4: one group of four columns of an interleaved block, the")
         w.line("   input word x widened: xe = __sxtb16(x), xo = mcu_sxtb16_ror8(x). */")
-        w.block("static inline __attribute__((always_inline)) void mcu_x4i_group(int32_t *s, const int8_t *w, uint32_t xe, uint32_t xo)") { w in
+        w.block("MCU_INLINE void mcu_x4i_group(int32_t *s, const int8_t *w, uint32_t xe, uint32_t xo)") { w in
             w.line("uint32_t a, b, c, d;")
             w.line("memcpy(&a, w, 4); memcpy(&b, w + 4, 4); memcpy(&c, w + 8, 4); memcpy(&d, w + 12, 4);")
             w.line("s[0] = __smlad(__sxtb16(a), xe, s[0]); s[0] = __smlad(mcu_sxtb16_ror8(a), xo, s[0]);")
@@ -433,7 +433,7 @@ struct CRuntime {
         for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
         w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
         w.line("   of four columns and widened to int16 (every partial sum proven to fit). */")
-        w.block("static inline void mcu_dot16x4i(int32_t *s, const int16_t *w, const int8_t *x, uint16_t n)") { w in
+        w.block("MCU_INLINE void mcu_dot16x4i(int32_t *s, const int16_t *w, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
             w.line("uint32_t xe, xo, a, b, c, d;")
             let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int16_t (*)[4u * n])w)"#
