@@ -352,47 +352,14 @@ struct CRuntime {
         let step = [#""ldr %[xe], [%[x]], #4\n\t" "ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t""#,
                     #""sxtb16 %[xo], %[xe], ror #8\n\t" "sxtb16 %[xe], %[xe]\n\t""#]
             + rows(0) + [#""ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t""#] + rows(2)
-        let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
-                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [t] "=&r" (t)"#]
-        w.line("#if defined(__ARM_FEATURE_DSP)")
-        w.line("/* Four columns of a block in mcu_dot8x4i (its operands by name): one input word, widened even and odd")
-        w.line("   bytes (xe, xo), and each row's word (a, b) widened and multiplied into its sum. */")
-        w.line("#define MCU_DOT8X4I_STEP \\")
-        for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
-        w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
-        w.line("   of four columns (every partial sum proven to fit). */")
-        w.block("MCU_INLINE void mcu_dot8x4i(int32_t *s, const int8_t *w, const int8_t *x, uint16_t n)") { w in
-            w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
-            w.line("uint32_t xe, xo, a, b, t;")
-            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int8_t (*)[4u * n])w)"#
-            // 32 columns a turn; a single turn without the loop's count and branch.
-            w.line("uint16_t turns = (uint16_t)(n >> 5);")
-            w.block("if (turns > 1u)") { w in
-                w.line("__asm__ (")
-                w.line(#"    "1:\n\t""#)
-                w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: 8).joined(separator: " "))
-                w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
-                w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
-                w.line("    " + operands[1])
-                w.line("    : \(memory) : \"cc\");")
-            }
-            for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
-                w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
-                    w.line("__asm__ (")
-                    w.line("    " + Array(repeating: "MCU_DOT8X4I_STEP", count: columns / 4).joined(separator: " "))
-                    w.line("    " + operands[0])
-                    w.line("    " + operands[1])
-                    w.line("    : \(memory));")
-                }
-            }
-            w.line("const uint8_t r = (uint8_t)(n & 3u);")
-            w.block("for (uint8_t i = 0; i < r; i++)") { w in
-                w.line("const int16_t v = x[i];")
-                w.line("s0 += (int16_t)(w[i] * v); s1 += (int16_t)(w[r + i] * v); s2 += (int16_t)(w[2 * r + i] * v); s3 += (int16_t)(w[3 * r + i] * v);")
-            }
-            w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
-        }
-        w.line("#endif")
+        emitFourRowDot(name: "mcu_dot8x4i", stepMacro: "MCU_DOT8X4I_STEP", step: step, weightType: "int8_t", registers: ["a", "b", "t"],
+                       stepComment: ["Four columns of a block in mcu_dot8x4i (its operands by name): one input word, widened even and odd",
+                                     "   bytes (xe, xo), and each row's word (a, b) widened and multiplied into its sum."],
+                       comment: ["s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups",
+                                 "   of four columns (every partial sum proven to fit)."],
+                       remainder: ["const int16_t v = x[i];",
+                                   "s0 += (int16_t)(w[i] * v); s1 += (int16_t)(w[r + i] * v); s2 += (int16_t)(w[2 * r + i] * v); s3 += (int16_t)(w[3 * r + i] * v);"],
+                       into: &w)
     }
 
     /// Cortex-M4/M7: one group of four columns of a block of four interleaved rows
@@ -424,24 +391,40 @@ struct CRuntime {
                     #""smlad %[s0], %[a], %[xe], %[s0]\n\t" "smlad %[s0], %[b], %[xo], %[s0]\n\t" "smlad %[s1], %[c], %[xe], %[s1]\n\t" "smlad %[s1], %[d], %[xo], %[s1]\n\t""#,
                     #""ldr %[a], [%[w]], #4\n\t" "ldr %[b], [%[w]], #4\n\t" "ldr %[c], [%[w]], #4\n\t" "ldr %[d], [%[w]], #4\n\t""#,
                     #""smlad %[s2], %[a], %[xe], %[s2]\n\t" "smlad %[s2], %[b], %[xo], %[s2]\n\t" "smlad %[s3], %[c], %[xe], %[s3]\n\t" "smlad %[s3], %[d], %[xo], %[s3]\n\t""#]
+        emitFourRowDot(name: "mcu_dot16x4i", stepMacro: "MCU_DOT16X4I_STEP", step: step, weightType: "int16_t", registers: ["a", "b", "c", "d"],
+                       stepComment: ["Four columns of a block in mcu_dot16x4i (its operands by name): one input word widened (xe, xo), and",
+                                     "   each row's two words of int16 pairs (w0, w2 and w1, w3) multiplied into its sum."],
+                       comment: ["s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups",
+                                 "   of four columns and widened to int16 (every partial sum proven to fit)."],
+                       remainder: ["const int32_t v = x[i];", "s0 += w[i] * v; s1 += w[r + i] * v; s2 += w[2 * r + i] * v; s3 += w[3 * r + i] * v;"],
+                       into: &w)
+    }
+
+    /// The driver both interleaved dot products share: `step` (assembly for four columns, as the
+    /// macro `stepMacro`) 32 columns a turn of a loop (a single turn without the loop's count and
+    /// branch), then 16, 8 and 4 as the bits of n say, and the last n mod 4 columns in C
+    /// (`remainder`, with `v` the input and `r` their count). `registers`: the step's temporaries
+    /// besides the input's two halves.
+    private func emitFourRowDot(name: String, stepMacro: String, step: [String], weightType: String, registers: [String],
+                                stepComment: [String], comment: [String], remainder: [String], into w: inout CWriter) {
         let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
-                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), [a] "=&r" (a), [b] "=&r" (b), [c] "=&r" (c), [d] "=&r" (d)"#]
+                        #"  [xe] "=&r" (xe), [xo] "=&r" (xo), "# + registers.map { "[\($0)] \"=&r\" (\($0))" }.joined(separator: ", ")]
         w.line("#if defined(__ARM_FEATURE_DSP)")
-        w.line("/* Four columns of a block in mcu_dot16x4i (its operands by name): one input word widened (xe, xo), and")
-        w.line("   each row's two words of int16 pairs (w0, w2 and w1, w3) multiplied into its sum. */")
-        w.line("#define MCU_DOT16X4I_STEP \\")
+        w.line("/* " + stepComment[0])
+        for line in stepComment.dropFirst() { w.line(line + (line == stepComment.last ? " */" : "")) }
+        w.line("#define \(stepMacro) \\")
         for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
-        w.line("/* s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups")
-        w.line("   of four columns and widened to int16 (every partial sum proven to fit). */")
-        w.block("MCU_INLINE void mcu_dot16x4i(int32_t *s, const int16_t *w, const int8_t *x, uint16_t n)") { w in
+        w.line("/* " + comment[0])
+        for line in comment.dropFirst() { w.line(line + (line == comment.last ? " */" : "")) }
+        w.block("MCU_INLINE void \(name)(int32_t *s, const \(weightType) *w, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
-            w.line("uint32_t xe, xo, a, b, c, d;")
-            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const int16_t (*)[4u * n])w)"#
+            w.line("uint32_t xe, xo, \(registers.joined(separator: ", "));")
+            let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const "# + weightType + #" (*)[4u * n])w)"#
             w.line("uint16_t turns = (uint16_t)(n >> 5);")
             w.block("if (turns > 1u)") { w in
                 w.line("__asm__ (")
                 w.line(#"    "1:\n\t""#)
-                w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: 8).joined(separator: " "))
+                w.line("    " + Array(repeating: stepMacro, count: 8).joined(separator: " "))
                 w.line(#"    "subs %[turns], %[turns], #1\n\t" "bne 1b\n\t""#)
                 w.line("    " + operands[0] + #" [turns] "+r" (turns),"#)
                 w.line("    " + operands[1])
@@ -450,7 +433,7 @@ struct CRuntime {
             for (condition, columns) in [("turns == 1u", 32), ("(n & 16u) != 0u", 16), ("(n & 8u) != 0u", 8), ("(n & 4u) != 0u", 4)] {
                 w.block("\(columns == 32 ? "else " : "")if (\(condition))") { w in
                     w.line("__asm__ (")
-                    w.line("    " + Array(repeating: "MCU_DOT16X4I_STEP", count: columns / 4).joined(separator: " "))
+                    w.line("    " + Array(repeating: stepMacro, count: columns / 4).joined(separator: " "))
                     w.line("    " + operands[0])
                     w.line("    " + operands[1])
                     w.line("    : \(memory));")
@@ -458,8 +441,7 @@ struct CRuntime {
             }
             w.line("const uint8_t r = (uint8_t)(n & 3u);")
             w.block("for (uint8_t i = 0; i < r; i++)") { w in
-                w.line("const int32_t v = x[i];")
-                w.line("s0 += w[i] * v; s1 += w[r + i] * v; s2 += w[2 * r + i] * v; s3 += w[3 * r + i] * v;")
+                for line in remainder { w.line(line) }
             }
             w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
         }
