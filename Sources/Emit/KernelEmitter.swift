@@ -156,6 +156,14 @@ extension CEmitter {
     }
 
     /// Adds `term` (already of the accumulator type) to `acc`.
+    /// The int8 second operand of an elementwise node as an expression: the other input, a scalar
+    /// constant as a literal, or element i of a constant array in flash.
+    private mutating func int8Operand(_ node: Node, operands: [String], constant: String?) -> String {
+        if node.inputs.count == 2 { return operands.dropFirst().first ?? "0" }
+        if let q = program.constants[constant ?? ""], q.values.count == 1 { return CType.literal(q.values[0], bits: 8) }
+        return read(constant ?? "", "i")
+    }
+
     private func accumulate(_ term: String, bits: Int) -> String {
         bits == 16 ? "acc = (int16_t)(acc + \(term));" : "acc += \(term);"
     }
@@ -311,20 +319,12 @@ extension CEmitter {
         case let .add(plan) where specialised && SaturatingAdd.applies(to: step, program: program):
             // Two int8 values summed and saturated in 8 bits (`SaturatingAdd`).
             runtime.addSat8 = true
-            let b: String
             if RoundedAddend.applies(to: step, program: program) {
                 let rounded = RoundedAddend.values(step, program: program) ?? [0]
-                b = rounded.count == 1 ? CType.literal(rounded[0], bits: 8) : read(plan.constant ?? "", "i")
+                let b = rounded.count == 1 ? CType.literal(rounded[0], bits: 8) : read(plan.constant ?? "", "i")
                 return "mcu_add_sat8(\(x), \(b))"
             }
-            if node.inputs.count == 2 {
-                b = operands.dropFirst().first ?? "0"
-            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
-                b = CType.literal(q.values[0], bits: 8)
-            } else {
-                b = read(plan.constant ?? "", "i")
-            }
-            return "mcu_add_sat8(\(x), \(b))"
+            return "mcu_add_sat8(\(x), \(int8Operand(node, operands: operands, constant: plan.constant)))"
         case let .add(plan) where specialised && RoundedAddend.applies(to: step, program: program):
             // a·2^s ± B·2^sB rounded by s is a + rshr(±B·2^sB, s): B is stored so rounded (`RoundedAddend`).
             let t = CType.int(plan.accBits)
@@ -341,15 +341,7 @@ extension CEmitter {
         case let .mul(plan) where specialised && NarrowProduct.shift(step, program: program) != nil:
             // Two int8 values multiplied and requantized in 16 bits, the shift done leftwards (`NarrowProduct`).
             runtime.narrowProducts.insert(plan.shift)
-            let b: String
-            if node.inputs.count == 2 {
-                b = operands.dropFirst().first ?? "0"
-            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
-                b = CType.literal(q.values[0], bits: 8)
-            } else {
-                b = read(plan.constant ?? "", "i")
-            }
-            return "mcu_mul_rq8_\(plan.shift)(\(x), \(b))"
+            return "mcu_mul_rq8_\(plan.shift)(\(x), \(int8Operand(node, operands: operands, constant: plan.constant)))"
         case let .mul(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
