@@ -73,6 +73,29 @@ import Tuner
         #expect(mismatches == 0)
     }
 
+    /// The C of `mcu_add_sat8` and `mcu_mul_rq8_1` .. `_7` (the AVR runs their assembly, checked on
+    /// the simulator in `NarrowElementwiseTests`) over every int8 pair.
+    @Test func saturatedSumsAndRequantizedProductsOfEveryInt8Pair() throws {
+        var runtime = CRuntime()
+        runtime.addSat8 = true
+        runtime.narrowProducts = Set(1...7)
+        var body = "int main(void) {\n    FILE *f = fopen(\"out.bin\", \"wb\");\n    if (!f) return 1;\n"
+        body += "    for (int a = -128; a < 128; a++) for (int b = -128; b < 128; b++) {\n"
+        body += "        int32_t r = mcu_add_sat8((int8_t)a, (int8_t)b);\n        fwrite(&r, sizeof r, 1, f);\n"
+        for s in 1...7 { body += "        r = mcu_mul_rq8_\(s)((int8_t)a, (int8_t)b);\n        fwrite(&r, sizeof r, 1, f);\n" }
+        body += "    }\n    return fclose(f);\n}\n"
+        let values = try compileAndRun(runtime: runtime, main: body)
+        var expected: [Int32] = []
+        for a in -128...127 {
+            for b in -128...127 {
+                expected.append(Int32(IntegerArithmetic.requantized(Int64(a + b), shift: 0, bits: 8)))
+                for s in 1...7 { expected.append(Int32(IntegerArithmetic.requantized(Int64(a * b), shift: s, bits: 8))) }
+            }
+        }
+        #expect(values.count == expected.count)
+        #expect(zip(values, expected).filter { $0 != $1 }.count == 0)
+    }
+
     /// `mcu_rq8_32` (a 32-bit accumulator to 8 bits, the shift done in 16 bits) for every shift
     /// 1-16: a sweep over +-2^25, every value within 3 of both saturation thresholds, and the
     /// extremes a 32-bit accumulator with its rounding term can hold.
