@@ -994,7 +994,7 @@ extension CEmitter {
                         runtime.patchBlocks = true
                         let groups = size / 4, r = size % 4, base = groups * 16
                         blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, walked: (weights, bias, size), into: &c) { c in
-                            c.line("uint32_t xv;")
+                            if groups > 0 { c.line("uint32_t xv;") }
                             for g in 0..<groups {
                                 c.line("memcpy(&xv, &\(patch)[\(4 * g)], 4); mcu_x4i_group(s, &wb[\(16 * g)], __sxtb16(xv), mcu_sxtb16_ror8(xv));")
                             }

@@ -113,16 +113,16 @@ import ModelIR
     /// over the whole int8 range), padded by one on every side or not; `pooled`: then a ReLU and a
     /// 2x2 max pool (the ReLU fused into the requantization, the pool four channels a word where
     /// the filters are a multiple of 4).
-    static func convolution(channels: Int, filters: Int, padded: Bool, pooled: Bool = false, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
+    static func convolution(channels: Int, filters: Int, padded: Bool, pooled: Bool = false, kernel k: Int = 3, seed: UInt64) throws -> (FixedProgram, DatasetSplit) {
         var generator = SeededGenerator(seed: seed)
-        let size = filters * 9 * channels
+        let size = filters * k * k * channels
         let weights = (0..<size).map { _ in Double(Int(generator.next() % 81) - 40) }
         let bias = (0..<filters).map { _ in Double(Int(generator.next() % 41) - 20) }
         let p = padded ? 1 : 0
-        let window = Window(kernelHeight: 3, kernelWidth: 3, padTop: p, padLeft: p, padBottom: p, padRight: p)
+        let window = Window(kernelHeight: k, kernelWidth: k, padTop: p, padLeft: p, padBottom: p, padRight: p)
         let graph = try Graph.checked(
             name: "conv\(channels)x\(filters)", input: .init(name: "x", shape: Shape([5, 5, channels]), isSequence: false), output: "y",
-            constants: ["c.W": Tensor(shape: Shape([filters, 3, 3, channels]), values: weights), "c.b": Tensor(shape: Shape([filters]), values: bias)],
+            constants: ["c.W": Tensor(shape: Shape([filters, k, k, channels]), values: weights), "c.b": Tensor(shape: Shape([filters]), values: bias)],
             nodes: [Node(name: "c", op: .conv2D(window), inputs: ["x"], output: pooled ? "h" : "y", weights: ["W": "c.W", "b": "c.b"])]
                 + (pooled ? [Node(name: "r", op: .relu, inputs: ["h"], output: "hr"),
                              Node(name: "p", op: .maxPool(Window(kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)), inputs: ["hr"], output: "y")] : []))
@@ -160,6 +160,14 @@ import ModelIR
         #expect(source.contains(" \(kernel)s, "), "C \(channels), \(filters) filters, padded \(padded)")
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-conv4-\(channels)-\(filters)"))
         #expect(report.isBitExact, "host, C \(channels): \(report.firstMismatch ?? "")")
+    }
+
+    /// A pointwise convolution of two channels: a gathered patch of two bytes, no whole group of four.
+    @Test func patchesShorterThanAGroupAreBitExactOnTheNano33BLE() throws {
+        let (program, split) = try Self.convolution(channels: 2, filters: 8, padded: false, kernel: 1, seed: 17)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 3,
+                                                           directory: makeTemporaryDirectory("conv1x1-2-8"), "1x1, C 2, 8 filters")
+        #expect(source.contains("s[0] += (int16_t)(wb[0] * v);"))
     }
 
     /// (channels, filters): a convolution, its ReLU fused as one USAT (`mcu_rq8_relu_32`, with a 32-bit accumulator) and a 2x2
