@@ -158,13 +158,21 @@ struct CRuntime {
             w.line("typedef int32_t mcu_acc24_t;")
             w.line("#endif")
         }
+        if addSat8 || !narrowProducts.isEmpty {
+            // Elsewhere one SSAT where the core has it, as the requantization they replace had.
+            w.line("#if defined(__ARM_FEATURE_SAT) && !defined(__AVR__)")
+            w.line("#include <arm_acle.h>")
+            w.line("#endif")
+        }
         if addSat8 {
             w.line("/* a + b saturated to int8. On AVR one 8-bit add: the overflow flag is set exactly when the sum")
-            w.line("   leaves the int8 range, and then the true sum has b's sign. */")
+            w.line("   leaves the int8 range, and then the true sum has b's sign; one SSAT on a core with it. */")
             w.block("MCU_INLINE int8_t mcu_add_sat8(int8_t a, int8_t b)") { w in
                 w.line("#if defined(__AVR__)")
                 w.line(#"__asm__ ("add %0, %2\n\t" "brvc 1f\n\t" "ldi %0, 0x7f\n\t" "sbrc %2, 7\n\t" "ldi %0, 0x80\n\t" "1:" : "=d" (a) : "0" (a), "r" (b));"#)
                 w.line("return a;")
+                w.line("#elif defined(__ARM_FEATURE_SAT)")
+                w.line("return (int8_t)__ssat((int32_t)a + (int32_t)b, 8);")
                 w.line("#else")
                 w.line("const int16_t s = (int16_t)((int16_t)a + (int16_t)b);")
                 w.line("return s > 127 ? 127 : s < -128 ? -128 : (int8_t)s;")
@@ -185,6 +193,8 @@ struct CRuntime {
                 w.line(#"    "rjmp 2f\n\t" "1: ldi %B0, 0x7f\n\t" "adc %B0, __zero_reg__\n\t" "2:""#)
                 w.line(#"    : "=&d" (t) : "d" (a), "d" (b));"#)
                 w.line("return (int8_t)(uint8_t)((uint16_t)t >> 8);")
+                w.line("#elif defined(__ARM_FEATURE_SAT)")
+                w.line("return (int8_t)__ssat(((int32_t)a * (int32_t)b + \(1 << (shift - 1))) >> \(shift), 8);")
                 w.line("#else")
                 w.line("const int16_t t = (int16_t)((int16_t)((int16_t)a * (int16_t)b + \(1 << (shift - 1))) >> \(shift));")
                 w.line("return t > 127 ? 127 : t < -128 ? -128 : (int8_t)t;")

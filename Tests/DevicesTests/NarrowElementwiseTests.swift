@@ -7,7 +7,8 @@ import FixedPoint
 import Hardware
 import ModelIR
 
-/// The AVR's 8-bit elementwise helpers on the Uno's simulator against the emulator: the saturated
+/// The AVR's 8-bit elementwise helpers on the Uno's simulator (and their SSAT form on the Nano 33
+/// BLE's Cortex-M4) against the emulator: the saturated
 /// sum of two int8 values in one 8-bit add (`SaturatingAdd`, `mcu_add_sat8`) and the product of two
 /// int8 values requantized by 1 to 7 bits with the shift done leftwards (`NarrowProduct`,
 /// `mcu_mul_rq8_S`). The host compiles their C fallback in the same runs' `BitExactCheck`.
@@ -43,9 +44,11 @@ import ModelIR
     @Test func theSaturatedSumIsBitExactOnTheUno() throws {
         let (program, split) = try Self.program(.add, outputFracBits: 0)
         #expect(SaturatingAdd.applies(to: program.steps[0], program: program))
-        let source = try SpecialisedKernelTests.runOnBoard(program, board: "uno", split: split, samples: 12,
-                                                           directory: makeTemporaryDirectory("add-sat8"), "add")
-        #expect(source.contains("mcu_add_sat8("))
+        for board in ["uno", "nano33ble"] {
+            let source = try SpecialisedKernelTests.runOnBoard(program, board: board, split: split, samples: 12,
+                                                               directory: makeTemporaryDirectory("add-sat8-\(board)"), "add on \(board)")
+            #expect(source.contains("mcu_add_sat8("))
+        }
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-add-sat8"))
         #expect(report.isBitExact, "host: \(report.firstMismatch ?? "")")
     }
@@ -54,9 +57,11 @@ import ModelIR
     func theRequantizedProductIsBitExactOnTheUno(shift: Int) throws {
         let (program, split) = try Self.program(.mul, outputFracBits: -shift)
         #expect(NarrowProduct.shift(program.steps[0], program: program) == shift)
-        let source = try SpecialisedKernelTests.runOnBoard(program, board: "uno", split: split, samples: 12,
-                                                           directory: makeTemporaryDirectory("mul-rq8-\(shift)"), "mul, shift \(shift)")
-        #expect(source.contains("mcu_mul_rq8_\(shift)("))
+        for board in ["uno", "nano33ble"] {
+            let source = try SpecialisedKernelTests.runOnBoard(program, board: board, split: split, samples: 12,
+                                                               directory: makeTemporaryDirectory("mul-rq8-\(shift)-\(board)"), "mul, shift \(shift) on \(board)")
+            #expect(source.contains("mcu_mul_rq8_\(shift)("))
+        }
         let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-mul-rq8-\(shift)"))
         #expect(report.isBitExact, "host, shift \(shift): \(report.firstMismatch ?? "")")
     }
