@@ -453,7 +453,8 @@ public enum CostFeatures {
             let narrow = CEmitter.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
             v.leftShift(plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
         }
-        if let clamp = ClampFusion.clamp(after: step, in: program, far: far), CEmitter.requantizesToReLU(plan, step: step, clamp: clamp) {
+        let clamp = ClampFusion.clamp(after: step, in: program, far: far)
+        if let clamp, CEmitter.requantizesToReLU(plan, step: step, clamp: clamp) {
             // `mcu_rq8_relu_32`: with the DSP extension one USAT replaces the requantization's
             // saturation and the clamp; elsewhere the same code as a requantization and a clamp.
             if dsp {
@@ -465,7 +466,7 @@ public enum CostFeatures {
             return
         }
         v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
-        if ClampFusion.clamp(after: step, in: program, far: far) != nil { v["fused.clamp.out"] = outputs }
+        if clamp != nil { v["fused.clamp.out"] = outputs }
     }
 
     /// A dense or convolution node emitted with `mcu_dot8_aN`: one dot product per row of W or per
