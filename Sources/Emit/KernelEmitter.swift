@@ -558,9 +558,8 @@ extension CEmitter {
     /// AVR: a dense node's rows, each `sum += w_j * x[j]` written out in assembly: `lpm` of the
     /// weight (the pointer walks the whole matrix, rows being contiguous), `ld` of the input (the
     /// pointer set back to the input each row), `muls`, the int16 product added into the sum's low
-    /// two bytes. A 24-bit sum is held as C * 2^16 + s during the block, as in `mcu_dot8_a24`, and
-    /// requantized to 8 bits in 24 bits (`mcu_rq8_24`) where the shift allows. The same products as
-    /// the dot product, in the same order.
+    /// two bytes (`productRun`). A 24-bit sum is requantized to 8 bits in 24 bits (`mcu_rq8_24`)
+    /// where the shift allows. The same products as the dot product, in the same order.
     private mutating func rowsInAssembly(rows n: Int, length k: Int, accBits: Int, initial: String, rq: String, shift: Int,
                                          weights: String, x: String, y: String, into c: inout CWriter) {
         let t = accBits == 24 ? "mcu_acc24_t" : "int16_t"
@@ -576,35 +575,10 @@ extension CEmitter {
         // fits 24 bits (the bound counts the rounding term); its bytes C:B are t >> 8, an int8 when C
         // is B's sign extension, else saturated by C's sign.
         let requantInBlock = accBits == 24 && rq == "mcu_rq8_24(sum, 8)"
-        var lines: [String] = []
-        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "inc %C[s]\n\t""#) }
-        // A product's overflow stub lies after the block, or (where a `brvs` would not reach it, 64
-        // words) after the products so far, jumped over.
-        var pending: [Int] = [], words = 0
-        func flush() {
-            let label = 400 + (pending.last ?? 0)
-            lines.append("\"rjmp \(label)f\\n\\t\"")
-            for j in pending {
-                lines.append("\"\(100 + j): brmi \(300 + j)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\" \"\(300 + j): inc %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\"")
-            }
-            lines.append("\"\(label):\\n\\t\"")
-            pending = []
-            words = 0
-        }
-        for j in 0..<k {
-            if accBits == 24, !pending.isEmpty, words + 6 + 1 > 60 { flush() }
+        var lines = Self.productRun((0..<k).map { j in
             let load = inRegisters ? "\"mov %[u], %[x\(j)]\\n\\t\"" : #""ld %[u], X+\n\t""#
-            var mac = #""lpm %[t], Z+\n\t" "# + load + #" "muls %[t], %[u]\n\t" "add %A[s], r0\n\t" "adc %B[s], r1\n\t""#
-            if accBits == 24 {
-                mac += " \"brvs \(100 + j)f\\n\\t\" \"\(200 + j):\\n\\t\""
-                if !pending.isEmpty { words += 6 }
-                pending.append(j)
-            }
-            lines.append(mac)
-        }
-        if accBits == 24, !pending.isEmpty { flush() }
-        if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#) }
-        lines.append(#""clr r1\n\t""#)
+            return (lead: nil, leadWords: 0, mac: #""lpm %[t], Z+\n\t" "# + load + #" "muls %[t], %[u]\n\t" "add %A[s], r0\n\t" "adc %B[s], r1\n\t""#)
+        }, accBits: accBits)
         if requantInBlock {
             lines.append(#""subi %A[s], 0x80\n\t" "sbci %B[s], 0xff\n\t" "sbci %C[s], 0xff\n\t""#)
             lines.append(#""mov %[t], %B[s]\n\t" "lsl %[t]\n\t" "sbc %[t], %[t]\n\t" "cp %[t], %C[s]\n\t" "mov %[t], %B[s]\n\t" "breq 1f\n\t""#)
@@ -866,55 +840,64 @@ extension CEmitter {
         return steps
     }
 
-    /// AVR assembly for `sum += w_j * r[offset_j]` over a window's products: each input loaded at a
-    /// displacement from the pointer `r` (moved on where a displacement would pass 63), the weight
-    /// (a local) moved into an upper register for `muls`, the int16 product added into `sum`. A
-    /// 24-bit sum is held as C * 2^16 + s during the block, as `mcu_dot8_a24` holds it: a product
-    /// changes C only when the 16-bit add overflows (V set; the branch out is not taken otherwise).
-    private func multiplyAccumulate(_ products: [(weight: Int, offset: Int)], accBits: Int, into c: inout CWriter) {
+    /// AVR: the assembly of a straight run of int16 products added into the sum `s`, each product's
+    /// `mac` after its `lead` (`leadWords` words, a pointer move), and `clr r1` after them. A 24-bit
+    /// sum is held as C * 2^16 + s during the run, as `mcu_dot8_a24` holds it: a product changes C
+    /// only when the 16-bit add overflows (V set; the branch out is not taken otherwise), in a stub
+    /// out of the straight line that moves C by one toward the sign the 16-bit result lost. The
+    /// stubs lie at the run's end or, where a `brvs` would not reach its stub (64 words), jumped
+    /// over after the products so far.
+    private static func productRun(_ products: [(lead: String?, leadWords: Int, mac: String)], accBits: Int) -> [String] {
         var lines: [String] = []
         if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "inc %C[s]\n\t""#) }
-        // The stubs of the 24-bit adds that overflow lie out of the straight line, at its end or,
-        // where a `brvs` would not reach its stub (64 words), jumped over after the products so far.
         var pending: [Int] = [], words = 0
         func flush() {
             let label = 400 + (pending.last ?? 0)
             lines.append("\"rjmp \(label)f\\n\\t\"")
-            stubs()
-            lines.append("\"\(label):\\n\\t\"")
-        }
-        func stubs() {
-            // C moved by one toward the sign the 16-bit result lost.
             for j in pending {
                 lines.append("\"\(100 + j): brmi \(300 + j)f\\n\\t\" \"dec %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\" \"\(300 + j): inc %C[s]\\n\\t\" \"rjmp \(200 + j)b\\n\\t\"")
             }
+            lines.append("\"\(label):\\n\\t\"")
             pending = []
             words = 0
         }
-        var base = 0
-        for (k, product) in products.enumerated() {
-            let moves = product.offset - base > 63
+        for (j, product) in products.enumerated() {
             // The first pending brvs is the farthest from its stub: the words after it, and the jump
             // (a later one is at least 6 words nearer and only 5 words of stubs farther).
-            if accBits == 24, !pending.isEmpty, words + (moves ? 2 : 0) + 6 + 1 > 60 { flush() }
-            if moves {
-                let step = product.offset - base
-                lines.append(step <= 63 ? "\"adiw %[r], \(step)\\n\\t\"" : "\"subi %A[r], lo8(\(-step))\\n\\t\" \"sbci %B[r], hi8(\(-step))\\n\\t\"")
-                base = product.offset
-            }
-            var mac = "\"ldd %[t], %a[r]+\(product.offset - base)\\n\\t\" \"mov %[u], %[w\(product.weight)]\\n\\t\" \"muls %[t], %[u]\\n\\t\" \"add %A[s], r0\\n\\t\" \"adc %B[s], r1\\n\\t\""
+            if accBits == 24, !pending.isEmpty, words + product.leadWords + 6 + 1 > 60 { flush() }
+            if let lead = product.lead { lines.append(lead) }
+            var mac = product.mac
             if accBits == 24 {
-                mac += " \"brvs \(100 + k)f\\n\\t\" \"\(200 + k):\\n\\t\""
-                if !pending.isEmpty { words += (moves ? 2 : 0) + 6 }
-                pending.append(k)
+                mac += " \"brvs \(100 + j)f\\n\\t\" \"\(200 + j):\\n\\t\""
+                if !pending.isEmpty { words += product.leadWords + 6 }
+                pending.append(j)
             }
             lines.append(mac)
         }
-        if accBits == 24, !pending.isEmpty {
-            flush()
-        }
+        if accBits == 24, !pending.isEmpty { flush() }
         if accBits == 24 { lines.append(#""sbrc %B[s], 7\n\t" "dec %C[s]\n\t""#) }
         lines.append(#""clr r1\n\t""#)
+        return lines
+    }
+
+    /// AVR assembly for `sum += w_j * r[offset_j]` over a window's products: each input loaded at a
+    /// displacement from the pointer `r` (moved on where a displacement would pass 63), the weight
+    /// (a local) moved into an upper register for `muls`, the int16 product added into `sum`
+    /// (`productRun`).
+    private func multiplyAccumulate(_ products: [(weight: Int, offset: Int)], accBits: Int, into c: inout CWriter) {
+        // The pointer moved on where a displacement would pass 63 (2 words), then the product.
+        var base = 0
+        let run = products.map { product -> (lead: String?, leadWords: Int, mac: String) in
+            var lead: String?
+            if product.offset - base > 63 {
+                let step = product.offset - base
+                lead = step <= 63 ? "\"adiw %[r], \(step)\\n\\t\"" : "\"subi %A[r], lo8(\(-step))\\n\\t\" \"sbci %B[r], hi8(\(-step))\\n\\t\""
+                base = product.offset
+            }
+            let mac = "\"ldd %[t], %a[r]+\(product.offset - base)\\n\\t\" \"mov %[u], %[w\(product.weight)]\\n\\t\" \"muls %[t], %[u]\\n\\t\" \"add %A[s], r0\\n\\t\" \"adc %B[s], r1\\n\\t\""
+            return (lead, lead == nil ? 0 : 2, mac)
+        }
+        let lines = Self.productRun(run, accBits: accBits)
         let weights = Set(products.map(\.weight)).sorted().map { "[w\($0)] \"r\" (w\($0))" }
         c.line("__asm__ volatile (")
         for line in lines { c.line("    " + line) }
