@@ -64,7 +64,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("budget-ram"), help: ArgumentHelp("RAM budget for --strategies, --device, --float and --kernels (at most the board's RAM).", valueName: "bytes"))
     var budgetRAM = 2048
 
-    @Option(name: .long, help: "Seed for --strategies, --device, --float and --kernels.")
+    @Option(name: .long, help: "Seed for --strategies, --device, --cost-model, --float and --kernels (and the first of --picks).")
     var seed: UInt64 = 0
 
     func validate() throws {
