@@ -366,7 +366,7 @@ struct CRuntime {
                        stepComment: ["Four columns of a block in mcu_dot8x4i (its operands by name): one input word, widened even and odd",
                                      "   bytes (xe, xo), and each row's word (a, b) widened and multiplied into its sum."],
                        comment: ["s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups",
-                                 "   of four columns (every partial sum proven to fit)."],
+                                 "   of four columns (every partial sum proven to fit); returns w + 4 n, where the next block starts."],
                        remainder: ["const int16_t v = x[i];",
                                    "s0 += (int16_t)(w[i] * v); s1 += (int16_t)(w[r + i] * v); s2 += (int16_t)(w[2 * r + i] * v); s3 += (int16_t)(w[3 * r + i] * v);"],
                        into: &w)
@@ -405,7 +405,7 @@ struct CRuntime {
                        stepComment: ["Four columns of a block in mcu_dot16x4i (its operands by name): one input word widened (xe, xo), and",
                                      "   each row's two words of int16 pairs (w0, w2 and w1, w3) multiplied into its sum."],
                        comment: ["s[j] += sum of row j's w[i] * x[i], i < n, j < 4, over a block of four rows interleaved by groups",
-                                 "   of four columns and widened to int16 (every partial sum proven to fit)."],
+                                 "   of four columns and widened to int16 (every partial sum proven to fit); returns w + 4 n."],
                        remainder: ["const int32_t v = x[i];", "s0 += w[i] * v; s1 += w[r + i] * v; s2 += w[2 * r + i] * v; s3 += w[3 * r + i] * v;"],
                        into: &w)
     }
@@ -414,7 +414,10 @@ struct CRuntime {
     /// macro `stepMacro`) 32 columns a turn of a loop (a single turn without the loop's count and
     /// branch), then 16, 8 and 4 as the bits of n say, and the last n mod 4 columns in C
     /// (`remainder`, with `v` the input and `r` their count). `registers`: the step's temporaries
-    /// besides the input's two halves.
+    /// besides the input's two halves. It returns the end of the block's weights (`w + 4n`), the
+    /// pointer the assembly has walked: a caller that walks block after block carries it in the
+    /// register the assembly already holds it in, instead of keeping its own (which, beside the
+    /// assembly's eleven registers, made gcc spill and grow the node's frame from 36 to 48 bytes).
     private func emitFourRowDot(name: String, stepMacro: String, step: [String], weightType: String, registers: [String],
                                 stepComment: [String], comment: [String], remainder: [String], into w: inout CWriter) {
         let operands = [#": [s0] "+r" (s0), [s1] "+r" (s1), [s2] "+r" (s2), [s3] "+r" (s3), [x] "+r" (x), [w] "+r" (w),"#,
@@ -426,7 +429,7 @@ struct CRuntime {
         for (i, line) in step.enumerated() { w.line("    " + line + (i == step.count - 1 ? "" : " \\")) }
         w.line("/* " + comment[0])
         for line in comment.dropFirst() { w.line(line + (line == comment.last ? " */" : "")) }
-        w.block("MCU_INLINE void \(name)(int32_t *s, const \(weightType) *w, const int8_t *x, uint16_t n)") { w in
+        w.block("MCU_INLINE const \(weightType) *\(name)(int32_t *s, const \(weightType) *w, const int8_t *x, uint16_t n)") { w in
             w.line("int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];")
             w.line("uint32_t xe, xo, \(registers.joined(separator: ", "));")
             let memory = #"[xm] "m" (*(const int8_t (*)[n])x), [wm] "m" (*(const "# + weightType + #" (*)[4u * n])w)"#
@@ -454,6 +457,7 @@ struct CRuntime {
                 for line in remainder { w.line(line) }
             }
             w.line("s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;")
+            w.line("return w + 4u * r;")
         }
         w.line("#endif")
     }

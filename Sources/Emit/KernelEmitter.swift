@@ -445,9 +445,9 @@ extension CEmitter {
                 let weights = ids.name(w)
                 let isInterleaved = interleaved[w] == RowInterleaving.Layout(rowLength: k, segment: k)
                 noteBlocks(outputs: n, interleaved: isInterleaved)
-                blockedFilters(outputs: n, accType: t, initial: initialAt, rq: rq, store: { "\(y)[\($0)]" }, into: &c) { c in
+                blockedFilters(outputs: n, accType: t, initial: initialAt, rq: rq, store: { "\(y)[\($0)]" }, carried: isInterleaved ? weights : nil, into: &c) { c in
                     if isInterleaved {
-                        c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
+                        c.line("wb = mcu_dot8x4i(s, wb, \(x), \(k));")
                     } else {
                         c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
                     }
@@ -988,9 +988,9 @@ extension CEmitter {
                         }
                     } else {
                         noteBlocks(outputs: outputs, interleaved: interleaved)
-                        blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, into: &c) { c in
+                        blockedFilters(outputs: outputs, accType: t, initial: initialAt, rq: rq, carried: interleaved ? weights : nil, into: &c) { c in
                             if interleaved {
-                                c.line("mcu_dot8x4i(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(patch), \(size));")
+                                c.line("wb = mcu_dot8x4i(s, wb, \(patch), \(size));")
                             } else {
                                 c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(size)u)], \(size), \(patch), \(size));")
                             }
@@ -1047,13 +1047,15 @@ extension CEmitter {
     /// which `sums` writes to add into `s` for the filters `o`..`o + 3`), each sum starting from its
     /// bias (`initial`, by output index) and stored through `store` (by output index; `*yp++` by
     /// default), written out for the four. The loop that follows takes the rest from `o`. Nothing
-    /// for fewer than four.
+    /// for fewer than four. `carried`: int8 weights that `sums` walks as `wb`, block after block,
+    /// with the pointer `mcu_dot8x4i` returns (one register for the weights across the blocks).
     private mutating func blockedFilters(outputs: Int, accType t: String, initial: (String) -> String, rq: String,
                                          store: (String) -> String = { _ in "*yp++" }, walked: (weights: String, bias: (name: String, type: String)?, size: Int)? = nil,
-                                         into c: inout CWriter, sums: (inout CWriter) -> Void) {
+                                         carried: String? = nil, into c: inout CWriter, sums: (inout CWriter) -> Void) {
         guard outputs >= 4 else { return }
         c.line("mcu_index_t o = 0;")
         c.line("#if defined(__ARM_FEATURE_DSP)")
+        if let weights = carried { c.line("const int8_t *wb = \(weights);") }
         var initials = Self.blockIndices.map { initial($0).hasPrefix("(int32_t)") ? initial($0) : "(int32_t)\(initial($0))" }
         var heads = ["for (; o < \(outputs / 4 * 4)u; o = (mcu_index_t)(o + 4u))"]
         if walked != nil, outputs / 4 <= Self.writtenOutBlocks {
