@@ -21,6 +21,7 @@ import Yams
 ///   max_evaluations: 150
 ///   verify: false                                 # build and run the pick on the simulator
 ///   profile: false                                # measure the model's kernels first
+///   measure_runs: true                            # and each candidate's fused runs (`--measure-runs`)
 /// peers:                                          # figures of other tools, for plots and reports
 ///   - {name: SeeDot, model: mlp-digits, target: uno, accuracy: 0.95, milliseconds: 12.5, ram_bytes: 1800}
 /// ```
@@ -47,6 +48,7 @@ public struct BatchConfig: Sendable, Equatable {
         public var fidelitySamples: Int?
         public var verify = true
         public var profile = true
+        public var measureRuns = false
         public var emitFront = false
     }
 
@@ -63,7 +65,7 @@ public struct BatchConfig: Sendable, Equatable {
 
     static let topKeys = ["name", "matrix", "options", "peers"]
     static let matrixKeys = ["model", "target", "budget_ram", "strategy", "seed"]
-    static let optionKeys = ["max_evaluations", "budget_flash", "reserve_ram", "max_loss", "pick", "fidelity_samples", "verify", "profile", "emit_front"]
+    static let optionKeys = ["max_evaluations", "budget_flash", "reserve_ram", "max_loss", "pick", "fidelity_samples", "verify", "profile", "measure_runs", "emit_front"]
     static let peerKeys = ["name", "model", "target", "accuracy", "milliseconds", "cycles", "ram_bytes", "flash_bytes"]
 
     /// Reads and checks `path` against the bundled models and boards of `resources`.
@@ -188,6 +190,12 @@ public struct BatchConfig: Sendable, Equatable {
             }
             options.verify = try map["verify"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.verify") } ?? true
             options.profile = try map["profile"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.profile") } ?? true
+            if let n = map["measure_runs"] {
+                options.measureRuns = try reader.bool(n, key: "options.measure_runs")
+                guard !options.measureRuns || (options.profile && options.verify) else {
+                    throw reader.fail(n, "options.measure_runs: true measures runs beside the kernel profile; it needs options.profile and options.verify left true")
+                }
+            }
             options.emitFront = try map["emit_front"].map { n throws(ExperimentsError) in try reader.bool(n, key: "options.emit_front") } ?? false
         }
 

@@ -34,6 +34,7 @@ public struct BatchRun: Sendable, Equatable {
         if let v = options.maxEvaluations { a += ["--max-evaluations", "\(v)"] }
         if !options.verify { a.append("--no-verify") }
         if !options.profile { a.append("--no-profile") }
+        if options.measureRuns { a.append("--measure-runs") }
         if options.emitFront { a.append("--emit-front") }
         return a
     }

@@ -170,6 +170,26 @@ public struct KernelProfile: Codable, Sendable {
         bySignature["\(node) \(signature)"]?.isEmpty == false
     }
 
+    /// This profile with `more` nodes measured besides its own (a search that measures its
+    /// candidates' fused runs): their signatures price as measured from now on; the fits
+    /// (`runScales`, the code offsets, `unmarkedScale`) stay as the profile's programs made them.
+    public func adding(_ more: [Node]) -> KernelProfile {
+        KernelProfile(key: key, target: target, model: model, programs: programs, nodes: nodes + more, pricesShifts: pricesShifts,
+                      unmarkedScale: unmarkedScale, codeIntercept: codeIntercept, codeOffsets: codeOffsets, runScales: runScales)
+    }
+
+    /// Whether `program` has a fused run (`fusedRun`) this profile never measured as it is: at its
+    /// signature, and where shifts cost by distance (`pricesShifts`) at its shifts too.
+    public func lacksRuns(of program: FixedProgram, dsp: Bool, avr: Bool) -> Bool {
+        CostFeatures.nodes(program, dsp: dsp, avr: avr).contains { name, counts in
+            guard CostFeatures.variant(counts) == Self.fusedRun else { return false }
+            guard let executions = bySignature["\(name) \(CostFeatures.signature(counts))"], !executions.isEmpty else { return true }
+            guard pricesShifts else { return false }
+            let shifts = Node.shiftBits(counts)
+            return !executions.contains { $0.shifts == shifts }
+        }
+    }
+
     /// The "node signature" pairs of `program` (its nodes with a kernel of their own) this profile
     /// never measured: the nodes it prices from other signatures or from a fit.
     public func unmeasuredPairs(of program: FixedProgram, dsp: Bool, avr: Bool) -> Set<String> {

@@ -43,6 +43,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
     var noProfile = false
 
+    @Flag(name: .customLong("measure-runs"), help: "For --cost-model: search as `tune --measure-runs` does, each candidate's fused runs measured on the simulator before it is priced.")
+    var measureRuns = false
+
     @Flag(name: .long, help: "Compare the pick rules instead: each model searched with --seeds seeds (genetic, --budget-ram on --target), the pick of each rule (validation: the best validation accuracy; accurate: the default, with fidelity) taken from the same search; mean, lowest and highest test accuracy, and the worst against float.")
     var picks = false
 
@@ -71,6 +74,9 @@ struct Bench: ParsableCommand {
         guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600], got \(seconds)") }
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
         guard budgetRAM > 0 else { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
+        if measureRuns && (!costModel || noProfile) {
+            throw ValidationError("--measure-runs goes with --cost-model and the kernel profile (no --no-profile)")
+        }
     }
 
     func run() throws {

@@ -17,13 +17,15 @@ extension Bench {
         var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact", "kernels measured"],
                               numeric: Set(1...9))
         var all: [CostModelValidation.Row] = []
+        var runsMeasured = 0
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
             let summary = try reporting {
                 try CostModelValidation.run(model: job.model, dataset: job.dataset, device: device, seed: seed, count: candidates,
                                             samples: 4, jobs: jobs, directory: directory,
-                                            profiling: noProfile ? nil : profiling(device, resources: resources))
+                                            profiling: noProfile ? nil : profiling(device, resources: resources), measureRuns: measureRuns)
             }
+            runsMeasured += summary.runsMeasured
             all += summary.rows
             for row in summary.rows {
                 lines.append("{\"model\": \"\(summary.model)\", \"candidate\": \(row.candidate), \"front\": \(row.onFront), "
@@ -51,7 +53,8 @@ extension Bench {
         print("target \(board.name) (\(device.cycleCount.rawValue) cycles), seed \(seed): each model's tuner front and random other candidates from its log,")
         print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
         print(noProfile ? "priced with the board's coefficients alone (--no-profile)"
-                        : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)")
+                        : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)"
+                          + (measureRuns ? ",\nand each candidate's fused runs measured before it was priced (--measure-runs: \(runsMeasured) candidates' runs, over the first validation sample's first two steps)" : ""))
         print(table.render())
     }
 

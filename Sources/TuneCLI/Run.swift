@@ -89,11 +89,17 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-profile"), help: "Price candidates with the board's calibrated coefficients alone: do not first measure this model's kernels on the board's simulator (a dozen builds, cached under .build/mcutune-profiles).")
     var noProfile = false
 
+    @Flag(name: .customLong("measure-runs"), help: "Measure each candidate's fused elementwise runs (a recurrent cell's gates in one loop) on the board's simulator before pricing it, wherever the kernel profile has not measured them as they are: one build and a two-step run per such candidate (minutes more for a recurrent model; the search prices them by a fit otherwise, whose error can reach 10-20% on one run).")
+    var measureRuns = false
+
     @Option(name: .long, help: ArgumentHelp("Continue the stopped run in DIR (its --out) with the options it was started with: the candidates its log holds are not evaluated again. Give no other option.", valueName: "dir"))
     var resume: String?
 
     func validate() throws {
         if let budgetRAM, budgetRAM <= 0 { throw ValidationError("--budget-ram must be a positive number of bytes, got \(budgetRAM)") }
+        if measureRuns && (noProfile || noVerify) {
+            throw ValidationError("--measure-runs measures runs beside the kernel profile: it cannot go with \(noProfile ? "--no-profile" : "--no-verify")")
+        }
         if let budgetFlash, budgetFlash <= 0 { throw ValidationError("--budget-flash must be a positive number of bytes, got \(budgetFlash)") }
         if reserveRAM < 0 { throw ValidationError("--reserve-ram must be zero or a positive number of bytes, got \(reserveRAM)") }
         if let maxLoss, !(0...100).contains(maxLoss) { throw ValidationError("--max-loss must be between 0 and 100 points, got \(maxLoss)") }
@@ -142,6 +148,7 @@ struct Run: ParsableCommand {
         if emitFront { a.append("--emit-front") }
         if noVerify { a.append("--no-verify") }
         if noProfile { a.append("--no-profile") }
+        if measureRuns { a.append("--measure-runs") }
         return a
     }
 
@@ -230,7 +237,8 @@ struct Run: ParsableCommand {
             strategy: TuningJob.Strategy(rawValue: strategy) ?? .genetic, seed: seed,
             budgets: .init(ramBytes: ram, flashBytes: flash, maxLoss: maxLoss.map { $0 / 100 }), maxEvaluations: maxEvaluations,
             verification: verification, profiling: profiling, profileDirectory: "\(work)/profile", fidelitySamples: fidelitySamples,
-            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(work)/log.jsonl", resume: resuming)
+            pick: PickRule(name: pick, maxLoss: maxLoss.map { $0 / 100 }) ?? .accurate, logPath: "\(work)/log.jsonl", resume: resuming,
+            measureRuns: measureRuns)
         fflush(nil)  // the header before any progress on stderr
         Interrupt.install(resumeHint: "`tune --resume \(out)` continues the search from the candidates logged so far")
         let progress = Progress(started: started)
@@ -252,6 +260,10 @@ struct Run: ParsableCommand {
                 print("profile  \(profile.programs) programs of this model measured on the simulator (\(kernels) node kernels)"
                       + String(format: " in %.1f s; cached", seconds))
             }
+        }
+        if measureRuns {
+            print("runs     \(result.runsMeasured) candidates' fused runs measured on the simulator during the search"
+                  + (result.runMeasurementFailure.map { "; one failed, priced by the fit: \($0)" } ?? ""))
         }
         print("search   \(result.trials.count) candidates, \(result.front.count) on the front; stopped: \(result.stopped)"
               + (result.interrupted ? " (best so far)" : "") + String(format: ", %.1f s", Date().timeIntervalSince(started)))

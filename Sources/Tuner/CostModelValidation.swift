@@ -30,11 +30,14 @@ public enum CostModelValidation {
         public var model: String
         public var rows: [Row]
         public var failures: [String]
+        /// Candidates of the search whose fused runs were measured before they were priced (`measureRuns`).
+        public var runsMeasured = 0
 
-        public init(model: String, rows: [Row], failures: [String]) {
+        public init(model: String, rows: [Row], failures: [String], runsMeasured: Int = 0) {
             self.model = model
             self.rows = rows
             self.failures = failures
+            self.runsMeasured = runsMeasured
         }
 
         public var medianCycleError: Double { median(rows.map { abs($0.cycleError) }) }
@@ -47,14 +50,15 @@ public enum CostModelValidation {
     /// Tunes `model` (genetic, `seed`, within the board's memory), takes the front and random other
     /// evaluated candidates up to `count` distinct ones, and measures each on `device` over `samples`
     /// test samples (`jobs` at a time).
-    /// With `profiling`, the search and the predictions price with the model's kernel profile.
+    /// With `profiling`, the search and the predictions price with the model's kernel profile; with
+    /// `measureRuns` too, with each candidate's fused runs measured as the search met them.
     public static func run(model: LoadedModel, dataset: Dataset, device: any Device, seed: UInt64, count: Int, samples: Int,
-                           jobs: Int, directory: String, profiling: KernelProfiling? = nil) throws -> Summary {
+                           jobs: Int, directory: String, profiling: KernelProfiling? = nil, measureRuns: Bool = false) throws -> Summary {
         let target = device.target
         let budgets = EmulatorCandidateEvaluator.Budgets(ramBytes: target.ramBytes, flashBytes: target.flashBytes, maxLoss: nil)
         let result = try TuningJob(model: model, dataset: dataset, target: target,
                                    settings: .init(strategy: .genetic, seed: seed, budgets: budgets, profiling: profiling,
-                                                   profileDirectory: "\(directory)/\(model.graph.name)-profile")).run()
+                                                   profileDirectory: "\(directory)/\(model.graph.name)-profile", measureRuns: measureRuns)).run()
         let profile = result.profile?.profile
         // Up to a third from the front, spread over its cycles (a front can hold dozens of points of
         // nearly equal cost), and the rest drawn at random from the log.
@@ -88,7 +92,7 @@ public enum CostModelValidation {
             case let .failure(error): failures.append("#\(picked[i]): \(String(describing: error).split(separator: "\n").first ?? "")")
             }
         }
-        return Summary(model: model.graph.name, rows: rows, failures: failures)
+        return Summary(model: model.graph.name, rows: rows, failures: failures, runsMeasured: result.runsMeasured)
     }
 
     /// Spearman's rank correlation (ties take their mean rank).

@@ -54,6 +54,9 @@ public struct TuningJob {
         public var profiling: KernelProfiling?
         /// Where the profile's builds go when it is measured.
         public var profileDirectory: String
+        /// Measure every candidate's fused runs that the profile has not measured as they are, on the
+        /// profile's board, before pricing it (`tune --measure-runs`; needs `profiling`).
+        public var measureRuns = false
         /// Training inputs added to the validation split for fidelity (nil: as many as validation has,
         /// or all of them for `fastest` and `smallest`, whose pick rests on a bound of the disagreement).
         public var fidelitySamples: Int?
@@ -68,7 +71,8 @@ public struct TuningJob {
         public init(strategy: Strategy, seed: UInt64, budgets: EmulatorCandidateEvaluator.Budgets,
                     maxEvaluations: Int = 2000, offsets: ClosedRange<Int> = Settings.defaultOffsets, verification: Verification = .estimate,
                     profiling: KernelProfiling? = nil, profileDirectory: String? = nil, fidelitySamples: Int? = nil,
-                    pick: PickRule = .accurate, logPath: String? = nil, resume: Bool = false) {
+                    pick: PickRule = .accurate, logPath: String? = nil, resume: Bool = false, measureRuns: Bool = false) {
+            self.measureRuns = measureRuns
             self.logPath = logPath
             self.resume = resume
             self.verification = verification
@@ -116,6 +120,10 @@ public struct TuningJob {
         public var fidelitySource: String = ""
         /// The kernel profile the search priced with, and where it came from.
         public var profile: (profile: KernelProfile, origin: KernelProfiling.Origin)?
+        /// Candidates whose fused runs were measured during the search (`Settings.measureRuns`), and
+        /// the first such measurement that failed.
+        public var runsMeasured = 0
+        public var runMeasurementFailure: String?
     }
 
     let model: LoadedModel
@@ -160,9 +168,14 @@ public struct TuningJob {
         let profiled = try settings.profiling?.profile(graph: lowered, space: space, split: validation,
                                                         directory: settings.profileDirectory, progress: profileProgress)
         if settings.profiling != nil { try? FileManager.default.removeItem(atPath: settings.profileDirectory) }
-        let evaluator = EmulatorCandidateEvaluator(
+        var evaluator = EmulatorCandidateEvaluator(
             lowered: lowered, space: space, fidelity: fidelity, floatAccuracy: floatAccuracy,
             costModel: CostModel(target: target, meanSteps: meanSteps, profile: profiled?.0), budgets: settings.budgets)
+        let runsDirectory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-runs-\(UUID().uuidString.prefix(8))")
+        if settings.measureRuns, let device = settings.profiling?.device, profiled != nil {
+            evaluator.runMeasurer = Self.runMeasurer(device: device, validation: validation, directory: runsDirectory)
+        }
+        defer { try? FileManager.default.removeItem(atPath: runsDirectory) }
         var context = SearchContext(evaluator: evaluator, maxEvaluations: settings.maxEvaluations, interrupted: interrupted)
         context.onProgress = progress
         // The log is written as the search goes: the header now, each candidate as it is scored.
@@ -173,7 +186,8 @@ public struct TuningJob {
             variables: space.variables.map(\.tensor), offsets: [space.offsets.lowerBound, space.offsets.upperBound],
             floatValAccuracy: floatAccuracy, costModelCalibrated: target.cost.calibrated, targetClockHz: target.clockHz,
             kernelProfile: profiled.map { .init(key: $0.0.key, programs: $0.0.programs) },
-            fidelitySamples: fidelity.samples.count, fidelitySource: fidelity.source, pickRule: settings.pick.name)
+            fidelitySamples: fidelity.samples.count, fidelitySource: fidelity.source, pickRule: settings.pick.name,
+            measuredRuns: evaluator.runMeasurer == nil ? nil : true)
         let log: SearchLog
         var resumed: SearchResume?
         if let path = settings.logPath {
@@ -243,9 +257,34 @@ public struct TuningJob {
         result.stopped = stopped
         result.fidelitySamples = fidelity.samples.count
         result.fidelitySource = fidelity.source
-        result.profile = profiled.map { (profile: $0.0, origin: $0.1) }
+        // With measured runs, the profile the search ended with: what the candidates were priced by.
+        result.profile = profiled.map { (profile: context.evaluator.costModel.profile ?? $0.0, origin: $0.1) }
+        result.runsMeasured = context.evaluator.runsMeasured
+        result.runMeasurementFailure = context.evaluator.runMeasurementFailure
         result.valSamples = validation.count
         return result
+    }
+
+    /// Measures a candidate's nodes on `device` over the first validation sample cut to two steps
+    /// (a run's cycles per execution hardly move with the data: FastGRNN-JapaneseVowels' cell on the
+    /// Uno measured 13,373-13,407 cycles over 1 to 16 samples), each build in a directory of its own
+    /// under `directory`, removed once measured.
+    static func runMeasurer(device: any Device, validation: DatasetSplit,
+                            directory: String) -> @Sendable (FixedProgram) throws -> [KernelProfile.Node] {
+        let split = validation.prefix(1).truncated(steps: 2)
+        let counter = Counter()
+        return { program in
+            let build = "\(directory)/candidate-\(counter.next())"
+            defer { try? FileManager.default.removeItem(atPath: build) }
+            return try KernelProfiler.measureNodes(program, split: split, device: device, directory: build)
+        }
+    }
+
+    /// A count shared by the measurements of one search (each build's directory).
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int { lock.withLock { value += 1; return value } }
     }
 
     /// The search space of `graph` (lowered to `lowered`): every tensor's formats around the ranges

@@ -34,6 +34,9 @@ import Tuner
         let arguments = config.runs[0].arguments(directory: "D")
         #expect(arguments.contains("--no-verify") && arguments.contains("--max-evaluations") && !arguments.contains("--no-profile"))
         #expect(config.peers.first?["name"] == .text("SeeDot"))
+        let measuring = try BatchConfig.parse("matrix:\n  model: [gru-italypowerdemand]\n  target: [uno]\noptions: {measure_runs: true}\n",
+                                              path: "runs.yaml", resources: resources)
+        #expect(measuring.runs[0].arguments(directory: "D").contains("--measure-runs") && !arguments.contains("--measure-runs"))
     }
 
     @Test func anONNXModelRunsWithTheDatasetItIsGiven() throws {
@@ -70,6 +73,8 @@ import Tuner
             (base + "options:\n  verify: maybe\n", "bad.yaml:5: options.verify: 'maybe' is not true or false"),
             (base + "options:\n  max_evaluations: 1.5\n", "bad.yaml:5: options.max_evaluations: '1.5' is not a whole number above 0"),
             (base + "options:\n  pick: fastest\n", "bad.yaml:5: options.pick: 'fastest' needs options.max_loss (points)"),
+            (base + "options:\n  profile: false\n  measure_runs: true\n",
+             "bad.yaml:6: options.measure_runs: true measures runs beside the kernel profile; it needs options.profile and options.verify left true"),
             ("matrix:\n  model: []\n  target: [uno]\n", "bad.yaml:2: matrix.model is empty: the matrix has no runs; give at least one value"),
             ("matrix:\n  target: [uno]\n", "bad.yaml: missing key 'matrix.model'"),
             ("name: x\n", "bad.yaml:1: missing key 'matrix'"),

@@ -62,6 +62,11 @@ import ModelIR
         try expectError(["--budget-ram", "-5"], "--budget-ram must be a positive number of bytes, got -5")
     }
 
+    @Test func measuredRunsWithoutTheProfile() throws {
+        try expectError(["--measure-runs", "--no-profile"], "--measure-runs measures runs beside the kernel profile: it cannot go with --no-profile")
+        try expectError(["--measure-runs", "--no-verify"], "--measure-runs measures runs beside the kernel profile: it cannot go with --no-verify")
+    }
+
     /// An ONNX file names no dataset: every command that loads it asks for --data, naming the option.
     @Test func onnxModelWithoutData() throws {
         let message = "models/onnx/mlp-digits.onnx is an ONNX model, which names no dataset; pass its dataset directory with --data DIR"

@@ -80,6 +80,29 @@ public enum KernelProfiler {
         return scales
     }
 
+    /// The nodes of one program from its marked build alone, `split` run on `device` in
+    /// `directory`: each node's cycles per execution from the marks, its bytes from its function's
+    /// symbol (the marks stand around the calls, so the functions are the tuner's own). What a
+    /// search that measures the fused runs of its candidates (`tune --measure-runs`) asks of each:
+    /// one build and one short run, where `measure` builds and runs twice.
+    public static func measureNodes(_ program: FixedProgram, split: DatasetSplit, device: any Device,
+                                    directory: String) throws(DeviceError) -> [KernelProfile.Node] {
+        let cost = device.target.cost
+        let dsp = device.target.core.hasDSP, avr = device.target.core == .avr
+        let names = Set(program.allSteps.map(\.node.name))
+        let (pieces, build) = try ProgramMeasurement.measureMarked(program, split: split, device: device, directory: directory)
+        let functions = CEmitter.nodeFunctionNames(of: program)
+        let codes = CostFeatures.nodeCode(program, dsp: dsp, avr: avr)
+        return pieces.compactMap { piece -> KernelProfile.Node? in
+            guard names.contains(piece.label), let variant = CostFeatures.variant(piece.features) else { return nil }
+            let pricedCode = cost.price(codes[piece.label] ?? [:], in: \.codeBytes)
+            let measuredCode = functions[piece.label].flatMap { build.symbolBytes[$0] }.map(Double.init) ?? pricedCode
+            return KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
+                                      pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
+                                      shiftBits: KernelProfile.Node.shiftBits(piece.features), pricedCode: pricedCode, measuredCode: measuredCode)
+        }
+    }
+
     /// What one program's two builds measured.
     struct Measured {
         var nodes: [KernelProfile.Node]

@@ -37,6 +37,13 @@ public struct ProgramMeasurement: Sendable {
     /// that marks them all, run over `split` on `device`; the marks' own cost is taken off.
     public static func measurePieces(_ program: FixedProgram, split: DatasetSplit, device: any Device,
                                      directory: String) throws(DeviceError) -> [Sample] {
+        try measureMarked(program, split: split, device: device, directory: directory).pieces
+    }
+
+    /// `measurePieces` and the marked build it ran: its node functions are the tuner's own (the
+    /// marks stand around their calls), so their symbols give each node's bytes.
+    static func measureMarked(_ program: FixedProgram, split: DatasetSplit, device: any Device,
+                              directory: String) throws(DeviceError) -> (pieces: [Sample], build: FirmwareBuild) {
         let marked = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
                                                directory: directory, marksPieces: true)
         let run = try device.run(marked.build)
@@ -60,10 +67,11 @@ public struct ProgramMeasurement: Sendable {
             totals[label, default: (0, 0)].sum += Double(cycles) - markCost
             totals[label, default: (0, 0)].count += 1
         }
-        return order.compactMap { piece -> Sample? in
+        let pieces = order.compactMap { piece -> Sample? in
             guard let total = totals[piece] else { return nil }
             return Sample(features: CostFeatures.features(of: piece, in: program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr), cycles: total.sum / total.count, label: piece.description)
         }
+        return (pieces, marked.build)
     }
 
     /// Builds `benchmark` twice in `directory` (marked and plain) and runs both on `device`.

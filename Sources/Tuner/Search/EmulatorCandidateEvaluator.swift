@@ -22,8 +22,17 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
     let space: SearchSpace
     let fidelity: FidelitySet
     let floatAccuracy: Double
-    let costModel: CostModel
+    /// The model prices with; a search that measures runs (`runMeasurer`) adds to its profile.
+    public private(set) var costModel: CostModel
     let budgets: Budgets
+    /// Measures a program's nodes on the board (`tune --measure-runs`): asked for every candidate
+    /// with a fused run the profile has not measured as it is, before the candidate is priced, so
+    /// that run is priced at what the board did. Nil: runs are priced by the profile's fit.
+    public var runMeasurer: (@Sendable (FixedProgram) throws -> [KernelProfile.Node])?
+    /// Candidates whose runs were measured, and the first measurement that failed (the run is then
+    /// priced by the fit, and the search goes on).
+    public private(set) var runsMeasured = 0
+    public private(set) var runMeasurementFailure: String?
     /// The front so far of the candidates scored on every fidelity input (`observe`).
     private var archive: [Evaluation.Objectives] = []
 
@@ -63,6 +72,7 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
         let accuracy = Double(right) / Double(max(v, 1))
         var (mismatches, logitError) = fidelity.differences(outputs: outputs, classes: classes, first: 0, fracBits: fracBits,
                                                             outputsClassIndex: classIndex)
+        measureRuns(of: program)
         let cost = costModel.estimate(program)
         func objectives() -> Evaluation.Objectives {
             Evaluation.Objectives(accuracy: accuracy, disagreement: Double(mismatches) / Double(max(fidelity.samples.count, 1)),
@@ -107,6 +117,26 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
                 correct: correct)
         }
         return Evaluation(objectives: found, outcome: .ok, message: note(nil), correct: correct)
+    }
+
+    /// Measures `program`'s fused runs the profile lacks (`runMeasurer`) and adds them to it.
+    mutating func measureRuns(of program: FixedProgram) {
+        guard let runMeasurer, let profile = costModel.profile,
+              profile.lacksRuns(of: program, dsp: costModel.dsp, avr: costModel.avr) else { return }
+        do {
+            let nodes = try runMeasurer(program)
+            costModel = CostModel(target: costModel.target, meanSteps: costModel.meanSteps, profile: profile.adding(nodes))
+            runsMeasured += 1
+        } catch {
+            if runMeasurementFailure == nil { runMeasurementFailure = "\(error)" }
+        }
+    }
+
+    /// A candidate taken from an earlier run's log (`tune --resume`): its runs are measured again as
+    /// they were the first time, so the search after it prices as the uninterrupted one did.
+    public mutating func replayed(_ candidate: Candidate) {
+        guard runMeasurer != nil, let program = try? self.program(for: candidate) else { return }
+        measureRuns(of: program)
     }
 
     /// Keeps the front of the fully scored feasible candidates, which racing compares against. Called

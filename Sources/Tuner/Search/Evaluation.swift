@@ -64,8 +64,12 @@ public protocol CandidateEvaluator {
     /// Sees every evaluation of the search in order, replayed ones included (for evaluators that learn
     /// from what they have scored, such as racing against the front so far).
     mutating func observe(_ evaluation: Evaluation)
+    /// Told of a candidate whose evaluation comes from an earlier run's log instead of `evaluate`
+    /// (for evaluators whose state follows what they evaluate).
+    mutating func replayed(_ candidate: Candidate)
 }
 
 extension CandidateEvaluator {
     public mutating func observe(_ evaluation: Evaluation) {}
+    public mutating func replayed(_ candidate: Candidate) {}
 }

@@ -45,6 +45,7 @@ public struct SearchContext<Evaluator: CandidateEvaluator> {
         let evaluation: Evaluation
         if let earlier = replay?(candidate) {
             evaluation = earlier
+            evaluator.replayed(candidate)
             replayed += 1
         } else {
             evaluation = evaluator.evaluate(candidate)

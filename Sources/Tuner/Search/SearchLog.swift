@@ -27,6 +27,8 @@ public final class SearchLog: @unchecked Sendable {
         public var fidelitySamples: Int
         public var fidelitySource: String
         public var pickRule: String
+        /// Whether each candidate's fused runs were measured before it was priced (`--measure-runs`).
+        public var measuredRuns: Bool? = nil
 
         public struct ProfileReference: Codable, Sendable {
             public var key: String
@@ -38,7 +40,7 @@ public final class SearchLog: @unchecked Sendable {
             case toolVersion = "tool_version", budgetRAMBytes = "budget_ram_bytes", budgetFlashBytes = "budget_flash_bytes"
             case maxLoss = "max_loss", floatValAccuracy = "float_val_accuracy", costModelCalibrated = "cost_model_calibrated"
             case kernelProfile = "kernel_profile", fidelitySamples = "fidelity_samples", fidelitySource = "fidelity_source"
-            case pickRule = "pick_rule", targetClockHz = "target_clock_hz"
+            case pickRule = "pick_rule", targetClockHz = "target_clock_hz", measuredRuns = "measured_runs"
         }
     }
 
