@@ -3,7 +3,7 @@
 #   bash experiments/devices/run.sh [calibrate]
 # With "calibrate", first refits every board's cost model on its simulator (about 45 minutes on
 # two cores) and writes configs/targets/*.json; then, for the reference models, checks the cost
-# model against the simulators (uno, nano33ble) and measures float C against the tuner's pick
+# model against the simulators (uno, nano33ble; with the profile, without it, and with measured runs) and measures float C against the tuner's pick
 # (uno, nano33iot, nano33ble), and the specialised kernels against plain C (uno, nano33ble).
 # Each table goes to experiments/devices/NAME.txt with its command.
 set -euo pipefail
@@ -23,6 +23,7 @@ fi
 for t in uno nano33ble; do
   run "cost-model-$t" bench --cost-model --target "$t" --candidates 30
   run "cost-model-$t-no-profile" bench --cost-model --no-profile --target "$t" --candidates 30
+  run "cost-model-$t-measure-runs" bench --cost-model --measure-runs --target "$t" --candidates 30
 done
 run device-uno bench --device --target uno
 # The Uno's pick within its 2 KB; a Cortex-M board's within its whole RAM.
