@@ -22,20 +22,6 @@ public struct DatasetSplit: Sendable {
         self.maxSteps = maxSteps
     }
 
-    /// Every sequence cut to its first `steps` steps (the split itself when it holds no sequences).
-    public func truncated(steps: Int) -> DatasetSplit {
-        guard let lengths, steps >= 1, steps < maxSteps else { return self }
-        let perStep = inputs.count / max(count * maxSteps, 1)
-        var kept: [Double] = []
-        kept.reserveCapacity(count * steps * perStep)
-        for i in 0..<count {
-            let start = i * maxSteps * perStep
-            kept.append(contentsOf: inputs[start..<(start + steps * perStep)])
-        }
-        return DatasetSplit(name: name, inputs: kept, labels: labels, lengths: lengths.map { min($0, steps) }, sampleShape: sampleShape,
-                            maxSteps: steps)
-    }
-
     /// The first `n` samples (all of them if there are fewer).
     public func prefix(_ n: Int) -> DatasetSplit {
         let kept = max(0, min(n, count))

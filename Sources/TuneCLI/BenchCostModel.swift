@@ -54,7 +54,7 @@ extension Bench {
         print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
         print(noProfile ? "priced with the board's coefficients alone (--no-profile)"
                         : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)"
-                          + (measureRuns ? ",\nand each candidate's fused runs measured before it was priced (--measure-runs: \(runsMeasured) candidates' runs, over the first validation sample's first two steps)" : ""))
+                          + (measureRuns ? ",\nand each candidate's fused runs measured before it was priced (--measure-runs: \(runsMeasured) candidates' runs, over the first validation sample)" : ""))
         print(table.render())
     }
 

@@ -9,8 +9,8 @@ import ModelIR
 
 /// A search that measures its candidates' fused runs (`tune --measure-runs`) on the simulated Uno:
 /// every candidate it scores has its run priced at what the board measured, the same seed gives
-/// the same log, and a run measured on two steps of one validation sample prices the run as it
-/// goes on other inputs.
+/// the same log, and a run measured on one validation sample prices the run as it goes on other
+/// inputs.
 @Suite struct MeasuredRunsTests {
     @Test func aSearchThatMeasuresRunsPricesEachCandidatesRunAsTheBoardRunsIt() throws {
         let model = try ModelLoader.load(Repository.path("models/fastgrnn-japanesevowels"))
@@ -47,16 +47,5 @@ import ModelIR
         let priced = try #require(profile.lookup(node: run.node, counts: counts, priced: 0))
         #expect(priced.basis == .signature)
         #expect(abs(priced.cycles / run.measuredCycles - 1) < 0.03, "priced \(priced.cycles), measured \(run.measuredCycles)")
-    }
-
-    @Test func aSplitOfSequencesIsCutToItsFirstSteps() throws {
-        // Two sequences of three steps of two features; the second only two steps long.
-        let split = DatasetSplit(name: "s", inputs: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0], labels: [0, 1], lengths: [3, 2],
-                                 sampleShape: Shape([2]), maxSteps: 3)
-        let cut = split.truncated(steps: 1)
-        #expect(cut.inputs == [1, 2, 7, 8] && cut.lengths == [1, 1] && cut.maxSteps == 1 && cut.labels == [0, 1])
-        #expect(split.truncated(steps: 3).inputs == split.inputs)
-        let flat = DatasetSplit(name: "f", inputs: [1, 2], labels: [0], lengths: nil, sampleShape: Shape([2]), maxSteps: 1)
-        #expect(flat.truncated(steps: 1).inputs == [1, 2])
     }
 }
