@@ -171,11 +171,9 @@ public struct TuningJob {
         var evaluator = EmulatorCandidateEvaluator(
             lowered: lowered, space: space, fidelity: fidelity, floatAccuracy: floatAccuracy,
             costModel: CostModel(target: target, meanSteps: meanSteps, profile: profiled?.0), budgets: settings.budgets)
-        let runsDirectory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-runs-\(UUID().uuidString.prefix(8))")
         if settings.measureRuns, let device = settings.profiling?.device, profiled != nil {
-            evaluator.runMeasurer = Self.runMeasurer(device: device, validation: validation, directory: runsDirectory)
+            evaluator.runMeasurer = Self.runMeasurer(device: device, validation: validation)
         }
-        defer { try? FileManager.default.removeItem(atPath: runsDirectory) }
         var context = SearchContext(evaluator: evaluator, maxEvaluations: settings.maxEvaluations, interrupted: interrupted)
         context.onProgress = progress
         // The log is written as the search goes: the header now, each candidate as it is scored.
@@ -269,24 +267,15 @@ public struct TuningJob {
     /// run's cycles per execution hardly move from sample to sample: FastGRNN-JapaneseVowels' cell on
     /// the Uno measured 13,373-13,407 cycles over 1 to 16 samples; but they do from the first steps,
     /// out of a zero state, to the rest: FastGRNN-BasicMotions' cell on the M4 ran about 6% faster in
-    /// its first two steps than over whole sequences), each build in a directory of its own under
-    /// `directory`, removed once measured.
-    static func runMeasurer(device: any Device, validation: DatasetSplit,
-                            directory: String) -> @Sendable (FixedProgram) throws -> [KernelProfile.Node] {
+    /// its first two steps than over whole sequences), each build in a temporary directory of its
+    /// own, removed once measured.
+    static func runMeasurer(device: any Device, validation: DatasetSplit) -> @Sendable (FixedProgram) throws -> [KernelProfile.Node] {
         let split = validation.prefix(1)
-        let counter = Counter()
         return { program in
-            let build = "\(directory)/candidate-\(counter.next())"
+            let build = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-run-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(atPath: build) }
             return try KernelProfiler.measureNodes(program, split: split, device: device, directory: build)
         }
-    }
-
-    /// A count shared by the measurements of one search (each build's directory).
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
     }
 
     /// The search space of `graph` (lowered to `lowered`): every tensor's formats around the ranges

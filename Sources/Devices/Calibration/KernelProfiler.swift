@@ -84,19 +84,26 @@ public enum KernelProfiler {
     /// `directory`: each node's cycles per execution from the marks, its bytes from its function's
     /// symbol (the marks stand around the calls, so the functions are the tuner's own). What a
     /// search that measures the fused runs of its candidates (`tune --measure-runs`) asks of each:
-    /// one build and one short run, where `measure` builds and runs twice.
+    /// one build and one run, where `measure` builds and runs twice.
     public static func measureNodes(_ program: FixedProgram, split: DatasetSplit, device: any Device,
                                     directory: String) throws(DeviceError) -> [KernelProfile.Node] {
-        let cost = device.target.cost
-        let dsp = device.target.core.hasDSP, avr = device.target.core == .avr
-        let names = Set(program.allSteps.map(\.node.name))
         let (pieces, build) = try ProgramMeasurement.measureMarked(program, split: split, device: device, directory: directory)
+        return nodes(pieces, of: program, device: device, symbolBytes: build.symbolBytes)
+    }
+
+    /// The nodes among `pieces` as the profile keeps them: cycles as measured and as priced, and the
+    /// bytes of each node's function by its symbol in a build of `program` (its price where the
+    /// build has no such symbol).
+    static func nodes(_ pieces: [ProgramMeasurement.Sample], of program: FixedProgram, device: any Device,
+                      symbolBytes: [String: Int]) -> [KernelProfile.Node] {
+        let cost = device.target.cost
+        let names = Set(program.allSteps.map(\.node.name))
         let functions = CEmitter.nodeFunctionNames(of: program)
-        let codes = CostFeatures.nodeCode(program, dsp: dsp, avr: avr)
+        let codes = CostFeatures.nodeCode(program, dsp: device.target.core.hasDSP, avr: device.target.core == .avr)
         return pieces.compactMap { piece -> KernelProfile.Node? in
             guard names.contains(piece.label), let variant = CostFeatures.variant(piece.features) else { return nil }
             let pricedCode = cost.price(codes[piece.label] ?? [:], in: \.codeBytes)
-            let measuredCode = functions[piece.label].flatMap { build.symbolBytes[$0] }.map(Double.init) ?? pricedCode
+            let measuredCode = functions[piece.label].flatMap { symbolBytes[$0] }.map(Double.init) ?? pricedCode
             return KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
                                       pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
                                       shiftBits: KernelProfile.Node.shiftBits(piece.features), pricedCode: pricedCode, measuredCode: measuredCode)
@@ -120,26 +127,15 @@ public enum KernelProfiler {
                         directory: String) throws(DeviceError) -> Measured {
         let cost = device.target.cost
         let dsp = device.target.core.hasDSP, avr = device.target.core == .avr
-        let names = Set(program.allSteps.map(\.node.name))
         let pieces = try ProgramMeasurement.measurePieces(program, split: split, device: device, directory: "\(directory)/marked")
         let plain = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
                                               directory: "\(directory)/plain")
         // Each node's function as the tuner writes it (no marks), by its symbol.
-        let functions = CEmitter.nodeFunctionNames(of: program)
+        let nodes = Self.nodes(pieces, of: program, device: device, symbolBytes: plain.build.symbolBytes)
         let codes = CostFeatures.nodeCode(program, dsp: dsp, avr: avr)
         var priced = cost.price(CostFeatures.programCode(program), in: \.codeBytes)
         var measuredNodes = Set<String>()
-        var nodes: [KernelProfile.Node] = []
-        for piece in pieces where names.contains(piece.label) {
-            guard let variant = CostFeatures.variant(piece.features) else { continue }
-            let pricedCode = cost.price(codes[piece.label] ?? [:], in: \.codeBytes)
-            let measuredCode = functions[piece.label].flatMap { plain.build.symbolBytes[$0] }.map(Double.init)
-            nodes.append(KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
-                                            pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
-                                            shiftBits: KernelProfile.Node.shiftBits(piece.features),
-                                            pricedCode: pricedCode, measuredCode: measuredCode ?? pricedCode))
-            if measuredNodes.insert(piece.label).inserted { priced += measuredCode ?? pricedCode }
-        }
+        for node in nodes where measuredNodes.insert(node.node).inserted { priced += node.measuredCode }
         for step in program.allSteps where !measuredNodes.contains(step.node.name) {
             priced += cost.price(codes[step.node.name] ?? [:], in: \.codeBytes)
         }
