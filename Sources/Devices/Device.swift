@@ -99,6 +99,8 @@ public struct FirmwareBuild: Sendable {
     public var disassembly: String
     /// Symbol sizes from `nm -S` (data objects and functions), for what the program itself takes.
     public var symbolBytes: [String: Int]
+    /// Who calls whom (`CallGraph`), as the stack analysis read it.
+    public var callGraph: CallGraph
     /// Why the worst-case stack could not be bounded, for a build that allowed it (`stack` is then
     /// empty); nil when it was.
     public var unboundedStack: String? = nil

@@ -115,7 +115,7 @@ public struct SketchMeasurement: Sendable {
             throw .unboundedStack(elf: elf, reason: error.description)
         }
         return FirmwareBuild(directory: directory, elf: elf, sizes: sizes, stack: stack, disassembly: disassembly,
-                             symbolBytes: symbols.mapValues(\.size))
+                             symbolBytes: symbols.mapValues(\.size), callGraph: graph)
     }
 
     /// The class of each `sample S: class C ...` line, by sample; nil for a sample without one.

@@ -27,6 +27,20 @@ public struct CallGraph: Sendable {
         self.functions = functions
         self.interruptHandlers = interruptHandlers
     }
+
+    /// Every function `start` reaches by calls and tail jumps, itself aside, not going through
+    /// `boundaries` (nor listing them): the routines a function shares with the rest of its program.
+    public func reachable(from start: String, boundaries: Set<String> = []) -> Set<String> {
+        var seen: Set<String> = [], pending = [start]
+        while let name = pending.popLast() {
+            guard let function = functions[name] else { continue }
+            for callee in function.calls.union(function.tailJumps)
+            where callee != start && !boundaries.contains(callee) && seen.insert(callee).inserted {
+                pending.append(callee)
+            }
+        }
+        return seen
+    }
 }
 
 /// Worst-case stack of a firmware, from the compiler's per-function frames (`-fstack-usage`) and

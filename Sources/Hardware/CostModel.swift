@@ -88,15 +88,17 @@ public struct CostModel: Sendable {
     }
 
     /// Code bytes with a profile: each node's function as the profile measured it (or its price
-    /// moved by the nearest signature's excess), the rest at the coefficients' price plus the
-    /// profile's offsets for what lies outside the nodes.
+    /// moved by the nearest signature's excess), the routines they reach each once, the rest at the
+    /// coefficients' price of the glue plus what the profile's programs had beyond it.
     static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> Double {
         let c = target.cost
-        var code = c.price(CostFeatures.programCode(program), in: \.codeBytes)
+        var code = c.price(CostFeatures.glueCode(program), in: \.codeBytes)
         let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
+        var routines: [String: Int] = [:]
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
+            if let counts = nodes[name] { routines.merge(profile.routines(node: name, counts: counts)) { a, _ in a } }
             code += nodes[name].flatMap { counts in
                 profile.code(node: name, counts: counts, priced: priced, cycles: {
                     let price = c.price(counts, in: \.cycles)
@@ -104,14 +106,7 @@ public struct CostModel: Sendable {
                 }())
             } ?? priced
         }
-        return code + profile.codeOffset(variants: nodeVariants(program, nodes: nodes))
-    }
-
-    /// Each node of `program` with its kernel variant, in program order.
-    public static func nodeVariants(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]) -> [(node: String, variant: String)] {
-        return program.allSteps.compactMap { step in
-            nodes[step.node.name].flatMap(CostFeatures.variant).map { (step.node.name, $0) }
-        }
+        return code + profile.routineCode(routines) + profile.codeIntercept
     }
 
     /// Weights, biases and activation tables in flash, as the emitter writes them.

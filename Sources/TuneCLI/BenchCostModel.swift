@@ -14,8 +14,9 @@ extension Bench {
         }
         let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-cost-model-\(UUID().uuidString.prefix(8))")
         var lines: [String] = []
-        var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "flash median |err|", "worst |err|", "bit-exact", "kernels measured"],
-                              numeric: Set(1...9))
+        var table = TextTable(["model", "candidates", "front", "cycles median |err|", "worst |err|", "Spearman", "ordered >1% apart",
+                               "flash median |err|", "worst |err|", "bit-exact", "kernels measured"],
+                              numeric: Set(1...10))
         var all: [CostModelValidation.Row] = []
         var runsMeasured = 0
         for name in names {
@@ -35,7 +36,7 @@ extension Bench {
             }
             table.add([summary.model, "\(summary.rows.count)", "\(summary.rows.filter(\.onFront).count)",
                        Format.percent(summary.medianCycleError), Format.percent(summary.worstCycleError), String(format: "%.3f", summary.spearman),
-                       Format.percent(summary.medianFlashError), Format.percent(summary.worstFlashError),
+                       "\(summary.separatedPairs.ordered)/\(summary.separatedPairs.total)", Format.percent(summary.medianFlashError), Format.percent(summary.worstFlashError),
                        "\(summary.rows.filter(\.isBitExact).count)/\(summary.rows.count)",
                        "\(summary.rows.filter(\.kernelsMeasured).count)/\(summary.rows.count)"])
             for failure in summary.failures { FileHandle.standardError.write(Data("\(summary.model) \(failure)\n".utf8)) }
@@ -47,7 +48,7 @@ extension Bench {
         }
         let overall = CostModelValidation.Summary(model: "all", rows: all, failures: [])
         table.add(["all", "\(all.count)", "\(all.filter(\.onFront).count)", Format.percent(overall.medianCycleError),
-                   Format.percent(overall.worstCycleError), "-", Format.percent(overall.medianFlashError),
+                   Format.percent(overall.worstCycleError), "-", "-", Format.percent(overall.medianFlashError),
                    Format.percent(overall.worstFlashError), "\(all.filter(\.isBitExact).count)/\(all.count)",
                    "\(all.filter(\.kernelsMeasured).count)/\(all.count)"])
         print("target \(board.name) (\(device.cycleCount.rawValue) cycles), seed \(seed): each model's tuner front and random other candidates from its log,")
@@ -56,6 +57,7 @@ extension Bench {
                         : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)"
                           + (measureRuns ? ",\nand each candidate's fused runs measured before it was priced (--measure-runs: \(runsMeasured) candidates' runs, over the first validation sample)" : ""))
         print(table.render())
+        print("ordered >1% apart: of the pairs of candidates whose measured cycles differ by more than 1%, those the cost model orders as the board does")
     }
 
     /// The kernel profiling `tune` does before a search, with the cache `tune` uses.

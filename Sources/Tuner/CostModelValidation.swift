@@ -43,6 +43,13 @@ public enum CostModelValidation {
         public var medianCycleError: Double { median(rows.map { abs($0.cycleError) }) }
         public var worstCycleError: Double { rows.map { abs($0.cycleError) }.max() ?? 0 }
         public var spearman: Double { CostModelValidation.spearman(rows.map(\.predictedCycles), rows.map(\.measuredCycles)) }
+        /// Pairs of candidates whose measured cycles lie more than `CostModelValidation.separation`
+        /// apart, and how many of them the cost model orders as the board does: the ranking a search
+        /// needs, where Spearman also counts near-ties that no cost model could order (candidates a
+        /// few cycles apart).
+        public var separatedPairs: (ordered: Int, total: Int) {
+            CostModelValidation.orderedPairs(rows.map(\.predictedCycles), rows.map(\.measuredCycles))
+        }
         public var medianFlashError: Double { median(rows.map { abs($0.flashError) }) }
         public var worstFlashError: Double { rows.map { abs($0.flashError) }.max() ?? 0 }
     }
@@ -93,6 +100,24 @@ public enum CostModelValidation {
             }
         }
         return Summary(model: model.graph.name, rows: rows, failures: failures, runsMeasured: result.runsMeasured)
+    }
+
+    /// How far apart two measurements must lie for their order to count (`orderedPairs`).
+    public static let separation = 0.01
+
+    /// Of the pairs whose `measured` values differ by more than `separation` of the larger, how
+    /// many `predicted` orders the same way.
+    public static func orderedPairs(_ predicted: [Double], _ measured: [Double]) -> (ordered: Int, total: Int) {
+        var ordered = 0, total = 0
+        for i in measured.indices where i < predicted.count {
+            for j in measured.indices where j > i && j < predicted.count {
+                let (a, b) = (measured[i], measured[j])
+                guard abs(a - b) > separation * max(abs(a), abs(b)) else { continue }
+                total += 1
+                if (predicted[i] - predicted[j]) * (a - b) > 0 { ordered += 1 }
+            }
+        }
+        return (ordered, total)
     }
 
     /// Spearman's rank correlation (ties take their mean rank).

@@ -37,7 +37,7 @@ import Hardware
 
         // The profile prices an unseen run of that node so, and says how.
         let profile = KernelProfile(key: "k", target: "t", model: "m", programs: 1, nodes: nodes, pricesShifts: false,
-                                    codeIntercept: 0, codeOffsets: [:], runScales: scales)
+                                    codeIntercept: 0, runScales: scales)
         let unseen: [String: Double] = ["chain.call": 1, "chain.elem": 16, "chain.mul.x16.a32.elem": 16, "chain.act.interp.x16.elem": 16,
                                         "chain.lut.o16.elem": 16]
         let found = try #require(profile.lookup(node: "cell", counts: unseen, priced: 1000))

@@ -33,6 +33,22 @@ import Testing
         #expect(result.path.first == "main (3 B)" && result.path.last == "__mulsi3 (4 B)")
     }
 
+    @Test func theRoutinesAFunctionReachesStopAtTheGivenBoundaries() {
+        let text = Self.listing([
+            ("main", 0x100, ["call\t0x200\t; 0x200 <model_step>", "call\t0x300\t; 0x300 <__divmodhi4>", "ret"]),
+            ("model_step", 0x200, ["call\t0x400\t; 0x400 <mcu_node_fc>", "ret"]),
+            ("__divmodhi4", 0x300, ["ret"]),
+            ("mcu_node_fc", 0x400, ["call\t0x500\t; 0x500 <__mulhisi3>", "ret"]),
+            ("__mulhisi3", 0x500, ["jmp\t0x600\t; 0x600 <__umulhisi3>"]),
+            ("__umulhisi3", 0x600, ["ret"]),
+        ])
+        let graph = ObjdumpListing(text).avrCallGraph(returnAddressBytes: 2)
+        // Through calls and tail jumps, and not into another node's function.
+        #expect(graph.reachable(from: "mcu_node_fc") == ["__mulhisi3", "__umulhisi3"])
+        #expect(graph.reachable(from: "main", boundaries: ["mcu_node_fc"]) == ["model_step", "__divmodhi4"])
+        #expect(graph.reachable(from: "absent").isEmpty)
+    }
+
     @Test func aTailJumpReusesTheCallersReturnAddress() throws {
         let text = Self.listing([
             ("main", 0x100, ["call\t0x200\t; 0x200 <f>", "ret"]),

@@ -31,7 +31,7 @@ public struct AVRDevice: Device {
             unbounded = error.description
         }
         return FirmwareBuild(directory: directory, elf: elf, sizes: sizes, stack: stack, disassembly: disassembly,
-                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf), unboundedStack: unbounded)
+                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf), callGraph: graph, unboundedStack: unbounded)
     }
 
     public func run(_ build: FirmwareBuild) throws(DeviceError) -> DeviceRun {

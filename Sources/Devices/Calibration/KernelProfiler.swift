@@ -8,9 +8,6 @@ import ModelIR
 /// built twice, once marking every node (run on the simulator: cycles per node) and once as the
 /// tuner writes it (its code bytes: each node's function by its symbol, and the rest).
 public enum KernelProfiler {
-    /// Ridge of the per-variant code offsets, in programs: a variant seen in one program is trusted
-    /// for half of what that program's size tool says beyond the price.
-    static let codeRidge = 1.0
     /// Ridge of a node's `RunScale`, per run measured: chosen by predicting each profiled run from
     /// the others (0.3 and 3 missed more at the 90th percentile on most profiles).
     static let runRidge = 1.0
@@ -26,18 +23,17 @@ public enum KernelProfiler {
         }
         var measured: [Measured] = []
         for outcome in outcomes { measured.append(try outcome.get()) }
-        // Code bytes the size tool counts beyond the priced ones, shared out over the node variants.
-        let variants = Array(Set(measured.flatMap(\.variants))).sorted()
-        let column = Dictionary(uniqueKeysWithValues: variants.enumerated().map { ($1, $0) })
-        let rows = measured.map { m -> [Double] in
-            var row = [Double](repeating: 0, count: variants.count)
-            for v in m.variants { if let j = column[v] { row[j] += 1 } }
-            return row
+        // Code bytes the size tool counts beyond the priced ones: the routines the nodes reach beyond the glue's, priced apart (`KernelProfile.routineCode`);
+        // the glue's stay with the rest of the program.
+        let glue = measured.reduce(into: [String: Int]()) { $0.merge($1.glueRoutines) { a, _ in a } }
+        let residuals = measured.map { m in
+            let reached = m.nodes.reduce(into: [String: Int]()) { $0.merge($1.routines) { a, _ in a } }
+            return m.residual - Double(reached.filter { m.glueRoutines[$0.key] == nil }.values.reduce(0, +))
         }
-        let fit = LinearSystem.ridge(rows: rows, targets: measured.map(\.residual), ridge: codeRidge)
+        let intercept = residuals.isEmpty ? 0 : residuals.reduce(0, +) / Double(residuals.count)
         var profile = KernelProfile(key: key, target: device.target.name, model: programs.first?.graph.name ?? "", programs: programs.count,
-                                    nodes: measured.flatMap(\.nodes), pricesShifts: device.target.core.shiftsBitByBit, codeIntercept: fit.intercept,
-                                    codeOffsets: Dictionary(uniqueKeysWithValues: zip(variants, fit.x)),
+                                    nodes: measured.flatMap(\.nodes), pricesShifts: device.target.core.shiftsBitByBit, codeIntercept: intercept,
+                                    glueRoutines: glue,
                                     runScales: runScales(measured.flatMap(\.nodes)))
         // The unmarked programs against their marked nodes: the median ratio, so one outlier moves nothing.
         let ratios = zip(programs, measured).compactMap { program, m -> Double? in
@@ -88,14 +84,14 @@ public enum KernelProfiler {
     public static func measureNodes(_ program: FixedProgram, split: DatasetSplit, device: any Device,
                                     directory: String) throws(DeviceError) -> [KernelProfile.Node] {
         let (pieces, build) = try ProgramMeasurement.measureMarked(program, split: split, device: device, directory: directory)
-        return nodes(pieces, of: program, device: device, symbolBytes: build.symbolBytes)
+        return nodes(pieces, of: program, device: device, build: build)
     }
 
     /// The nodes among `pieces` as the profile keeps them: cycles as measured and as priced, and the
-    /// bytes of each node's function by its symbol in a build of `program` (its price where the
-    /// build has no such symbol).
+    /// bytes of each node's function by its symbol in `build` of `program` (its price where the
+    /// build has no such symbol), with the routines it reaches there.
     static func nodes(_ pieces: [ProgramMeasurement.Sample], of program: FixedProgram, device: any Device,
-                      symbolBytes: [String: Int]) -> [KernelProfile.Node] {
+                      build: FirmwareBuild) -> [KernelProfile.Node] {
         let cost = device.target.cost
         let names = Set(program.allSteps.map(\.node.name))
         let functions = CEmitter.nodeFunctionNames(of: program)
@@ -103,20 +99,29 @@ public enum KernelProfiler {
         return pieces.compactMap { piece -> KernelProfile.Node? in
             guard names.contains(piece.label), let variant = CostFeatures.variant(piece.features) else { return nil }
             let pricedCode = cost.price(codes[piece.label] ?? [:], in: \.codeBytes)
-            let measuredCode = functions[piece.label].flatMap { symbolBytes[$0] }.map(Double.init) ?? pricedCode
+            let function = functions[piece.label]
+            let measuredCode = function.flatMap { build.symbolBytes[$0] }.map(Double.init) ?? pricedCode
             return KernelProfile.Node(node: piece.label, signature: CostFeatures.signature(piece.features), variant: variant,
                                       pricedCycles: cost.price(piece.features, in: \.cycles), measuredCycles: max(0, piece.cycles),
-                                      shiftBits: KernelProfile.Node.shiftBits(piece.features), pricedCode: pricedCode, measuredCode: measuredCode)
+                                      shiftBits: KernelProfile.Node.shiftBits(piece.features), pricedCode: pricedCode, measuredCode: measuredCode,
+                                      routines: function.map { routines(from: $0, in: build, functions: functions) } ?? [:])
         }
+    }
+
+    /// The routines `start` reaches in `build` other than the program's node functions (`functions`),
+    /// with their bytes by symbol.
+    static func routines(from start: String, in build: FirmwareBuild, functions: [String: String]) -> [String: Int] {
+        let reached = build.callGraph.reachable(from: start, boundaries: Set(functions.values))
+        return Dictionary(uniqueKeysWithValues: reached.map { ($0, build.symbolBytes[$0] ?? 0) })
     }
 
     /// What one program's two builds measured.
     struct Measured {
         var nodes: [KernelProfile.Node]
-        /// "node variant" of each node.
-        var variants: [String]
-        /// Code bytes beyond the priced ones.
+        /// Code bytes beyond the priced ones (the routines the nodes reach among them).
         var residual: Double
+        /// The routines the code outside the nodes reaches (`main`, the glue), with their bytes.
+        var glueRoutines: [String: Int]
         /// Cycles of each sample in the unmarked build, and its timesteps.
         var plainCycles: [Int]
         var steps: [Int]
@@ -131,9 +136,9 @@ public enum KernelProfiler {
         let plain = try ProgramFirmware.build(program: program, device: device, split: split, maxSamples: split.count,
                                               directory: "\(directory)/plain")
         // Each node's function as the tuner writes it (no marks), by its symbol.
-        let nodes = Self.nodes(pieces, of: program, device: device, symbolBytes: plain.build.symbolBytes)
+        let nodes = Self.nodes(pieces, of: program, device: device, build: plain.build)
         let codes = CostFeatures.nodeCode(program, dsp: dsp, avr: avr)
-        var priced = cost.price(CostFeatures.programCode(program), in: \.codeBytes)
+        var priced = cost.price(CostFeatures.glueCode(program), in: \.codeBytes)
         var measuredNodes = Set<String>()
         for node in nodes where measuredNodes.insert(node.node).inserted { priced += node.measuredCode }
         for step in program.allSteps where !measuredNodes.contains(step.node.name) {
@@ -141,7 +146,8 @@ public enum KernelProfiler {
         }
         let run = try FirmwareMeasurement.measure(plain, program: program, device: device, split: split)
         let code = Double(plain.programFlash - CostModel.constantBytes(program, dsp: dsp))
-        return Measured(nodes: nodes, variants: CostModel.nodeVariants(program, nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr)).map { "\($0.node) \($0.variant)" },
-                        residual: code - priced, plainCycles: run.cycles, steps: plain.samples.steps)
+        return Measured(nodes: nodes, residual: code - priced,
+                        glueRoutines: routines(from: "main", in: plain.build, functions: CEmitter.nodeFunctionNames(of: program)),
+                        plainCycles: run.cycles, steps: plain.samples.steps)
     }
 }

@@ -41,15 +41,16 @@ public struct CortexMDevice: Device {
         let (elf, stackUsage) = try toolchain.build(in: directory, for: target, memory: machine.memoryMap(for: target))
         let sizes = try toolchain.binutils.sizes(of: elf, textSections: ARMToolchain.flashSections)
         let disassembly = try toolchain.binutils.disassembly(of: elf)
+        let graph = ObjdumpListing(disassembly).armCallGraph()
         var stack = StackAnalysis.Result(bytes: 0, path: [], interruptBytes: 0), unbounded: String?
         do {
-            stack = try StackAnalysis(graph: ObjdumpListing(disassembly).armCallGraph(), stackUsage: stackUsage).worstCase(from: "Reset_Handler")
+            stack = try StackAnalysis(graph: graph, stackUsage: stackUsage).worstCase(from: "Reset_Handler")
         } catch {
             guard !boundingStack else { throw .unboundedStack(elf: elf, reason: error.description) }
             unbounded = error.description
         }
         return FirmwareBuild(directory: directory, elf: elf, sizes: sizes, stack: stack, disassembly: disassembly,
-                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf), unboundedStack: unbounded)
+                             symbolBytes: try toolchain.binutils.symbolSizes(of: elf), callGraph: graph, unboundedStack: unbounded)
     }
 
     public func run(_ build: FirmwareBuild) throws(DeviceError) -> DeviceRun {
