@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Tune each model for --target within --budget-ram, build the pick with the board's toolchain, run it on the board's simulator, and set the measured outputs, RAM and cycles beside the predictions instead.")
     var device = false
 
-    @Flag(name: .customLong("cost-model"), help: "Check the cost model against --target's simulator instead: for each model, the tuner's front and random other candidates from its log (--candidates in all) are built and run, and the predicted cycles and flash set beside the measured ones (median and worst error, Spearman rank correlation, and how many candidates the kernel profile measured every node of at its own signature).")
+    @Flag(name: .customLong("cost-model"), help: "Check the cost model against --target's simulator instead: for each model, the tuner's front and random other candidates from its log (--candidates in all) are built and run, and the predicted cycles and flash set beside the measured ones (median and worst error, Spearman rank correlation, how many of the pairs of candidates whose measured cycles lie more than 1% apart it orders as the board does, and how many candidates the kernel profile measured every node of at its own signature).")
     var costModel = false
 
     @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
