@@ -268,9 +268,23 @@ public struct KernelProfile: Codable, Sendable {
         // instructions, by 13 a loop or byte moves): the executions whose shifts are nearest.
         let chosen = basis == .signature || basis == .shifts ? nearestShifts(executions, counts: counts) : executions
         let n = Double(chosen.count)
-        if basis == .signature || (basis == .shifts && !pricesShifts) { return chosen.reduce(0) { $0 + $1.code } / n }
-        return max(0, priced + chosen.reduce(0) { $0 + $1.code - $1.pricedCode } / n)
+        let measured = chosen.reduce(0) { $0 + $1.code } / n
+        if basis == .signature || (basis == .shifts && !pricesShifts) { return measured }
+        let move = priced - chosen.reduce(0) { $0 + $1.pricedCode } / n
+        if basis == .shifts { return max(0, measured + move) }
+        // Another signature: the coefficients' code prices of single terms are rough (a GRU's input
+        // product on the M4 priced 1,021 B, its measured siblings 64-72 B), so they move the nearest
+        // signature's bytes by at most `codeMove` of them. Predicting each profiled signature from
+        // the others (both boards, 471 signatures): unbounded, a median miss of 21-22 B and at worst
+        // 307 B; bounded by 10%, 8-17 B and at worst 119 B; the nearest's bytes alone 4-16 B but 76 B
+        // at the 90th percentile on the M4 where this has 41.
+        let bound = Self.codeMove * measured
+        return max(0, measured + min(bound, max(-bound, move)))
     }
+
+    /// How far the coefficients may move an unmeasured node's bytes from those of the nearest
+    /// signature measured, as a fraction of them (`code(node:counts:priced:cycles:)`).
+    static let codeMove = 0.1
 
     /// The routines `node`'s function with these counts reaches (`Node.routines`), found as its
     /// bytes are (the executions of its signature with the nearest shifts, else of the nearest
