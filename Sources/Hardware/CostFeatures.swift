@@ -140,6 +140,18 @@ public enum CostFeatures {
         }
     }
 
+    /// What the code outside the nodes depends on: the input a step or prediction takes, the output
+    /// copied out, and each recurrent state reset and copied, by element count and width. Two
+    /// programs with equal glue signatures compile their glue alike (gcc makes a loop that clears
+    /// or copies a state a call to memset or memcpy at some sizes and not at others).
+    public static func glueSignature(_ program: FixedProgram) -> String {
+        var v: Vector = ["in.b\(program.inputFormat.bits)": Double(program.graph.input.shape.elementCount)]
+        for piece in [Piece.outputCopy, .resetStates, .stateCopy] {
+            v.merge(features(of: piece, in: program, dsp: false, avr: false)) { a, _ in a }
+        }
+        return v.keys.sorted().map { "\($0)=\(v[$0] ?? 0)" }.joined(separator: " ")
+    }
+
     /// Every term of a node's counts, by name: two nodes with equal signatures run the same loops.
     public static func signature(_ counts: Vector) -> String {
         counts.keys.sorted().joined(separator: " ")

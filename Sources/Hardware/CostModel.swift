@@ -94,7 +94,7 @@ public struct CostModel: Sendable {
         let c = target.cost
         var code = c.price(CostFeatures.glueCode(program), in: \.codeBytes)
         let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
-        var routines: [String: Int] = [:]
+        var routines = profile.glueRoutines(of: program)
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)

@@ -76,10 +76,10 @@ public struct KernelProfile: Codable, Sendable {
     /// (`main`, the calls between nodes) hardly depends on the nodes: per-variant offsets fitted
     /// on top missed ProtoNN's Uno candidates by up to 6.9% where this misses by 1.9%.
     public var codeIntercept: Double
-    /// The routines that any profiled program's code outside its nodes reaches (`main` and the
-    /// glue between nodes), with their bytes: linked whatever the nodes call, so priced with the
-    /// rest of the program (`codeIntercept`) and not again as a node's (`routineCode`).
-    public var glueRoutines: [String: Int]
+    /// The routines the profiled programs' code outside their nodes reaches (`main` and the glue
+    /// between nodes: memset where gcc made a state's reset one), with their bytes, by the
+    /// programs' glue signatures (`CostFeatures.glueSignature`).
+    public var glueRoutines: [String: [String: Int]]
 
     /// Per node whose fused runs the profile measured, how those runs' cycles relate to their
     /// price, term by term (`RunScale`): the price of a run it did not measure.
@@ -119,7 +119,7 @@ public struct KernelProfile: Codable, Sendable {
     }
 
     public init(key: String, target: String, model: String, programs: Int, nodes: [Node], pricesShifts: Bool, unmarkedScale: Double = 1,
-                codeIntercept: Double, glueRoutines: [String: Int] = [:], runScales: [String: RunScale] = [:]) {
+                codeIntercept: Double, glueRoutines: [String: [String: Int]] = [:], runScales: [String: RunScale] = [:]) {
         self.key = key
         self.target = target
         self.model = model
@@ -146,7 +146,7 @@ public struct KernelProfile: Codable, Sendable {
                   nodes: try c.decode([Node].self, forKey: .nodes), pricesShifts: try c.decode(Bool.self, forKey: .pricesShifts),
                   unmarkedScale: try c.decode(Double.self, forKey: .unmarkedScale),
                   codeIntercept: try c.decode(Double.self, forKey: .codeIntercept),
-                  glueRoutines: try c.decode([String: Int].self, forKey: .glueRoutines),
+                  glueRoutines: try c.decode([String: [String: Int]].self, forKey: .glueRoutines),
                   runScales: try c.decode([String: RunScale].self, forKey: .runScales))
     }
 
@@ -304,10 +304,21 @@ public struct KernelProfile: Codable, Sendable {
         return reached.filter { 2 * $0.value.count >= chosen.count }.mapValues(\.bytes)
     }
 
-    /// Bytes of the routines a program's nodes reach (`routines(node:counts:)`, merged: each
-    /// once) beyond those its glue reaches anyway (`glueRoutines`).
+    /// The routines `program`'s glue reaches: those of the profiled programs with its glue
+    /// signature, else those that at least half of the profiled signatures reach.
+    public func glueRoutines(of program: FixedProgram) -> [String: Int] {
+        if let known = glueRoutines[CostFeatures.glueSignature(program)] { return known }
+        var reached: [String: (count: Int, bytes: Int)] = [:]
+        for routines in glueRoutines.values {
+            for (name, bytes) in routines { reached[name] = ((reached[name]?.count ?? 0) + 1, bytes) }
+        }
+        return reached.filter { 2 * $0.value.count >= glueRoutines.count }.mapValues(\.bytes)
+    }
+
+    /// Bytes of the routines a program links, each once however many of its nodes and its glue
+    /// reach it (`routines(node:counts:)`, `glueRoutines(of:)`, merged).
     public func routineCode(_ reached: [String: Int]) -> Double {
-        Double(reached.filter { glueRoutines[$0.key] == nil }.values.reduce(0, +))
+        Double(reached.values.reduce(0, +))
     }
 
     /// Among `executions` (not empty), those whose shifts cost nearest to the shifts of `counts`

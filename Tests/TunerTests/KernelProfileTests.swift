@@ -117,14 +117,15 @@ import Emit
         var out = Self.node("out", ["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"], cycles: 100)
         out.routines = ["__mulhisi3": 16, "__ashrdi3": 100]
         let p = KernelProfile(key: "k", target: "t", model: "m", programs: 1, nodes: [fc, out], pricesShifts: true,
-                              codeIntercept: 0, glueRoutines: ["__mulhisi3": 16, "__divmodhi4": 40])
+                              codeIntercept: 0, glueRoutines: ["in.b8=64": ["__mulhisi3": 16, "__divmodhi4": 40]])
         let reachedByFC = p.routines(node: "fc", counts: counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac"]))
         #expect(reachedByFC == ["__mulhisi3": 16, "__umulhisi3": 30])
         // A signature it never measured takes the nearest one's routines.
         let nearest = p.routines(node: "out", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac", "dense.w16.x8.a32.rq.a32.r"]))
         #expect(nearest == out.routines)
-        // The glue's multiply is linked anyway: priced with the rest of the program, not again.
-        #expect(p.routineCode(reachedByFC.merging(nearest) { a, _ in a }) == 30 + 100)
+        // Each routine once, however many nodes and the glue reach it.
+        let glue = p.glueRoutines["in.b8=64"] ?? [:]
+        #expect(p.routineCode(glue.merging(reachedByFC) { a, _ in a }.merging(nearest) { a, _ in a }) == 16 + 40 + 30 + 100)
         #expect(p.routines(node: "other", counts: counts(["dense.w8.x8.a32.call"])).isEmpty)
         let decoded = try JSONDecoder().decode(KernelProfile.self, from: try JSONEncoder().encode(p))
         #expect(decoded.nodes == p.nodes && decoded.glueRoutines == p.glueRoutines)
@@ -180,6 +181,8 @@ import Emit
         // simulator counts to within a few percent, closer than the board's coefficients alone.
         let program = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all8", model: model, dataset: dataset))
         #expect(profile.unmeasuredPairs(of: program, dsp: false, avr: true).isEmpty)
+        // Its glue (the API functions, the firmware's main) and what that reaches, by its glue signature.
+        #expect(profile.glueRoutines(of: program)["model_predict"] != nil)
         let all16 = try FixedProgram(graph: model.graph, config: try ConfigSource.resolve("all16", model: model, dataset: dataset))
         #expect(profile.unmeasuredPairs(of: all16, dsp: false, avr: true).isEmpty)
         let test = try dataset.load(split: "test")

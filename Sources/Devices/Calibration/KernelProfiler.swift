@@ -23,12 +23,14 @@ public enum KernelProfiler {
         }
         var measured: [Measured] = []
         for outcome in outcomes { measured.append(try outcome.get()) }
-        // Code bytes the size tool counts beyond the priced ones: the routines the nodes reach beyond the glue's, priced apart (`KernelProfile.routineCode`);
-        // the glue's stay with the rest of the program.
-        let glue = measured.reduce(into: [String: Int]()) { $0.merge($1.glueRoutines) { a, _ in a } }
+        // Code bytes the size tool counts beyond the priced ones: the routines the nodes and the glue
+        // reach are priced apart (`KernelProfile.routineCode`), each once.
+        var glue: [String: [String: Int]] = [:]
+        for (program, m) in zip(programs, measured) where glue[CostFeatures.glueSignature(program)] == nil {
+            glue[CostFeatures.glueSignature(program)] = m.glueRoutines
+        }
         let residuals = measured.map { m in
-            let reached = m.nodes.reduce(into: [String: Int]()) { $0.merge($1.routines) { a, _ in a } }
-            return m.residual - Double(reached.filter { m.glueRoutines[$0.key] == nil }.values.reduce(0, +))
+            m.residual - Double(m.nodes.reduce(m.glueRoutines) { $0.merging($1.routines) { a, _ in a } }.values.reduce(0, +))
         }
         let intercept = residuals.isEmpty ? 0 : residuals.reduce(0, +) / Double(residuals.count)
         var profile = KernelProfile(key: key, target: device.target.name, model: programs.first?.graph.name ?? "", programs: programs.count,
