@@ -98,7 +98,7 @@ public struct CostModel: Sendable {
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
-            if let counts = nodes[name] { routines.merge(profile.routines(node: name, counts: counts)) { a, _ in a } }
+            if let counts = nodes[name] { routines.merge(profile.routines(node: name, counts: counts)) { max($0, $1) } }
             code += nodes[name].flatMap { counts in
                 profile.code(node: name, counts: counts, priced: priced, cycles: {
                     let price = c.price(counts, in: \.cycles)

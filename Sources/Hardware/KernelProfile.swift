@@ -299,7 +299,7 @@ public struct KernelProfile: Codable, Sendable {
         }
         var reached: [String: (count: Int, bytes: Int)] = [:]
         for execution in chosen {
-            for (name, bytes) in execution.routines { reached[name] = ((reached[name]?.count ?? 0) + 1, bytes) }
+            for (name, bytes) in execution.routines { reached[name] = ((reached[name]?.count ?? 0) + 1, max(bytes, reached[name]?.bytes ?? 0)) }
         }
         return reached.filter { 2 * $0.value.count >= chosen.count }.mapValues(\.bytes)
     }
@@ -308,9 +308,11 @@ public struct KernelProfile: Codable, Sendable {
     /// signature, else those that at least half of the profiled signatures reach.
     public func glueRoutines(of program: FixedProgram) -> [String: Int] {
         if let known = glueRoutines[CostFeatures.glueSignature(program)] { return known }
+        // Whatever order the dictionaries come in (a profile decoded from the cache is laid out
+        // unlike one just measured): the largest bytes a routine was seen with.
         var reached: [String: (count: Int, bytes: Int)] = [:]
         for routines in glueRoutines.values {
-            for (name, bytes) in routines { reached[name] = ((reached[name]?.count ?? 0) + 1, bytes) }
+            for (name, bytes) in routines { reached[name] = ((reached[name]?.count ?? 0) + 1, max(bytes, reached[name]?.bytes ?? 0)) }
         }
         return reached.filter { 2 * $0.value.count >= glueRoutines.count }.mapValues(\.bytes)
     }

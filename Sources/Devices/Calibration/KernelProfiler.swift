@@ -30,7 +30,7 @@ public enum KernelProfiler {
             glue[CostFeatures.glueSignature(program)] = m.glueRoutines
         }
         let residuals = measured.map { m in
-            m.residual - Double(m.nodes.reduce(m.glueRoutines) { $0.merging($1.routines) { a, _ in a } }.values.reduce(0, +))
+            m.residual - Double(m.nodes.reduce(m.glueRoutines) { $0.merging($1.routines) { max($0, $1) } }.values.reduce(0, +))
         }
         let intercept = residuals.isEmpty ? 0 : residuals.reduce(0, +) / Double(residuals.count)
         var profile = KernelProfile(key: key, target: device.target.name, model: programs.first?.graph.name ?? "", programs: programs.count,
