@@ -98,13 +98,13 @@ public struct CostModel: Sendable {
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
-            if let counts = nodes[name] { routines.merge(profile.routines(node: name, counts: counts)) { max($0, $1) } }
-            code += nodes[name].flatMap { counts in
-                profile.code(node: name, counts: counts, priced: priced, cycles: {
-                    let price = c.price(counts, in: \.cycles)
-                    return profile.cycles(node: name, counts: counts, priced: price) ?? price
-                }())
-            } ?? priced
+            guard let counts = nodes[name] else { code += priced; continue }
+            let function = profile.function(node: name, counts: counts, priced: priced, cycles: {
+                let price = c.price(counts, in: \.cycles)
+                return profile.cycles(node: name, counts: counts, priced: price) ?? price
+            }())
+            routines.merge(function.routines) { max($0, $1) }
+            code += function.bytes ?? priced
         }
         return code + profile.routineCode(routines) + profile.codeIntercept
     }

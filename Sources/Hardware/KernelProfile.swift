@@ -257,21 +257,37 @@ public struct KernelProfile: Codable, Sendable {
 
     /// The bytes of `node`'s function with these counts (`priced`: what the board's coefficients say
     /// for its code terms, `CostFeatures.nodeCode`), found as its cycles are: what its signature
-    /// measured, else its price moved by the nearest signature's bytes beyond their price; a fused
+    /// measured, else the nearest signature's bytes moved by the difference of their prices; a fused
     /// run it did not measure from its `cycles` per execution (`RunScale`). Nil where `cycles` is.
     public func code(node: String, counts: [String: Double], priced: Double, cycles: @autoclosure () -> Double) -> Double? {
+        function(node: node, counts: counts, priced: priced, cycles: cycles()).bytes
+    }
+
+    /// The routines `node`'s function with these counts reaches (`Node.routines`), found as its
+    /// bytes are (a fused run it did not measure: from the runs measured with most terms in
+    /// common), each with its bytes: those that at least half of the executions taken reach.
+    public func routines(node: String, counts: [String: Double]) -> [String: Int] {
+        function(node: node, counts: counts, priced: 0, cycles: 0).routines
+    }
+
+    /// `code(node:counts:priced:cycles:)` and `routines(node:counts:)` from one lookup of the
+    /// executions that price the node (what the cost model asks of every node of every candidate).
+    public func function(node: String, counts: [String: Double], priced: Double,
+                         cycles: @autoclosure () -> Double) -> (bytes: Double?, routines: [String: Int]) {
         guard let (executions, basis) = executions(node: node, counts: counts) else {
-            guard CostFeatures.variant(counts) == Self.fusedRun, let scale = runScales[node] else { return nil }
-            return max(0, scale.codeIntercept + scale.codePerCycle * cycles())
+            guard let variant = CostFeatures.variant(counts), variant == Self.fusedRun else { return (nil, [:]) }
+            let routines = byVariant["\(node) \(variant)"].map { Self.majority(Self.nearest($0, to: Set(counts.keys)).map(\.routines)) } ?? [:]
+            return (runScales[node].map { max(0, $0.codeIntercept + $0.codePerCycle * cycles()) }, routines)
         }
         // Where shifts cost by distance they take bytes by distance too (a shift by 1 is a few
         // instructions, by 13 a loop or byte moves): the executions whose shifts are nearest.
         let chosen = basis == .signature || basis == .shifts ? nearestShifts(executions, counts: counts) : executions
+        let routines = Self.majority(chosen.map(\.routines))
         let n = Double(chosen.count)
         let measured = chosen.reduce(0) { $0 + $1.code } / n
-        if basis == .signature || (basis == .shifts && !pricesShifts) { return measured }
+        if basis == .signature || (basis == .shifts && !pricesShifts) { return (measured, routines) }
         let move = priced - chosen.reduce(0) { $0 + $1.pricedCode } / n
-        if basis == .shifts { return max(0, measured + move) }
+        if basis == .shifts { return (max(0, measured + move), routines) }
         // Another signature: the coefficients' code prices of single terms are rough (a GRU's input
         // product on the M4 priced 1,021 B, its measured siblings 64-72 B), so they move the nearest
         // signature's bytes by at most `codeMove` of them. Predicting each profiled signature from
@@ -279,42 +295,28 @@ public struct KernelProfile: Codable, Sendable {
         // 307 B; bounded by 10%, 8-17 B and at worst 119 B; the nearest's bytes alone 4-16 B but 76 B
         // at the 90th percentile on the M4 where this has 41.
         let bound = Self.codeMove * measured
-        return max(0, measured + min(bound, max(-bound, move)))
+        return (max(0, measured + min(bound, max(-bound, move))), routines)
     }
 
     /// How far the coefficients may move an unmeasured node's bytes from those of the nearest
     /// signature measured, as a fraction of them (`code(node:counts:priced:cycles:)`).
     static let codeMove = 0.1
 
-    /// The routines `node`'s function with these counts reaches (`Node.routines`), found as its
-    /// bytes are (the executions of its signature with the nearest shifts, else of the nearest
-    /// signature of its variant), each with its bytes: those that at least half of them reach.
-    public func routines(node: String, counts: [String: Double]) -> [String: Int] {
-        var chosen: [Execution] = []
-        if let (executions, basis) = executions(node: node, counts: counts) {
-            chosen = basis == .signature || basis == .shifts ? nearestShifts(executions, counts: counts) : executions
-        } else if let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"] {
-            // A fused run priced by its `RunScale`: the runs measured with most terms in common.
-            chosen = Self.nearest(seen, to: Set(counts.keys))
-        }
-        var reached: [String: (count: Int, bytes: Int)] = [:]
-        for execution in chosen {
-            for (name, bytes) in execution.routines { reached[name] = ((reached[name]?.count ?? 0) + 1, max(bytes, reached[name]?.bytes ?? 0)) }
-        }
-        return reached.filter { 2 * $0.value.count >= chosen.count }.mapValues(\.bytes)
-    }
-
     /// The routines `program`'s glue reaches: those of the profiled programs with its glue
     /// signature, else those that at least half of the profiled signatures reach.
     public func glueRoutines(of program: FixedProgram) -> [String: Int] {
-        if let known = glueRoutines[CostFeatures.glueSignature(program)] { return known }
-        // Whatever order the dictionaries come in (a profile decoded from the cache is laid out
-        // unlike one just measured): the largest bytes a routine was seen with.
+        glueRoutines[CostFeatures.glueSignature(program)] ?? Self.majority(Array(glueRoutines.values))
+    }
+
+    /// The routines at least half of `records` hold, each with the largest bytes recorded for it
+    /// (whatever order the records come in: a profile decoded from the cache lays its
+    /// dictionaries out unlike one just measured).
+    static func majority(_ records: [[String: Int]]) -> [String: Int] {
         var reached: [String: (count: Int, bytes: Int)] = [:]
-        for routines in glueRoutines.values {
-            for (name, bytes) in routines { reached[name] = ((reached[name]?.count ?? 0) + 1, max(bytes, reached[name]?.bytes ?? 0)) }
+        for record in records {
+            for (name, bytes) in record { reached[name] = ((reached[name]?.count ?? 0) + 1, max(bytes, reached[name]?.bytes ?? 0)) }
         }
-        return reached.filter { 2 * $0.value.count >= glueRoutines.count }.mapValues(\.bytes)
+        return reached.filter { 2 * $0.value.count >= records.count }.mapValues(\.bytes)
     }
 
     /// Bytes of the routines a program links, each once however many of its nodes and its glue

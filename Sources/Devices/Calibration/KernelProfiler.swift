@@ -26,8 +26,9 @@ public enum KernelProfiler {
         // Code bytes the size tool counts beyond the priced ones: the routines the nodes and the glue
         // reach are priced apart (`KernelProfile.routineCode`), each once.
         var glue: [String: [String: Int]] = [:]
-        for (program, m) in zip(programs, measured) where glue[CostFeatures.glueSignature(program)] == nil {
-            glue[CostFeatures.glueSignature(program)] = m.glueRoutines
+        for (program, m) in zip(programs, measured) {
+            let signature = CostFeatures.glueSignature(program)
+            if glue[signature] == nil { glue[signature] = m.glueRoutines }
         }
         let residuals = measured.map { m in
             m.residual - Double(m.nodes.reduce(m.glueRoutines) { $0.merging($1.routines) { max($0, $1) } }.values.reduce(0, +))
