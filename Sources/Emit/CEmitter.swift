@@ -113,6 +113,13 @@ public struct CEmitter {
         c.line("#else")
         c.line("#define MCU_NODE static void")
         c.line("#endif")
+        c.line("/* gcc makes a state's reset loop a call to memset for some state sizes and not others (newlib's")
+        c.line("   is 162 B on a Cortex-M4, the loop 12-20 B): the loop stays a loop, whatever the sizes. */")
+        c.line("#if defined(__GNUC__) && !defined(__clang__)")
+        c.line("#define MCU_NO_LIBCALLS __attribute__((optimize(\"no-tree-loop-distribute-patterns\")))")
+        c.line("#else")
+        c.line("#define MCU_NO_LIBCALLS")
+        c.line("#endif")
         c.line()
         if !far.isEmpty {
             c.line("/* Far arrays (too large for one avr-gcc object, or beyond the first 64 KB of flash): a base and an element index. */")
@@ -335,7 +342,7 @@ public struct CEmitter {
         if isRecurrent {
             guard let loopStep = program.steps.first(where: { if case .loop = $0.kernel { true } else { false } }),
                   case let .loop(plan) = loopStep.kernel else { return }
-            c.block("void model_reset(void)") { c in
+            c.block("MCU_NO_LIBCALLS void model_reset(void)") { c in
                 measureMarks(into: &c)
                 piece(plan.states.map { "for (mcu_index_t i = 0; i < \($0.shape.elementCount); i++) \(pointer($0.name))[i] = 0;" }, into: &c)
             }

@@ -51,7 +51,7 @@ public struct CostModel: Sendable {
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
         let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr) }
-        let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target) } }
+        let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target).total } }
             ?? c.price(CostFeatures.code(program, dsp: dsp, avr: avr), in: \.codeBytes)
         return Estimate(cycles: cycles(program, nodes: nodes),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
@@ -87,26 +87,45 @@ public struct CostModel: Sendable {
         return max(0, total * profile.unmarkedScale)
     }
 
+    /// Code bytes with a profile, by where they come from (`tune measure --per-node` sets them beside
+    /// the firmware's symbols).
+    public struct CodeParts: Sendable {
+        /// The glue at the coefficients' price (`CostFeatures.glueCode`).
+        public var glue: Double
+        /// Each node's function, by node name.
+        public var nodes: [String: Double]
+        /// The library and helper routines the nodes and the glue reach, each once, with their bytes.
+        public var routines: [String: Int]
+        /// What the profile's programs had beyond their price (`KernelProfile.codeIntercept`).
+        public var intercept: Double
+        public var total: Double { glue + nodes.values.reduce(0, +) + Double(routines.values.reduce(0, +)) + intercept }
+    }
+
     /// Code bytes with a profile: each node's function as the profile measured it (or its price
     /// moved by the nearest signature's excess), the routines they reach each once, the rest at the
-    /// coefficients' price of the glue plus what the profile's programs had beyond it.
-    static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> Double {
+    /// coefficients' price of the glue plus what the profile's programs had beyond it. Nil without a profile.
+    public func codeParts(_ program: FixedProgram) -> CodeParts? {
+        profile.map { Self.code(program, nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr), profile: $0, target: target) }
+    }
+
+    static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> CodeParts {
         let c = target.cost
-        var code = c.price(CostFeatures.glueCode(program), in: \.codeBytes)
         let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
         var routines = profile.glueRoutines(of: program)
+        var functions: [String: Double] = [:]
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
-            guard let counts = nodes[name] else { code += priced; continue }
+            guard let counts = nodes[name] else { functions[name, default: 0] += priced; continue }
             let function = profile.function(node: name, counts: counts, priced: priced, cycles: {
                 let price = c.price(counts, in: \.cycles)
                 return profile.cycles(node: name, counts: counts, priced: price) ?? price
             }())
             routines.merge(function.routines) { max($0, $1) }
-            code += function.bytes ?? priced
+            functions[name, default: 0] += function.bytes ?? priced
         }
-        return code + profile.routineCode(routines) + profile.codeIntercept
+        return CodeParts(glue: c.price(CostFeatures.glueCode(program), in: \.codeBytes), nodes: functions, routines: routines,
+                         intercept: profile.codeIntercept)
     }
 
     /// Weights, biases and activation tables in flash, as the emitter writes them.

@@ -190,11 +190,15 @@ public struct KernelProfile: Codable, Sendable {
                       runScales: runScales)
     }
 
-    /// Whether `program` has a fused run (`fusedRun`) this profile never measured as it is: at its
-    /// signature, and where shifts cost by distance (`pricesShifts`) at its shifts too.
-    public func lacksRuns(of program: FixedProgram, dsp: Bool, avr: Bool) -> Bool {
+    /// Whether `program` has a node this profile cannot price from a measurement of its own kind: a
+    /// fused run (`fusedRun`) never measured as it is (at its signature, and where shifts cost by
+    /// distance, `pricesShifts`, at its shifts too), or a node of a variant never measured on that
+    /// node (a depthwise convolution as unrolled code on the Uno, a first layer as four-row DSP
+    /// blocks on the M4: the coefficients priced their bytes 14-34% low).
+    public func lacksMeasurement(of program: FixedProgram, dsp: Bool, avr: Bool) -> Bool {
         CostFeatures.nodes(program, dsp: dsp, avr: avr).contains { name, counts in
-            guard CostFeatures.variant(counts) == Self.fusedRun else { return false }
+            guard let variant = CostFeatures.variant(counts) else { return false }
+            guard variant == Self.fusedRun else { return byVariant["\(name) \(variant)"]?.isEmpty != false }
             guard let executions = bySignature["\(name) \(CostFeatures.signature(counts))"], !executions.isEmpty else { return true }
             guard pricesShifts else { return false }
             let shifts = Node.shiftBits(counts)

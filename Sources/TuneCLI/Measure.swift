@@ -89,10 +89,36 @@ struct Measure: ParsableCommand {
         if perNode {
             try printPieces(program: program, device: device, split: test.prefix(min(samples, 4)), directory: directory, profile: profile,
                             symbols: m.build.symbolBytes)
+            if let profile { printCodeParts(program: program, board: board, profile: profile, build: m.build, programFlash: m.firmware.programFlash) }
         }
         if let first = m.firstMismatch {
             throw CommandError("\(m.mismatches) of \(m.values) values differ between the emulator and \(board.name); first: \(first)")
         }
+    }
+
+    /// The cost model's code bytes by where they come from beside the firmware's: the nodes'
+    /// functions, the routines reached from `main` (library, helpers, the harness's own), and the
+    /// rest (the glue at its price plus the profile's intercept) with the constants taken off.
+    private func printCodeParts(program: FixedProgram, board: Target, profile: KernelProfile, build: FirmwareBuild, programFlash: Int) {
+        let model = CostModel(target: board, meanSteps: 1, profile: profile)
+        guard let parts = model.codeParts(program) else { return }
+        let functions = CEmitter.nodeFunctionNames(of: program)
+        let measuredNodes = Set(functions.values).reduce(0) { $0 + (build.symbolBytes[$1] ?? 0) }
+        let reached = build.callGraph.reachable(from: "main", boundaries: Set(functions.values)).subtracting(functions.values)
+        let measuredRoutines = Dictionary(uniqueKeysWithValues: reached.map { ($0, build.symbolBytes[$0] ?? 0) })
+        let constants = CostModel.constantBytes(program, dsp: board.core.hasDSP)
+        let (pricedNodes, pricedRoutines) = (parts.nodes.values.reduce(0, +), parts.routines.values.reduce(0, +))
+        let rest = programFlash - constants - measuredNodes - measuredRoutines.values.reduce(0, +)
+        let differing = Set(parts.routines.keys).union(measuredRoutines.keys).sorted().compactMap { name -> String? in
+            let (p, m) = (parts.routines[name], measuredRoutines[name])
+            return p == m ? nil : "\(name) \(p.map(String.init) ?? "-")/\(m.map(String.init) ?? "-")"
+        }
+        print("code (cost model / firmware, bytes): node functions \(Format.count(Int(pricedNodes.rounded())))/\(Format.count(measuredNodes)); "
+              + "routines \(Format.count(pricedRoutines))/\(Format.count(measuredRoutines.values.reduce(0, +)))"
+              + (differing.isEmpty ? "" : " (\(differing.joined(separator: ", ")))")
+              + "; the rest \(Format.count(Int((parts.glue + parts.intercept).rounded())))/\(Format.count(rest)) "
+              + String(format: "(glue priced %.0f, intercept %.0f); constants %@ as the emitter writes them", parts.glue, parts.intercept,
+                       Format.count(constants)))
     }
 
     /// Each node and piece of API glue, measured in a build that marks them, beside the cost model;

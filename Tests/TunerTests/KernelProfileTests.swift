@@ -154,6 +154,45 @@ import Emit
         #expect(cortexM.cycles(node: "fc", counts: query(300), priced: 0) == 510)
     }
 
+    /// A search that measures what its profile lacks (`tune --measure-runs`) measures a candidate
+    /// with a node of a variant never measured on that node, and not one whose nodes differ from
+    /// those measured only in their signatures.
+    @Test func aNodeOfAVariantNeverMeasuredOnItIsLackedAndAnotherSignatureOfAMeasuredOneIsNot() throws {
+        let model = try ModelLoader.load(Repository.path("models/mlp-digits"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let space = SearchSpace(graph: model.graph, profile: try Calibration.profile(model.graph, on: try dataset.load(split: "val").prefix(8)))
+        func program(_ candidate: Candidate) throws -> FixedProgram { try FixedProgram(graph: model.graph, config: space.config(for: candidate)) }
+        func profile(of program: FixedProgram, without dropped: String? = nil) -> KernelProfile {
+            let nodes = CostFeatures.nodes(program, dsp: false, avr: true).sorted { $0.key < $1.key }.compactMap { name, counts -> KernelProfile.Node? in
+                guard name != dropped, let variant = CostFeatures.variant(counts) else { return nil }
+                return KernelProfile.Node(node: name, signature: CostFeatures.signature(counts), variant: variant, pricedCycles: 1, measuredCycles: 1,
+                                          pricedCode: 1, measuredCode: 1)
+            }
+            return KernelProfile(key: "k", target: "uno", model: model.graph.name, programs: 1, nodes: nodes, pricesShifts: true, codeIntercept: 0)
+        }
+        let all8 = try program(space.uniform(bits: 8))
+        let measured = profile(of: all8)
+        #expect(!measured.lacksMeasurement(of: all8, dsp: false, avr: true))
+        #expect(profile(of: all8, without: "fc2").lacksMeasurement(of: all8, dsp: false, avr: true))
+        // all16's products are other variants of the same nodes.
+        let all16 = try program(space.uniform(bits: 16))
+        #expect(measured.lacksMeasurement(of: all16, dsp: false, avr: true))
+        // Other scales: other signatures of the variants measured, priced from the nearest (one
+        // tensor's scale moved at a time; those that keep every node's variant).
+        func variants(_ p: FixedProgram) -> [String: String] { CostFeatures.nodes(p, dsp: false, avr: true).compactMapValues(CostFeatures.variant) }
+        func signatures(_ p: FixedProgram) -> [String: String] { CostFeatures.nodes(p, dsp: false, avr: true).mapValues(CostFeatures.signature) }
+        var others: [FixedProgram] = []
+        for i in space.variables.indices {
+            var moved = space.uniform(bits: 8)
+            moved.genes[i].offset = space.offsets.lowerBound
+            guard let p = try? program(moved), variants(p) == variants(all8), signatures(p) != signatures(all8) else { continue }
+            others.append(p)
+        }
+        #expect(!others.isEmpty)
+        let lacked = others.filter { measured.lacksMeasurement(of: $0, dsp: false, avr: true) }.count
+        #expect(lacked == 0)
+    }
+
     @Test func aProfileOnTheUnoPricesItsProgramsAsTheSimulatorRunsThem() throws {
         let model = try ModelLoader.load(Repository.path("models/mlp-digits"))
         let dataset = try Dataset.open(try #require(model.datasetPath))

@@ -33,7 +33,7 @@ import ModelIR
         #expect(profile.programs == 2)
         let programs = try result.trials.map { try FixedProgram(graph: model.graph, config: result.space.config(for: $0.candidate)) }
         for program in programs {
-            #expect(!profile.lacksRuns(of: program, dsp: false, avr: true))
+            #expect(!profile.lacksMeasurement(of: program, dsp: false, avr: true))
         }
         // The same seed, the same measurements, the same log.
         #expect(try search().log.text == result.log.text)

@@ -122,7 +122,7 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
     /// Measures `program`'s fused runs the profile lacks (`runMeasurer`) and adds them to it.
     mutating func measureRuns(of program: FixedProgram) {
         guard let runMeasurer, let profile = costModel.profile,
-              profile.lacksRuns(of: program, dsp: costModel.dsp, avr: costModel.avr) else { return }
+              profile.lacksMeasurement(of: program, dsp: costModel.dsp, avr: costModel.avr) else { return }
         do {
             let nodes = try runMeasurer(program)
             costModel = CostModel(target: costModel.target, meanSteps: costModel.meanSteps, profile: profile.adding(nodes))
