@@ -98,6 +98,9 @@ public struct CostModel: Sendable {
         public var routines: [String: Int]
         /// What the profile's programs had beyond their price (`KernelProfile.codeIntercept`).
         public var intercept: Double
+        /// How far the coefficients put the nodes' bytes from those measured at other signatures or
+        /// shifts, in all (absolute, `KernelProfile.function`): what no build of theirs measured.
+        public var unmeasured: Double
         public var total: Double { glue + nodes.values.reduce(0, +) + Double(routines.values.reduce(0, +)) + intercept }
     }
 
@@ -108,11 +111,29 @@ public struct CostModel: Sendable {
         profile.map { Self.code(program, nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr), profile: $0, target: target) }
     }
 
+    /// Whether a search that measures what its profile lacks (`tune --measure-runs`) measures
+    /// `program`: a node the profile never measured of its kind (`KernelProfile.lacksMeasurement`),
+    /// or nodes whose bytes the coefficients put away from those measured by at least
+    /// `measuredMoveShare` of the program's flash in all (DSCNN's first convolution, unrolled on the
+    /// Uno or padded on the M4, priced 100-300 B away from what it measured at a neighbouring
+    /// signature or at other shifts).
+    public func needsMeasurement(_ program: FixedProgram) -> Bool {
+        guard let profile else { return false }
+        if profile.lacksMeasurement(of: program, dsp: dsp, avr: avr) { return true }
+        guard let parts = codeParts(program) else { return false }
+        return parts.unmeasured >= Self.measuredMoveShare * Double(estimate(program).flashBytes)
+    }
+
+    /// The share of a program's flash that the coefficients may move its nodes' bytes by before
+    /// `needsMeasurement` asks for a build: a third of the 3% the cost model is held to.
+    static let measuredMoveShare = 0.01
+
     static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> CodeParts {
         let c = target.cost
         let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
         var routines = profile.glueRoutines(of: program)
         var functions: [String: Double] = [:]
+        var unmeasured = 0.0
         for step in program.allSteps {
             let name = step.node.name
             let priced = c.price(codes[name] ?? [:], in: \.codeBytes)
@@ -123,9 +144,10 @@ public struct CostModel: Sendable {
             }())
             routines.merge(function.routines) { max($0, $1) }
             functions[name, default: 0] += function.bytes ?? priced
+            unmeasured += abs(function.unmeasured)
         }
         return CodeParts(glue: c.price(CostFeatures.glueCode(program), in: \.codeBytes), nodes: functions, routines: routines,
-                         intercept: profile.codeIntercept)
+                         intercept: profile.codeIntercept, unmeasured: unmeasured)
     }
 
     /// Weights, biases and activation tables in flash, as the emitter writes them.

@@ -275,13 +275,16 @@ public struct KernelProfile: Codable, Sendable {
     }
 
     /// `code(node:counts:priced:cycles:)` and `routines(node:counts:)` from one lookup of the
-    /// executions that price the node (what the cost model asks of every node of every candidate).
+    /// executions that price the node (what the cost model asks of every node of every candidate),
+    /// and `unmeasured`: how far the coefficients put this node's bytes from those of the execution
+    /// taken (the move applied; where the execution of the nearest shifts on an AVR is taken as it
+    /// is, the move its price difference would make), 0 where the node was measured as it is.
     public func function(node: String, counts: [String: Double], priced: Double,
-                         cycles: @autoclosure () -> Double) -> (bytes: Double?, routines: [String: Int]) {
+                         cycles: @autoclosure () -> Double) -> (bytes: Double?, routines: [String: Int], unmeasured: Double) {
         guard let (executions, basis) = executions(node: node, counts: counts) else {
-            guard let variant = CostFeatures.variant(counts), variant == Self.fusedRun else { return (nil, [:]) }
+            guard let variant = CostFeatures.variant(counts), variant == Self.fusedRun else { return (nil, [:], 0) }
             let routines = byVariant["\(node) \(variant)"].map { Self.majority(Self.nearest($0, to: Set(counts.keys)).map(\.routines)) } ?? [:]
-            return (runScales[node].map { max(0, $0.codeIntercept + $0.codePerCycle * cycles()) }, routines)
+            return (runScales[node].map { max(0, $0.codeIntercept + $0.codePerCycle * cycles()) }, routines, 0)
         }
         // Where shifts cost by distance they take bytes by distance too (a shift by 1 is a few
         // instructions, by 13 a loop or byte moves): the executions whose shifts are nearest.
@@ -289,9 +292,18 @@ public struct KernelProfile: Codable, Sendable {
         let routines = Self.majority(chosen.map(\.routines))
         let n = Double(chosen.count)
         let measured = chosen.reduce(0) { $0 + $1.code } / n
-        if basis == .signature || (basis == .shifts && !pricesShifts) { return (measured, routines) }
         let move = priced - chosen.reduce(0) { $0 + $1.pricedCode } / n
-        if basis == .shifts { return (max(0, measured + move), routines) }
+        // On an AVR the bytes follow the shifts, and the coefficients price a shift's other distance
+        // or form roughly (an unrolled convolution's requantization in each of its nine bands: DSCNN's
+        // first layer 1,328 B where the nearest shifts measured 1,609 B and the coefficients moved
+        // them by 34 B): no less than `codeMove` of the bytes is unmeasured there.
+        let shiftsUnmeasured = max(abs(move), Self.codeMove * measured)
+        if basis == .signature {
+            let exact = !pricesShifts || chosen.contains { $0.shifts == Node.shiftBits(counts) }
+            return (measured, routines, exact ? 0 : shiftsUnmeasured)
+        }
+        if basis == .shifts && !pricesShifts { return (measured, routines, 0) }
+        if basis == .shifts { return (max(0, measured + move), routines, shiftsUnmeasured) }
         // Another signature: the coefficients' code prices of single terms are rough (a GRU's input
         // product on the M4 priced 1,021 B, its measured siblings 64-72 B), so they move the nearest
         // signature's bytes by at most `codeMove` of them. Predicting each profiled signature from
@@ -299,7 +311,8 @@ public struct KernelProfile: Codable, Sendable {
         // 307 B; bounded by 10%, 8-17 B and at worst 119 B; the nearest's bytes alone 4-16 B but 76 B
         // at the 90th percentile on the M4 where this has 41.
         let bound = Self.codeMove * measured
-        return (max(0, measured + min(bound, max(-bound, move))), routines)
+        let moved = min(bound, max(-bound, move))
+        return (max(0, measured + moved), routines, moved)
     }
 
     /// How far the coefficients may move an unmeasured node's bytes from those of the nearest

@@ -36,7 +36,7 @@ struct Measure: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the sources and firmware.elf (default: a new temporary one).", valueName: "dir"))
     var out: String?
 
-    @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes), how the model priced it, and its function's bytes in the firmware beside the model's.")
+    @Flag(name: .customLong("per-node"), help: "Also build a variant that marks every node and print each node's measured cycles beside the cost model's (where the time goes), how the model priced it, and its function's bytes in the firmware beside the model's; then the code bytes by part (node functions, routines, the rest) beside the firmware's, and whether `tune --measure-runs` would measure this program.")
     var perNode = false
 
     @Flag(name: .customLong("no-profile"), help: "Predict with the board's calibrated coefficients alone, not corrected by this model's kernel profile (the one `tune` measures before a search, cached under .build/mcutune-profiles).")
@@ -97,14 +97,15 @@ struct Measure: ParsableCommand {
     }
 
     /// The cost model's code bytes by where they come from beside the firmware's: the nodes'
-    /// functions, the routines reached from `main` (library, helpers, the harness's own), and the
+    /// functions, the routines reached from `main` through them or not (library, helpers, the
+    /// harness's own), and the
     /// rest (the glue at its price plus the profile's intercept) with the constants taken off.
     private func printCodeParts(program: FixedProgram, board: Target, profile: KernelProfile, build: FirmwareBuild, programFlash: Int) {
         let model = CostModel(target: board, meanSteps: 1, profile: profile)
         guard let parts = model.codeParts(program) else { return }
         let functions = CEmitter.nodeFunctionNames(of: program)
         let measuredNodes = Set(functions.values).reduce(0) { $0 + (build.symbolBytes[$1] ?? 0) }
-        let reached = build.callGraph.reachable(from: "main", boundaries: Set(functions.values)).subtracting(functions.values)
+        let reached = build.callGraph.reachable(from: "main").subtracting(functions.values)
         let measuredRoutines = Dictionary(uniqueKeysWithValues: reached.map { ($0, build.symbolBytes[$0] ?? 0) })
         let constants = CostModel.constantBytes(program, dsp: board.core.hasDSP)
         let (pricedNodes, pricedRoutines) = (parts.nodes.values.reduce(0, +), parts.routines.values.reduce(0, +))
@@ -117,8 +118,10 @@ struct Measure: ParsableCommand {
               + "routines \(Format.count(pricedRoutines))/\(Format.count(measuredRoutines.values.reduce(0, +)))"
               + (differing.isEmpty ? "" : " (\(differing.joined(separator: ", ")))")
               + "; the rest \(Format.count(Int((parts.glue + parts.intercept).rounded())))/\(Format.count(rest)) "
-              + String(format: "(glue priced %.0f, intercept %.0f); constants %@ as the emitter writes them", parts.glue, parts.intercept,
-                       Format.count(constants)))
+              + String(format: "(glue priced %.0f, intercept %.0f); constants %@ as the emitter writes them; ", parts.glue, parts.intercept,
+                       Format.count(constants))
+              + "nodes' bytes the coefficients put away from what was measured: \(Format.count(Int(parts.unmeasured.rounded()))) "
+              + (model.needsMeasurement(program) ? "(tune --measure-runs would measure this program)" : "(tune --measure-runs would not measure this program)"))
     }
 
     /// Each node and piece of API glue, measured in a build that marks them, beside the cost model;

@@ -67,6 +67,11 @@ import Emit
         #expect(p.code(node: "fc", counts: o16, priced: 58, cycles: 0) == 70)
         #expect(try #require(p.code(node: "fc", counts: o16, priced: 1000, cycles: 0)) == 72 * 1.1)
         #expect(try #require(p.code(node: "fc", counts: o16, priced: 0, cycles: 0)) == 72 * 0.9)
+        // How far the coefficients moved them (what `tune --measure-runs` weighs against the
+        // program's flash before it measures): nothing at the node's own signature.
+        #expect(p.function(node: "fc", counts: o16, priced: 58, cycles: 0).unmeasured == -2)
+        #expect(abs(p.function(node: "fc", counts: o16, priced: 1000, cycles: 0).unmeasured - 7.2) < 1e-9)
+        #expect(p.function(node: "fc", counts: o16r, priced: 1000, cycles: 0).unmeasured == 0)
         #expect(p.code(node: "fc2", counts: o16, priced: 50, cycles: 0) == nil)
         // A variant or a node it never saw: no measurement.
         #expect(p.cycles(node: "fc", counts: counts(["dense.w16.x8.a32.call", "dense.w16.x8.a32.mac"]), priced: 40) == nil)
@@ -105,8 +110,14 @@ import Emit
             var query = counts(terms)
             query["chain.exp.frac.bits"] = 540
             #expect(try #require(p.code(node: "scale", counts: query, priced: 300, cycles: 0)) == (pricesShifts ? 392 : 479))
+            #expect(p.function(node: "scale", counts: query, priced: 340, cycles: 0).unmeasured == 0)
             query["chain.exp.frac.bits"] = 510
             #expect(try #require(p.code(node: "scale", counts: query, priced: 300, cycles: 0)) == (pricesShifts ? 566 : 479))
+            // Shifts no execution had, on an AVR: the nearest's bytes as they are, but what the
+            // coefficients put between them (340 - 300), and no less than a tenth of the bytes, is
+            // bytes no build measured.
+            #expect(abs(p.function(node: "scale", counts: query, priced: 340, cycles: 0).unmeasured - (pricesShifts ? 56.6 : 0)) < 1e-9)
+            #expect(p.function(node: "scale", counts: query, priced: 1300, cycles: 0).unmeasured == (pricesShifts ? 1000 : 0))
         }
     }
 
@@ -162,11 +173,11 @@ import Emit
         let dataset = try Dataset.open(try #require(model.datasetPath))
         let space = SearchSpace(graph: model.graph, profile: try Calibration.profile(model.graph, on: try dataset.load(split: "val").prefix(8)))
         func program(_ candidate: Candidate) throws -> FixedProgram { try FixedProgram(graph: model.graph, config: space.config(for: candidate)) }
-        func profile(of program: FixedProgram, without dropped: String? = nil) -> KernelProfile {
+        func profile(of program: FixedProgram, without dropped: String? = nil, code: (priced: Double, measured: Double) = (1, 1)) -> KernelProfile {
             let nodes = CostFeatures.nodes(program, dsp: false, avr: true).sorted { $0.key < $1.key }.compactMap { name, counts -> KernelProfile.Node? in
                 guard name != dropped, let variant = CostFeatures.variant(counts) else { return nil }
                 return KernelProfile.Node(node: name, signature: CostFeatures.signature(counts), variant: variant, pricedCycles: 1, measuredCycles: 1,
-                                          pricedCode: 1, measuredCode: 1)
+                                          shiftBits: KernelProfile.Node.shiftBits(counts), pricedCode: code.priced, measuredCode: code.measured)
             }
             return KernelProfile(key: "k", target: "uno", model: model.graph.name, programs: 1, nodes: nodes, pricesShifts: true, codeIntercept: 0)
         }
@@ -191,6 +202,18 @@ import Emit
         #expect(!others.isEmpty)
         let lacked = others.filter { measured.lacksMeasurement(of: $0, dsp: false, avr: true) }.count
         #expect(lacked == 0)
+        // But a search measures one whose bytes the coefficients move from those measured by 1% of
+        // its flash or more (here nodes that measured 2,000 B where the coefficients priced nothing:
+        // moved by up to 200 B each), and only those.
+        let uno = try TargetCatalog.load(directory: Repository.path("configs/targets")).target(named: "uno")
+        let large = CostModel(target: uno, meanSteps: 1, profile: profile(of: all8, code: (priced: 0, measured: 2000)))
+        #expect(!large.needsMeasurement(all8))
+        let moved = others.filter { large.needsMeasurement($0) }
+        #expect(!moved.isEmpty)
+        for p in others {
+            let share = (large.codeParts(p)?.unmeasured ?? 0) / Double(large.estimate(p).flashBytes)
+            #expect(large.needsMeasurement(p) == (share >= 0.01), "moved \(share) of the flash")
+        }
     }
 
     @Test func aProfileOnTheUnoPricesItsProgramsAsTheSimulatorRunsThem() throws {

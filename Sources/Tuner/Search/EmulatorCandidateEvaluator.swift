@@ -119,10 +119,10 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
         return Evaluation(objectives: found, outcome: .ok, message: note(nil), correct: correct)
     }
 
-    /// Measures `program`'s fused runs the profile lacks (`runMeasurer`) and adds them to it.
+    /// Measures `program`'s nodes where the profile lacks them (`runMeasurer`,
+    /// `CostModel.needsMeasurement`) and adds them to it.
     mutating func measureRuns(of program: FixedProgram) {
-        guard let runMeasurer, let profile = costModel.profile,
-              profile.lacksMeasurement(of: program, dsp: costModel.dsp, avr: costModel.avr) else { return }
+        guard let runMeasurer, let profile = costModel.profile, costModel.needsMeasurement(program) else { return }
         do {
             let nodes = try runMeasurer(program)
             costModel = CostModel(target: costModel.target, meanSteps: costModel.meanSteps, profile: profile.adding(nodes))
