@@ -20,6 +20,9 @@ public struct CEmitter {
     let specialised: Bool
     /// Flash of the nodes' own tables (`DirectLookup`), counted as their nodes are emitted.
     var lookupTableBytes = 0
+    /// The `DirectLookup` tables emitted so far, by `DirectLookup.key`: a node whose table is one of
+    /// them reads that one.
+    var lookupTables: [String: String] = [:]
     let indexType: String
     let functionNames: [String: String]
     /// View outputs -> the tensor whose buffer they share.

@@ -20,6 +20,17 @@ public enum DirectLookup {
     /// Bytes of the table in flash.
     public static func bytes(_ step: FixedStep) -> Int { applies(to: step) ? 256 * step.output.bits / 8 : 0 }
 
+    /// What the table of `step` follows from: nodes with the same key share one table (an LSTM's
+    /// input, forget and output gates are one sigmoid where their formats agree; gcc merged such
+    /// tables on the Cortex-M4 and not on AVR, 256 B the flash estimate could not tell).
+    public static func key(_ step: FixedStep) -> String { "\(step.kernel) -> \(step.output)" }
+
+    /// Bytes of the distinct tables of `steps` (shared tables once, `key`).
+    public static func bytes(_ steps: [FixedStep]) -> Int {
+        var seen = Set<String>()
+        return steps.reduce(0) { $0 + (applies(to: $1) && seen.insert(key($1)).inserted ? bytes($1) : 0) }
+    }
+
     /// The 256 outputs in the order of the input byte read as unsigned: entry j is the output for
     /// the input j (j < 128) or j - 256.
     public static func table(for step: FixedStep) -> [Int64]? {

@@ -39,7 +39,7 @@ extension CEmitter {
     }
 
     /// The comment above a node's code: its shapes, formats and the constants of its arithmetic.
-    private func comment(_ step: FixedStep, table: Bool = false) -> String {
+    private func comment(_ step: FixedStep, table: Bool = false, shared: String? = nil) -> String {
         let node = step.node
         let shapes = program.graph.shapes
         let inputs = node.inputs.map { "\($0) \(shapes[$0] ?? Shape([])) \(program.format($0))" }.joined(separator: ", ")
@@ -47,14 +47,22 @@ extension CEmitter {
             node.weights[role].flatMap { program.constants[$0] }.map { "\(role) \($0.format)" }
         }.joined(separator: ", ")
         return "/* \(node.name): \(node.op.name)(\(inputs)\(weights.isEmpty ? "" : "; " + weights)) -> \(shapes[node.output] ?? Shape([])) \(step.output)"
-            + (table ? "; every int8 input's output in a table" : detail(step.kernel)) + ". */"
+            + (table ? "; every int8 input's output in a table" + (shared.map { " (shares \($0): the same function of the same formats)" } ?? "")
+               : detail(step.kernel)) + ". */"
     }
 
-    /// A `DirectLookup` node's comment and table, written before its code; nil for other nodes.
+    /// A `DirectLookup` node's comment and table, written before its code (or the name of an
+    /// identical table written before, `DirectLookup.key`); nil for other nodes.
     private mutating func emitTable(_ step: FixedStep, into c: inout CWriter) -> String? {
+        guard DirectLookup.applies(to: step) else { return nil }
+        if let shared = lookupTables[DirectLookup.key(step)] {
+            c.line(comment(step, table: true, shared: shared))
+            return shared
+        }
         guard let table = DirectLookup.table(for: step) else { return nil }
         c.line(comment(step, table: true))
         let name = "\(functionName(step.node))_lut", bits = step.output.bits
+        lookupTables[DirectLookup.key(step)] = name
         c.line("static const int\(bits)_t \(name)[256] MCU_FLASH = {")
         for chunk in stride(from: 0, to: 256, by: 16) {
             c.line("    " + table[chunk..<chunk + 16].map { CType.literal($0, bits: bits) }.joined(separator: ", ") + ",")

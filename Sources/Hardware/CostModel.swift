@@ -155,12 +155,10 @@ public struct CostModel: Sendable {
         var tables = Set<String>()
         var lookups = 0
         let far = CEmitter.farConstants(of: program)
+        lookups += DirectLookup.bytes(program.allSteps)
         for step in program.allSteps {
             lookups += SquaredDistanceExpansion.bytes(step, program: program, far: far)
-            if DirectLookup.applies(to: step) {
-                lookups += DirectLookup.bytes(step)
-                continue
-            }
+            if DirectLookup.applies(to: step) { continue }
             switch step.kernel {
             case .sigmoid: tables.insert("sigmoid")
             case .tanh: tables.insert("tanh")
