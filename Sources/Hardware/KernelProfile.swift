@@ -277,8 +277,8 @@ public struct KernelProfile: Codable, Sendable {
     /// `code(node:counts:priced:cycles:)` and `routines(node:counts:)` from one lookup of the
     /// executions that price the node (what the cost model asks of every node of every candidate),
     /// and `unmeasured`: how far the coefficients put this node's bytes from those of the execution
-    /// taken (the move applied; where the execution of the nearest shifts on an AVR is taken as it
-    /// is, the move its price difference would make), 0 where the node was measured as it is.
+    /// taken (the move applied; on an AVR at shifts no execution had, the move its price difference
+    /// would make and no less than `codeMove` of its bytes), 0 where the node was measured as it is.
     public func function(node: String, counts: [String: Double], priced: Double,
                          cycles: @autoclosure () -> Double) -> (bytes: Double?, routines: [String: Int], unmeasured: Double) {
         guard let (executions, basis) = executions(node: node, counts: counts) else {
