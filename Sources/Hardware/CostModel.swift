@@ -117,11 +117,15 @@ public struct CostModel: Sendable {
     /// `measuredMoveShare` of the program's flash in all (DSCNN's first convolution, unrolled on the
     /// Uno or padded on the M4, priced 100-300 B away from what it measured at a neighbouring
     /// signature or at other shifts).
+    /// (On the search's path: the nodes' counts found once, and the flash as `estimate` finds it
+    /// without its arena plan.)
     public func needsMeasurement(_ program: FixedProgram) -> Bool {
         guard let profile else { return false }
-        if profile.lacksMeasurement(of: program, dsp: dsp, avr: avr) { return true }
-        guard let parts = codeParts(program) else { return false }
-        return parts.unmeasured >= Self.measuredMoveShare * Double(estimate(program).flashBytes)
+        let nodes = CostFeatures.nodes(program, dsp: dsp, avr: avr)
+        if profile.lacksMeasurement(nodes: nodes) { return true }
+        let parts = Self.code(program, nodes: nodes, profile: profile, target: target)
+        let flash = Self.constantBytes(program, dsp: dsp) + Int(max(0, parts.total).rounded())
+        return parts.unmeasured >= Self.measuredMoveShare * Double(flash)
     }
 
     /// The share of a program's flash that the coefficients may move its nodes' bytes by before

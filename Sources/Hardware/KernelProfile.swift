@@ -196,7 +196,12 @@ public struct KernelProfile: Codable, Sendable {
     /// node (a depthwise convolution as unrolled code on the Uno, a first layer as four-row DSP
     /// blocks on the M4: the coefficients priced their bytes 14-34% low).
     public func lacksMeasurement(of program: FixedProgram, dsp: Bool, avr: Bool) -> Bool {
-        CostFeatures.nodes(program, dsp: dsp, avr: avr).contains { name, counts in
+        lacksMeasurement(nodes: CostFeatures.nodes(program, dsp: dsp, avr: avr))
+    }
+
+    /// `lacksMeasurement(of:dsp:avr:)` of a program's node counts (`CostFeatures.nodes`).
+    public func lacksMeasurement(nodes: [String: CostFeatures.Vector]) -> Bool {
+        nodes.contains { name, counts in
             guard let variant = CostFeatures.variant(counts) else { return false }
             guard variant == Self.fusedRun else { return byVariant["\(name) \(variant)"]?.isEmpty != false }
             guard let executions = bySignature["\(name) \(CostFeatures.signature(counts))"], !executions.isEmpty else { return true }
@@ -390,11 +395,11 @@ public struct KernelProfile: Codable, Sendable {
     /// What `executions` measured, moved to the shifts of `counts` where shifts cost by distance.
     private func measured(_ executions: [Execution], counts: [String: Double]) -> Double? {
         guard !executions.isEmpty else { return nil }
-        let shifts = Node.shiftBits(counts)
         guard pricesShifts else {
-            let exact = Self.exactShifts(executions, shifts)
-            return exact.reduce(0) { $0 + $1.measured } / Double(exact.count)
+            let chosen = nearestShifts(executions, counts: counts)
+            return chosen.reduce(0) { $0 + $1.measured } / Double(chosen.count)
         }
+        let shifts = Node.shiftBits(counts)
         let moved = executions.map { (cost: Self.shiftCost(from: $0.shifts, to: shifts), measured: $0.measured) }
         let nearest = moved.map { abs($0.cost) }.min() ?? 0
         let chosen = moved.filter { abs($0.cost) == nearest }

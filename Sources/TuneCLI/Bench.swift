@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
     var noProfile = false
 
-    @Flag(name: .customLong("measure-runs"), help: "For --cost-model: search as `tune --measure-runs` does, each candidate's fused runs and kernel variants the profile lacks measured on the simulator before it is priced.")
+    @Flag(name: .customLong("measure-runs"), help: "For --cost-model: search as `tune --measure-runs` does, each candidate the kernel profile cannot price from measurements of its kind (fused runs, kernel variants, unmeasured bytes) measured on the simulator before it is priced.")
     var measureRuns = false
 
     @Flag(name: .long, help: "Compare the pick rules instead: each model searched with --seeds seeds (genetic, --budget-ram on --target), the pick of each rule (validation: the best validation accuracy; accurate: the default, with fidelity) taken from the same search; mean, lowest and highest test accuracy, and the worst against float.")

@@ -55,7 +55,7 @@ extension Bench {
         print("built and run on the simulator over 4 test samples; cost model \(board.cost.calibrated ? "calibrated" : "NOT calibrated"): \(board.cost.source)")
         print(noProfile ? "priced with the board's coefficients alone (--no-profile)"
                         : "priced with the board's coefficients corrected by each model's kernel profile (programs other than the candidates, measured before the search)"
-                          + (measureRuns ? ",\nand each candidate's fused runs and unseen kernel variants measured before it was priced (--measure-runs: \(runsMeasured) candidates, over the first validation sample)" : ""))
+                          + (measureRuns ? ",\nand each candidate the profile could not price from measurements of its kind measured before it was priced (--measure-runs: \(runsMeasured) candidates, over the first validation sample)" : ""))
         print(table.render())
         print("ordered >1% apart: of the pairs of candidates whose measured cycles differ by more than 1%, those the cost model orders as the board does")
     }

@@ -89,7 +89,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-profile"), help: "Price candidates with the board's calibrated coefficients alone: do not first measure this model's kernels on the board's simulator (a dozen builds, cached under .build/mcutune-profiles).")
     var noProfile = false
 
-    @Flag(name: .customLong("measure-runs"), help: "Measure on the board's simulator, before pricing it, each candidate with a node the kernel profile cannot price from a measurement of its kind: a fused elementwise run (a recurrent cell's gates in one loop) not measured as it is, or a kernel variant never measured on that node (one build and a run of one validation sample per such candidate; minutes more for a recurrent model; the search prices them by a fit otherwise, whose error can reach 10-20% on one run).")
+    @Flag(name: .customLong("measure-runs"), help: "Measure on the board's simulator, before pricing it, each candidate with a node the kernel profile cannot price from a measurement of its kind: a fused elementwise run (a recurrent cell's gates in one loop) not measured as it is, a kernel variant never measured on that node, or nodes whose bytes the coefficients would put 1% of the program's flash or more away from what was measured (one build and a run of one validation sample per such candidate; minutes more for a recurrent model; the search prices them by a fit otherwise, whose error can reach 10-20% on one run).")
     var measureRuns = false
 
     @Option(name: .long, help: ArgumentHelp("Continue the stopped run in DIR (its --out) with the options it was started with: the candidates its log holds are not evaluated again. Give no other option.", valueName: "dir"))
@@ -262,7 +262,7 @@ struct Run: ParsableCommand {
             }
         }
         if measureRuns {
-            print("runs     \(result.runsMeasured) candidates measured on the simulator during the search (their fused runs or kernel variants the profile lacked)"
+            print("runs     \(result.runsMeasured) candidates measured on the simulator during the search (nodes the profile could not price from measurements of their kind)"
                   + (result.runMeasurementFailure.map { "; one failed, priced by the fit: \($0)" } ?? ""))
         }
         print("search   \(result.trials.count) candidates, \(result.front.count) on the front; stopped: \(result.stopped)"
