@@ -1,4 +1,5 @@
 import FixedPoint
+import MemoryPlanning
 import ModelIR
 
 /// Runs of elementwise nodes (the gates of a recurrent step, an add then an activation) emitted as
@@ -9,6 +10,8 @@ import ModelIR
 /// stores is live throughout, so none of them overlap in memory except a stored value that takes
 /// the buffer of an input dying at the run, and the loop reads every input of element `i` before it
 /// stores any value of element `i`. The values read only inside the run take no memory at all.
+/// Since every value a run reads or stores is live at that one position, a run is split, or left
+/// unfused, where it would raise the arena's lower bound over plain C's (`withinArena`).
 public enum ElementwiseFusion {
     public struct Group: Sendable, Equatable {
         /// The nodes in program order; the first one's function runs the loop.
@@ -26,16 +29,22 @@ public enum ElementwiseFusion {
     }
 
     /// Every run of two or more fusable nodes that follow one another, at the top level and in a
-    /// loop's body.
+    /// loop's body, split where fusing would raise the arena's lower bound (`withinArena`).
     public static func groups(_ program: FixedProgram, far: Set<String>? = nil) -> [Group] {
+        let far = far ?? CEmitter.farConstants(of: program)
+        return withinArena(runs(program, far: far), program: program, far: far)
+    }
+
+    /// Runs of two or more fusable nodes of as many elements that follow one another.
+    public static func runs(_ program: FixedProgram, far: Set<String>? = nil) -> [[FixedStep]] {
         let far = far ?? CEmitter.farConstants(of: program)
         var lists = [program.steps]
         for step in program.steps { if case let .loop(plan) = step.kernel { lists.append(plan.body) } }
-        var groups: [Group] = []
+        var runs: [[FixedStep]] = []
         for list in lists {
             var run: [FixedStep] = [], length: Int?
             func close() {
-                if run.count >= 2, let g = group(run, program: program) { groups.append(g) }
+                if run.count >= 2 { runs.append(run) }
                 run = []
             }
             for step in list {
@@ -50,7 +59,53 @@ public enum ElementwiseFusion {
             }
             close()
         }
-        return groups
+        return runs
+    }
+
+    /// The runs as groups, each split into the pieces that keep the arena's lower bound (the bytes
+    /// live at the fullest position) at most what it is with no fusion.
+    ///
+    /// A fused piece is one position where every input it reads and every value it stores is live
+    /// at once; unfused, each node frees what dies at it before the next one stores. So fusing can
+    /// raise the peak: an LSTM's output-gate run (o_pre .. h_next) reads i, f, g, c, o_x and o_h
+    /// and stores c_next and h_next, where plain C has consumed i and g into ig before storing
+    /// c_next. What is live at a piece depends only on the piece's own bounds (the nodes before
+    /// and after it read and write the same tensors however the rest is split), so each piece is
+    /// checked alone, with every other run unfused, and the split with the most fused nodes, then
+    /// the fewest loops, is chosen by dynamic programming over the run.
+    static func withinArena(_ runs: [[FixedStep]], program: FixedProgram, far: Set<String>) -> [Group] {
+        func peak(_ groups: [Group]) -> Int {
+            let buffers = Lifetimes(program: program, groups: groups, patchesOf: far).buffers()
+            return MemoryPlan.lowerBound(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, alignment: 2)
+        }
+        let whole = runs.compactMap { group($0, program: program) }
+        if whole.isEmpty { return [] }
+        let limit = peak([])
+        if peak(whole) <= limit { return whole }
+        var chosen: [Group] = []
+        for run in runs {
+            func fits(_ piece: ArraySlice<FixedStep>) -> Group? {
+                guard let g = group(Array(piece), program: program), peak([g]) <= limit else { return nil }
+                return g
+            }
+            if let g = fits(run[...]) {
+                chosen.append(g)
+                continue
+            }
+            // best[j]: the best split of the run's first j nodes, scored (fused nodes, -loops).
+            var best: [(fused: Int, loops: Int, groups: [Group])] = [(0, 0, [])]
+            for j in 1...run.count {
+                var top = best[j - 1]
+                for i in stride(from: j - 2, through: 0, by: -1) where !(i == 0 && j == run.count) {
+                    let fused = best[i].fused + (j - i), loops = best[i].loops + 1
+                    guard fused > top.fused || (fused == top.fused && loops < top.loops), let g = fits(run[i..<j]) else { continue }
+                    top = (fused, loops, best[i].groups + [g])
+                }
+                best.append(top)
+            }
+            chosen += best[run.count].groups
+        }
+        return chosen
     }
 
     /// The group a node belongs to, if any.
@@ -75,6 +130,7 @@ public enum ElementwiseFusion {
     }
 
     private static func group(_ run: [FixedStep], program: FixedProgram) -> Group? {
+        guard run.count >= 2 else { return nil }
         let outputs = Set(run.map(\.node.output))
         var inputs: [String] = []
         for step in run {
