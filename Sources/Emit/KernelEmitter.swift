@@ -101,7 +101,7 @@ extension CEmitter {
         var value: [String: String] = [:]
         for (k, input) in group.inputs.enumerated() { value[input] = "e\(k)" }
         for (k, step) in group.steps.enumerated() { value[step.node.output] = "r\(k)" }
-        c.block("MCU_NODE \(functionName(group.steps[0].node))(void)") { c in
+        c.block("MCU_FUSED MCU_NODE \(functionName(group.steps[0].node))(void)") { c in
             c.block("for (mcu_index_t i = 0; i < \(group.elements); i++)") { c in
                 for (k, input) in group.inputs.enumerated() {
                     c.line("const \(elementType(input)) e\(k) = \(pointer(input))[i];  /* \(input) */")

@@ -27,6 +27,14 @@
 #else
 #define MCU_NO_LIBCALLS
 #endif
+/* A fused elementwise loop reads and writes several arrays: avr-gcc's induction variables give each
+   a pointer of its own, two registers apiece, and the loop's values then spill to the stack. One
+   index instead keeps the frame of such a loop no larger than a plain node's. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVR__)
+#define MCU_FUSED __attribute__((optimize("no-ivopts")))
+#else
+#define MCU_FUSED
+#endif
 
 typedef uint16_t mcu_index_t;
 typedef int16_t mcu_offset_t;
