@@ -113,14 +113,22 @@ public enum CostFeatures {
     }
 
     public static func features(of piece: Piece, in program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
-        features(of: piece, in: program, Context(program, dsp: dsp, avr: avr))
+        // Only a node needs the program's context (its fused runs are worth an arena check each).
+        guard case .node = piece else { return glue(piece, in: program) }
+        return features(of: piece, in: program, Context(program, dsp: dsp, avr: avr))
     }
 
     private static func features(of piece: Piece, in program: FixedProgram, _ context: Context) -> Vector {
+        guard case let .node(name) = piece else { return glue(piece, in: program) }
+        guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
+        return node(step, in: program, context)
+    }
+
+    /// Counts of a piece of API glue (a copy of the output or of the states, their reset).
+    private static func glue(_ piece: Piece, in program: FixedProgram) -> Vector {
         switch piece {
-        case let .node(name):
-            guard let step = program.allSteps.first(where: { $0.node.name == name }) else { return [:] }
-            return node(step, in: program, context)
+        case .node:
+            return [:]
         case .outputCopy:
             let count = max(program.graph.outputShape.elementCount, 1)
             let bits = program.outputFormat.bits

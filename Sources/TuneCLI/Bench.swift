@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
     var float = false
 
-    @Flag(name: .long, help: "Measure the specialised kernels instead: each model under all8 and under the tuner's pick (genetic, --budget-ram on --target), built with the plain C of every kernel and with the specialised kernels and run on the board's simulator in this process; MACs, cycles, cycles per MAC, speedup, and RAM and flash before and after.")
+    @Flag(name: .long, help: "Measure the specialised kernels instead: each model under all8 and under the tuner's pick (genetic, --budget-ram on --target), built with the plain C of every kernel and with the specialised kernels and run on the board's simulator in this process; MACs, cycles, cycles per MAC, speedup, RAM (static + worst-case stack) and flash before and after, and every row whose RAM grew, by part.")
     var kernels = false
 
     @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")

@@ -19,10 +19,14 @@ extension Bench {
         }
         let budget = min(budgetRAM, board.ramBytes)
         let directory = keep ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-bench-kernels-\(UUID().uuidString.prefix(8))")
-        var table = TextTable(["model", "config", "MACs", "plain C cycles", "cycles", "cycles/MAC", "speedup", "RAM B", "flash B", "bit-exact"],
+        var table = TextTable(["model", "config", "MACs", "plain C cycles", "cycles", "cycles/MAC", "speedup", "RAM B (static + stack)", "flash B", "bit-exact"],
                               numeric: Set(2...6))
         var notes: [String] = []
         var speedups: [Double] = []
+        var grown: [String] = []
+        func ram(_ m: FirmwareMeasurement) -> String {
+            "\(Format.count(m.analysedRAM)) (\(Format.count(m.build.sizes.staticRAM)) + \(Format.count(m.build.stack.bytes)))"
+        }
         for name in names {
             let job = try LoadedJob.load(model: name, data: nil)
             let test = try reporting { try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val") }.prefix(8)
@@ -49,13 +53,18 @@ extension Bench {
                     }
                 }
                 guard let (plain, fast) = measured else { continue }
+                if fast.analysedRAM > plain.analysedRAM {
+                    grown.append("\(job.model.graph.name) \(label): RAM +\(fast.analysedRAM - plain.analysedRAM) B against plain C "
+                                 + "(static \(Format.signed(fast.build.sizes.staticRAM - plain.build.sizes.staticRAM)) B, "
+                                 + "stack \(Format.signed(fast.build.stack.bytes - plain.build.stack.bytes)) B)")
+                }
                 let macs = Self.macsPerInference(job.model.graph, samples: test.prefix(fast.samples))
                 let speedup = plain.meanCycles / max(fast.meanCycles, 1)
                 speedups.append(speedup)
                 table.add([job.model.graph.name, label, Format.count(Int(macs.rounded())), Format.count(Int(plain.meanCycles.rounded())),
                            Format.count(Int(fast.meanCycles.rounded())), String(format: "%.1f", fast.meanCycles / max(macs, 1)),
                            String(format: "%.2fx", speedup),
-                           "\(Format.count(plain.analysedRAM)) -> \(Format.count(fast.analysedRAM))",
+                           "\(ram(plain)) -> \(ram(fast))",
                            "\(Format.count(plain.firmware.programFlash)) -> \(Format.count(fast.firmware.programFlash)) ("
                                + Format.signedPercent(Double(fast.firmware.programFlash) / Double(max(plain.firmware.programFlash, 1)) - 1) + ")",
                            "\(fast.values - fast.mismatches)/\(fast.values)" + (plain.isBitExact ? "" : " (plain C: \(plain.mismatches) off)")])
@@ -67,6 +76,7 @@ extension Bench {
         print("cycles: the specialised kernels (8-bit dot products in assembly on AVR and with SMLAD on Cortex-M4/M7, activation tables, fused ReLU, elementwise runs in one loop, depthwise by channel); RAM: static + analysed worst-case stack; flash: the program without its samples")
         print(table.render())
         if let worst = speedups.min(), let best = speedups.max() { print(String(format: "speedup %.2fx to %.2fx", worst, best)) }
+        print(grown.isEmpty ? "RAM: no row above plain C" : "RAM above plain C:\n" + grown.map { "  " + $0 }.joined(separator: "\n"))
         for note in notes { print(note) }
     }
 

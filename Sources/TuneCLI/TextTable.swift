@@ -36,6 +36,7 @@ extension String {
 enum Format {
     static func percent(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
     static func signedPercent(_ v: Double) -> String { String(format: "%+.1f%%", v * 100) }
+    static func signed(_ v: Int) -> String { v > 0 ? "+\(v)" : "\(v)" }
 
     /// "97.49% [95.3, 98.7] of 359": an accuracy, its 95% Wilson interval and its samples.
     static func accuracy(_ v: Double, samples: Int) -> String {
