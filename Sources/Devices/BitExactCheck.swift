@@ -27,13 +27,14 @@ public struct BitExactCheck {
     public static let compilerFlags = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
                                        "-fno-sanitize-recover=undefined"]
 
-    /// Writes `model.h`, `model.c` and `harness.c` into `directory`, builds and runs them on `split`.
-    public static func run(program: FixedProgram, split: DatasetSplit, directory: String) throws(DeviceError) -> Report {
+    /// Writes `model.h`, `model.c` and `harness.c` into `directory`, builds and runs them on `split`;
+    /// `defines` are macros the build defines (a board's variant of a kernel, on the host).
+    public static func run(program: FixedProgram, split: DatasetSplit, directory: String, defines: [String] = []) throws(DeviceError) -> Report {
         let emulator = FixedEmulator(program: program)
         let expected = emulator.run(split)
         let emitted = try writeHostProgram(program, split: split, directory: directory)
 
-        let values = try compileAndRun(["model.c", "harness.c"], input: "input.bin", in: directory)
+        let values = try compileAndRun(["model.c", "harness.c"], input: "input.bin", in: directory, flags: defines.map { "-D\($0)" })
         let perSample = expected.columns + 1
         guard values.count == split.count * perSample else {
             throw .toolFailed(tool: "\(directory)/harness", output: "wrote \(values.count) values, expected \(split.count * perSample)")
@@ -51,9 +52,9 @@ public struct BitExactCheck {
 
     /// Compiles `sources` (with `harness.c` last) in `directory` with the host compiler and runs the
     /// harness on `input`: every value it wrote to `output.bin`.
-    static func compileAndRun(_ sources: [String], input: String, in directory: String) throws(DeviceError) -> [Int32] {
+    static func compileAndRun(_ sources: [String], input: String, in directory: String, flags: [String] = []) throws(DeviceError) -> [Int32] {
         guard let cc = ProcessRunner.find("cc") else { throw .toolMissing(tool: "cc", package: "gcc") }
-        let build = try ProcessRunner.run(cc, compilerFlags + sources + ["-o", "harness"], in: directory)
+        let build = try ProcessRunner.run(cc, compilerFlags + flags + sources + ["-o", "harness"], in: directory)
         guard build.status == 0 else { throw .toolFailed(tool: "cc (\(directory)/\(sources.dropLast().joined(separator: ", ")))", output: build.stderr) }
         let run = try ProcessRunner.run("\(directory)/harness", [input, "output.bin"], in: directory)
         guard run.status == 0 else { throw .toolFailed(tool: "\(directory)/harness", output: run.stderr) }

@@ -123,13 +123,18 @@ public struct CEmitter {
         c.line("#else")
         c.line("#define MCU_NO_LIBCALLS")
         c.line("#endif")
-        c.line("/* A fused elementwise loop reads and writes several arrays: avr-gcc's induction variables give each")
-        c.line("   a pointer of its own, two registers apiece, and the loop's values then spill to the stack. One")
-        c.line("   index instead keeps the frame of such a loop no larger than a plain node's. */")
+        c.line("/* Loops over several arrays (a fused elementwise run, the copy of the states): avr-gcc's induction")
+        c.line("   variables give each array a pointer of its own, two registers apiece, so the loop's values spill")
+        c.line("   to the stack, and the frame depends on where the arena put the arrays. One index instead keeps")
+        c.line("   such a frame no larger than a plain node's, whatever the layout. */")
         c.line("#if defined(__GNUC__) && !defined(__clang__) && defined(__AVR__)")
-        c.line("#define MCU_FUSED __attribute__((optimize(\"no-ivopts\")))")
+        c.line("#define MCU_ONE_INDEX __attribute__((optimize(\"no-ivopts\")))")
         c.line("#else")
-        c.line("#define MCU_FUSED")
+        c.line("#define MCU_ONE_INDEX")
+        c.line("#endif")
+        c.line("/* Sigmoid and tanh interpolate by two 8 x 8-bit products where a 32-bit multiply is a library call. */")
+        c.line("#if defined(__AVR__) && !defined(MCU_BYTE_PRODUCTS)")
+        c.line("#define MCU_BYTE_PRODUCTS")
         c.line("#endif")
         c.line()
         if !far.isEmpty {
@@ -358,7 +363,7 @@ public struct CEmitter {
                 piece(plan.states.map { "for (mcu_index_t i = 0; i < \($0.shape.elementCount); i++) \(pointer($0.name))[i] = 0;" }, into: &c)
             }
             c.line()
-            c.block("void model_step(const model_input_t *x)") { c in
+            c.block("MCU_ONE_INDEX void model_step(const model_input_t *x)") { c in
                 c.line("mcu_in = x;")
                 measureMarks(into: &c)
                 for inner in plan.body { piece(["\(functionName(inner.node))();"], into: &c) }

@@ -90,7 +90,8 @@ extension CEmitter {
     }
 
     /// A run of elementwise nodes as one loop (`ElementwiseFusion`): each element's inputs read
-    /// first, every node's value in a local, and the values read after the run stored last.
+    /// where first used, every node's value in a local, and the values read after the run stored
+    /// last (so a stored value may take the buffer of an input).
     private mutating func emitFused(_ group: ElementwiseFusion.Group, into c: inout CWriter) {
         var tables: [String: String] = [:]
         for step in group.steps {
@@ -101,12 +102,17 @@ extension CEmitter {
         var value: [String: String] = [:]
         for (k, input) in group.inputs.enumerated() { value[input] = "e\(k)" }
         for (k, step) in group.steps.enumerated() { value[step.node.output] = "r\(k)" }
-        c.block("MCU_FUSED MCU_NODE \(functionName(group.steps[0].node))(void)") { c in
+        c.block("MCU_ONE_INDEX MCU_NODE \(functionName(group.steps[0].node))(void)") { c in
             c.block("for (mcu_index_t i = 0; i < \(group.elements); i++)") { c in
-                for (k, input) in group.inputs.enumerated() {
-                    c.line("const \(elementType(input)) e\(k) = \(pointer(input))[i];  /* \(input) */")
-                }
+                var read = Set<String>()
                 for (k, step) in group.steps.enumerated() {
+                    // Each input read just before its first use: a value loaded early stays live across
+                    // the products and table reads before it (on AVR, across libgcc's multiply calls,
+                    // in a callee-saved register). Every read still comes before the stores.
+                    for (j, input) in group.inputs.enumerated() where step.node.inputs.contains(input) && !read.contains(input) {
+                        read.insert(input)
+                        c.line("const \(elementType(input)) e\(j) = \(pointer(input))[i];  /* \(input) */")
+                    }
                     let operands = step.node.inputs.filter { program.constants[$0] == nil }.map { value[$0] ?? "0" }
                     let type = elementType(step.node.output)
                     if let table = tables[step.node.name] {
@@ -374,7 +380,7 @@ extension CEmitter {
             let g = fracBits - (isSigmoid ? ActivationTables.sigmoidStepLog2 : ActivationTables.tanhStepLog2)
             c.line("int16_t v = \(x);")
             c.line("uint16_t p = v < 0 ? (uint16_t)(0u - (uint16_t)v) : (uint16_t)v;")
-            lookup(table: table, g: g, into: &c)
+            lookup(table: table, values: isSigmoid ? ActivationTables.sigmoid : ActivationTables.tanh, g: g, into: &c)
             c.line(isSigmoid ? "if (v < 0) t = 32768 - t;" : "if (v < 0) t = -t;")
             return requant("t", accBits: 32, shift: shift, outBits: outBits, bound: 32768)
         case let .exp(fracBits):
@@ -1174,7 +1180,7 @@ extension CEmitter {
     /// `int32_t t` = the table at position `p` (non-negative, below 2^16) with `g` fractional bits
     /// below the grid, as `ActivationTables.lookup` defines it, with every shift and mask a constant
     /// of this node (no shift by a variable, which an AVR would loop over bit by bit).
-    private func lookup(table: String, g: Int, into c: inout CWriter) {
+    private func lookup(table: String, values: [Int64], g: Int, into c: inout CWriter) {
         let last = ActivationTables.gridEntries - 1
         let read = { (index: String) in "(int32_t)MCU_R16(&\(table)[\(index)])" }
         if g <= 0 {
@@ -1201,12 +1207,38 @@ extension CEmitter {
             c.line(narrow >= 16 ? "fraction = 0;" : "fraction = (uint16_t)(fraction >> \(narrow));")
         }
         let index = g >= 16 ? "0" : "index"
+        if specialised, Self.risesByAtMost16Bits(values) {
+            // The step to the next entry d = hi - lo is 0..2^16-1 (the table rises) and the fraction
+            // f is below 2^used <= 256. With d = 256 dh + dl and r = 2^(used-1),
+            // d f + r = 2^used (2^(8-used) dh f) + (dl f + r), so (d f + r) >> used is
+            // (dh f << (8 - used)) + ((dl f + r) >> used) exactly: two 8 x 8-bit products in 16 bits
+            // (one MUL each on AVR) for the 32-bit multiply whose library call and callee-saved
+            // registers grew a fused loop's stack. The sum is at most d: no part overflows. A
+            // Cortex-M multiplies 32 bits in one instruction: it keeps the one product
+            // (`MCU_BYTE_PRODUCTS`, which a host test may define).
+            c.line("#if defined(MCU_BYTE_PRODUCTS)")
+            c.line("const int16_t lo = MCU_R16(&\(table)[\(index)]);")
+            let next = g >= 16 ? "(uint16_t)(MCU_R16(&\(table)[1]) - lo)" : "index == \(last)u ? 0u : (uint16_t)(MCU_R16(&\(table)[index + 1]) - lo)"
+            c.line("const uint16_t d = \(next);")
+            c.line("const uint8_t f = (uint8_t)fraction;")
+            c.line("const uint16_t high = (uint16_t)((uint16_t)(uint8_t)(d >> 8) * f), low = (uint16_t)((uint16_t)(uint8_t)d * f);")
+            c.line("int32_t t = (int32_t)lo + (int32_t)(uint16_t)((uint16_t)(high << \(8 - used)) + (uint16_t)((uint16_t)(low + \(1 << (used - 1))u) >> \(used)));")
+            c.line("#else")
+        }
+        defer { if specialised, Self.risesByAtMost16Bits(values) { c.line("#endif") } }
         c.line("int32_t lo = \(read(index));")
         if g < 16 {
             c.line("int32_t t = index == \(last)u ? lo : lo + (((\(read("\(index) + 1")) - lo) * (int32_t)fraction + INT32_C(\(1 << (used - 1)))) >> \(used));")
         } else {
             c.line("int32_t t = lo + (((\(read("1")) - lo) * (int32_t)fraction + INT32_C(\(1 << (used - 1)))) >> \(used));")
         }
+    }
+
+    /// Whether a table never falls from one entry to the next and rises by less than 2^16, its
+    /// entries within int16: the interpolation's step then fits 16 unsigned bits (`lookup`).
+    static func risesByAtMost16Bits(_ values: [Int64]) -> Bool {
+        guard values.allSatisfy({ (0...32767).contains($0) }) else { return false }
+        return zip(values, values.dropFirst()).allSatisfy { $1 - $0 >= 0 && $1 - $0 < 65536 }
     }
 
     /// A pooling loop nest: `FIRST` in `start` is the window's first input index, `AT` in `update`

@@ -158,7 +158,7 @@ import Tuner
         #expect(zip(values, expected).filter { $0 != $1 }.count == 0)
     }
 
-    static let activationFormats = [-24, -14, -13, -5, 0, 3, 4, 8, 11, 12, 15, 16, 17, 20, 28]
+    static let activationFormats = [-24, -14, -13, -5, 0, 3, 4, 5, 6, 8, 9, 10, 11, 12, 15, 16, 17, 20, 28]
 
     /// Exp through the runtime helper `mcu_exp`, for every int16 input.
     @Test func expOfEveryInt16() throws {
@@ -194,9 +194,10 @@ import Tuner
         // Two samples of 32,768 values (the class index is an int16).
         let count = 32768
         let values = (0..<(2 * count)).map { Double($0 - 32768) }
-        let cases = Self.activationFormats.flatMap { fx in [(16, 15), (8, 7), (16, 2), (8, -2)].map { (fx, $0.0, $0.1) } }
+        // Each also with the AVR's interpolation by byte products (`MCU_BYTE_PRODUCTS`).
+        let cases = Self.activationFormats.flatMap { fx in [(16, 15), (8, 7), (16, 2), (8, -2)].flatMap { [(fx, $0.0, $0.1, false), (fx, $0.0, $0.1, true)] } }
         let results = ParallelJobs.map(cases.count, jobs: 2) { i throws -> BitExactCheck.Report in
-            let (fx, bits, fy) = cases[i]
+            let (fx, bits, fy, bytes) = cases[i]
             let graph = try Graph.checked(name: "act", input: .init(name: "x", shape: Shape([count]), isSequence: false), output: "y",
                                           constants: [:], nodes: [Node(name: "f", op: op, inputs: ["x"], output: "y")])
             let config = QuantConfig(formats: ["x": TensorFormat(bits: 16, fracBits: fx), "y": TensorFormat(bits: bits, fracBits: fy)])
@@ -204,11 +205,12 @@ import Tuner
             // Input x / 2^fx quantizes back to x exactly.
             let split = DatasetSplit(name: "all", inputs: values.map { $0 / Foundation.pow(2, Double(fx)) }, labels: [0, 0],
                                      lengths: nil, sampleShape: Shape([count]), maxSteps: 1)
-            return try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("act-\(fx)-\(bits)-\(fy)"))
+            return try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("act-\(fx)-\(bits)-\(fy)"),
+                                         defines: bytes ? ["MCU_BYTE_PRODUCTS"] : [])
         }
         for (i, result) in results.enumerated() {
             let report = try result.get()
-            #expect(report.isBitExact, "\(op.name) input Q\(cases[i].0), output \(cases[i].1)-bit Q\(cases[i].2): \(report.firstMismatch ?? "")")
+            #expect(report.isBitExact, "\(op.name) input Q\(cases[i].0), output \(cases[i].1)-bit Q\(cases[i].2)\(cases[i].3 ? ", byte products" : ""): \(report.firstMismatch ?? "")")
         }
     }
 }

@@ -27,13 +27,18 @@
 #else
 #define MCU_NO_LIBCALLS
 #endif
-/* A fused elementwise loop reads and writes several arrays: avr-gcc's induction variables give each
-   a pointer of its own, two registers apiece, and the loop's values then spill to the stack. One
-   index instead keeps the frame of such a loop no larger than a plain node's. */
+/* Loops over several arrays (a fused elementwise run, the copy of the states): avr-gcc's induction
+   variables give each array a pointer of its own, two registers apiece, so the loop's values spill
+   to the stack, and the frame depends on where the arena put the arrays. One index instead keeps
+   such a frame no larger than a plain node's, whatever the layout. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__AVR__)
-#define MCU_FUSED __attribute__((optimize("no-ivopts")))
+#define MCU_ONE_INDEX __attribute__((optimize("no-ivopts")))
 #else
-#define MCU_FUSED
+#define MCU_ONE_INDEX
+#endif
+/* Sigmoid and tanh interpolate by two 8 x 8-bit products where a 32-bit multiply is a library call. */
+#if defined(__AVR__) && !defined(MCU_BYTE_PRODUCTS)
+#define MCU_BYTE_PRODUCTS
 #endif
 
 typedef uint16_t mcu_index_t;

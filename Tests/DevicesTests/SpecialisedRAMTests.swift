@@ -1,0 +1,54 @@
+import Devices
+import Emit
+import Evaluator
+import FixedPoint
+import Foundation
+import ModelIR
+import Testing
+import TestSupport
+import Tuner
+
+/// The specialised kernels never need more RAM than plain C on the Uno, where RAM binds: the
+/// firmware's static RAM plus its analysed worst-case stack, both builds of the same program, under
+/// `all8`, `all16` and 40 random configs of each recurrent model (where fused runs are). Each of
+/// these once failed somewhere: a fused run held every value it reads and stores at once (an LSTM
+/// pick's arena 160 B against 144); a fused loop's array pointers and early loads spilled to a
+/// larger frame than any plain node's; its 16-bit sigmoid or tanh interpolated through libgcc's
+/// 32-bit multiply, 4 B deeper than plain C's calls; and the copy of an LSTM's two states took a
+/// pointer pair that needed saving or not by where the arena put them (17 of 240 random configs
+/// grew by 1-14 B before).
+@Suite struct SpecialisedRAMTests {
+    @Test(arguments: ["lstm-japanesevowels", "gru-italypowerdemand", "fastgrnn-japanesevowels", "fastgrnn-basicmotions"])
+    func specialisedKernelsTakeNoMoreRAMThanPlainCOnTheUno(_ name: String) throws {
+        let model = try ModelLoader.load(Repository.path("models/\(name)"))
+        let dataset = try Dataset.open(try #require(model.datasetPath))
+        let lowered = try Lowering.lower(model.graph)
+        let space = SearchSpace(graph: lowered, profile: try Calibration.profile(model.graph, on: try dataset.load(split: "val").prefix(8)))
+        var candidates = [("all8", space.uniform(bits: 8)), ("all16", space.uniform(bits: 16))]
+        var generator = SeededGenerator(seed: 13)
+        for k in 0..<40 { candidates.append(("random \(k)", space.random(using: &generator))) }
+        let programs = candidates.compactMap { label, candidate in
+            (try? FixedProgram(graph: lowered, config: space.config(for: candidate))).map { (label, $0) }
+        }
+        #expect(programs.count >= 30)
+        let device = try SpecialisedKernelTests.device("uno")
+        let test = try dataset.load(split: "test")
+        let builds = ParallelJobs.map(programs.count, jobs: 2) { i throws -> (FirmwareBuild, FirmwareBuild, String) in
+            let directory = makeTemporaryDirectory("ram-\(name)")
+            let plain = try ProgramFirmware.build(program: programs[i].1, device: device, split: test, maxSamples: 1,
+                                                  directory: "\(directory)/plain", specialised: false).build
+            let fast = try ProgramFirmware.build(program: programs[i].1, device: device, split: test, maxSamples: 1,
+                                                 directory: "\(directory)/specialised").build
+            if fast.totalRAM <= plain.totalRAM { try? FileManager.default.removeItem(atPath: directory) }
+            return (plain, fast, directory)
+        }
+        for (i, result) in builds.enumerated() {
+            let (plain, fast, directory) = try result.get()
+            #expect(fast.totalRAM <= plain.totalRAM, """
+                \(name) \(programs[i].0): specialised \(fast.totalRAM) B (static \(fast.sizes.staticRAM), stack \(fast.stack.bytes): \
+                \(fast.stack.path.joined(separator: " > "))) above plain C's \(plain.totalRAM) B (static \(plain.sizes.staticRAM), \
+                stack \(plain.stack.bytes): \(plain.stack.path.joined(separator: " > "))); builds in \(directory)
+                """)
+        }
+    }
+}
