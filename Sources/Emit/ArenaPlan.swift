@@ -56,9 +56,12 @@ public struct ArenaPlan: Sendable {
     /// - Parameter fusing: the specialised emitter's plan: runs of elementwise nodes are one loop
     ///   (`ElementwiseFusion`), and a convolution that gathers its windows has its patch here
     ///   (`patchName`); false for the plain C of `CEmitter(specialised: false)`.
-    public init(program: FixedProgram, exactBranches: Int = 2_000_000, inPlace: Bool = true, fusing: Bool = true) {
+    /// - Parameter fusion: the program's fused runs, when the caller has found them
+    ///   (`ElementwiseFusion.groups`; found here otherwise).
+    public init(program: FixedProgram, exactBranches: Int = 2_000_000, inPlace: Bool = true, fusing: Bool = true,
+                fusion: [ElementwiseFusion.Group]? = nil) {
         let far = CEmitter.farConstants(of: program)
-        let collected = Lifetimes(program: program, inPlace: inPlace, groups: fusing ? ElementwiseFusion.groups(program, far: far) : [],
+        let collected = Lifetimes(program: program, inPlace: inPlace, groups: fusing ? fusion ?? ElementwiseFusion.groups(program, far: far) : [],
                                   patchesOf: fusing ? far : nil).buffers()
         let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),

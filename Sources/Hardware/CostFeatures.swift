@@ -73,13 +73,15 @@ public enum CostFeatures {
         let avr: Bool
         let groups: [String: ElementwiseFusion.Group]
 
-        init(_ program: FixedProgram, dsp: Bool, avr: Bool) {
+        /// `fusion`: the program's fused runs when the caller has found them (`ElementwiseFusion.groups`,
+        /// which checks each run against the arena: found once per candidate, not per use).
+        init(_ program: FixedProgram, dsp: Bool, avr: Bool, fusion: [ElementwiseFusion.Group]? = nil) {
             let far = CEmitter.farConstants(of: program)
             self.far = far
             self.dsp = dsp
             self.avr = avr
             var groups: [String: ElementwiseFusion.Group] = [:]
-            for group in ElementwiseFusion.groups(program, far: far) {
+            for group in fusion ?? ElementwiseFusion.groups(program, far: far) {
                 for step in group.steps { groups[step.node.name] = group }
             }
             self.groups = groups
@@ -87,9 +89,10 @@ public enum CostFeatures {
     }
 
     /// Counts of one inference: a feed-forward call, or a sequence of `steps` timesteps.
-    public static func inference(_ program: FixedProgram, steps: Double, dsp: Bool, avr: Bool) -> Vector {
+    public static func inference(_ program: FixedProgram, steps: Double, dsp: Bool, avr: Bool,
+                                 fusion: [ElementwiseFusion.Group]? = nil) -> Vector {
         // Which weights are far and which nodes are fused are properties of the whole program: found once.
-        let context = Context(program, dsp: dsp, avr: avr)
+        let context = Context(program, dsp: dsp, avr: avr, fusion: fusion)
         var v: Vector = [:]
         for (c, times) in calls(program, steps: steps) { v.add(call(c, in: program, context), times: times) }
         return v
@@ -99,8 +102,8 @@ public enum CostFeatures {
     public static func overhead(_ call: Call) -> Vector { ["api.\(call.rawValue)": 1] }
 
     /// Counts of every node of `program`, by name (the program's far weights found once).
-    public static func nodes(_ program: FixedProgram, dsp: Bool, avr: Bool) -> [String: Vector] {
-        let context = Context(program, dsp: dsp, avr: avr)
+    public static func nodes(_ program: FixedProgram, dsp: Bool, avr: Bool, fusion: [ElementwiseFusion.Group]? = nil) -> [String: Vector] {
+        let context = Context(program, dsp: dsp, avr: avr, fusion: fusion)
         var nodes: [String: Vector] = [:]
         for step in program.allSteps { nodes[step.node.name] = node(step, in: program, context) }
         return nodes
@@ -699,9 +702,9 @@ public enum CostFeatures {
 
     /// Counts behind the code a program compiles to: one per node kernel by kind and widths, one per
     /// requantization kind, the runtime helpers it uses and the API around it.
-    public static func code(_ program: FixedProgram, dsp: Bool, avr: Bool) -> Vector {
+    public static func code(_ program: FixedProgram, dsp: Bool, avr: Bool, fusion: [ElementwiseFusion.Group]? = nil) -> Vector {
         var v = programCode(program)
-        for (_, node) in nodeCode(program, dsp: dsp, avr: avr) { v.add(node) }
+        for (_, node) in nodeCode(program, dsp: dsp, avr: avr, fusion: fusion) { v.add(node) }
         return v
     }
 
@@ -736,8 +739,8 @@ public enum CostFeatures {
     /// The code terms of each node's own function (`MCU_NODE`), by node name: its loops, by variant
     /// (a multiply-accumulate kernel's call term, an elementwise kernel's element term), and its
     /// inline requantizations and shifts by kind. A node fused into another's loop has none.
-    public static func nodeCode(_ program: FixedProgram, dsp: Bool, avr: Bool) -> [String: Vector] {
-        let context = Context(program, dsp: dsp, avr: avr)
+    public static func nodeCode(_ program: FixedProgram, dsp: Bool, avr: Bool, fusion: [ElementwiseFusion.Group]? = nil) -> [String: Vector] {
+        let context = Context(program, dsp: dsp, avr: avr, fusion: fusion)
         var nodes: [String: Vector] = [:]
         for step in program.allSteps {
             let kernel = kernel(step, in: program, context)

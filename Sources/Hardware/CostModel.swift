@@ -45,15 +45,17 @@ public struct CostModel: Sendable {
     }
 
     public func estimate(_ program: FixedProgram) -> Estimate {
-        let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches)
+        // The fused runs (each checked against the arena), found once for the plan, cycles and code.
+        let fusion = ElementwiseFusion.groups(program)
+        let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches, fusion: fusion)
         let c = target.cost
         let constants = Self.constantBytes(program, dsp: dsp)
         let statics = Self.staticBytes(program, arena: arena, target: target)
         // A profile prices each node by what it measured: the nodes' counts found once for cycles and code.
-        let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr) }
-        let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target).total } }
-            ?? c.price(CostFeatures.code(program, dsp: dsp, avr: avr), in: \.codeBytes)
-        return Estimate(cycles: cycles(program, nodes: nodes),
+        let nodes = profile.map { _ in CostFeatures.nodes(program, dsp: dsp, avr: avr, fusion: fusion) }
+        let code = profile.flatMap { profile in nodes.map { Self.code(program, nodes: $0, profile: profile, target: target, fusion: fusion).total } }
+            ?? c.price(CostFeatures.code(program, dsp: dsp, avr: avr, fusion: fusion), in: \.codeBytes)
+        return Estimate(cycles: cycles(program, nodes: nodes, fusion: fusion),
                         ramBytes: statics + c.stackBytes + c.platformRAMBytes,
                         flashBytes: constants + Int(max(0, code).rounded()),
                         arenaBytes: arena.bytes, arenaLowerBound: arena.lowerBound, constantBytes: constants,
@@ -66,9 +68,11 @@ public struct CostModel: Sendable {
     }
 
     /// Cycles per inference; with a profile, `nodes` are the program's node counts (`CostFeatures.nodes`).
-    private func cycles(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]?) -> Double {
+    private func cycles(_ program: FixedProgram, nodes: [String: CostFeatures.Vector]?, fusion: [ElementwiseFusion.Group]? = nil) -> Double {
         let c = target.cost
-        guard let profile, let nodes else { return c.price(CostFeatures.inference(program, steps: meanSteps, dsp: dsp, avr: avr), in: \.cycles) }
+        guard let profile, let nodes else {
+            return c.price(CostFeatures.inference(program, steps: meanSteps, dsp: dsp, avr: avr, fusion: fusion), in: \.cycles)
+        }
         // Each call's pieces, a node the profile knows at its measured cycles, as often as the call runs.
         var total = 0.0
         for (call, times) in CostFeatures.calls(program, steps: meanSteps) {
@@ -121,9 +125,10 @@ public struct CostModel: Sendable {
     /// without its arena plan.)
     public func needsMeasurement(_ program: FixedProgram) -> Bool {
         guard let profile else { return false }
-        let nodes = CostFeatures.nodes(program, dsp: dsp, avr: avr)
+        let fusion = ElementwiseFusion.groups(program)
+        let nodes = CostFeatures.nodes(program, dsp: dsp, avr: avr, fusion: fusion)
         if profile.lacksMeasurement(nodes: nodes) { return true }
-        let parts = Self.code(program, nodes: nodes, profile: profile, target: target)
+        let parts = Self.code(program, nodes: nodes, profile: profile, target: target, fusion: fusion)
         let flash = Self.constantBytes(program, dsp: dsp) + Int(max(0, parts.total).rounded())
         return parts.unmeasured >= Self.measuredMoveShare * Double(flash)
     }
@@ -132,9 +137,10 @@ public struct CostModel: Sendable {
     /// `needsMeasurement` asks for a build: a third of the 3% the cost model is held to.
     static let measuredMoveShare = 0.01
 
-    static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target) -> CodeParts {
+    static func code(_ program: FixedProgram, nodes: [String: CostFeatures.Vector], profile: KernelProfile, target: Target,
+                     fusion: [ElementwiseFusion.Group]? = nil) -> CodeParts {
         let c = target.cost
-        let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr)
+        let codes = CostFeatures.nodeCode(program, dsp: target.core.hasDSP, avr: target.core == .avr, fusion: fusion)
         var routines = profile.glueRoutines(of: program)
         var functions: [String: Double] = [:]
         var unmeasured = 0.0
