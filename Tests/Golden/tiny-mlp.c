@@ -27,7 +27,7 @@
 #else
 #define MCU_NO_LIBCALLS
 #endif
-/* Loops over several arrays (a fused elementwise run, the copy of the states): avr-gcc's induction
+/* Loops over several arrays (a fused elementwise run, the copies of states): avr-gcc's induction
    variables give each array a pointer of its own, two registers apiece, so the loop's values spill
    to the stack, and the frame depends on where the arena put the arrays. One index instead keeps
    such a frame no larger than a plain node's, whatever the layout. */
