@@ -16,6 +16,9 @@ public struct ArenaPlan: Sendable {
         public var first: Int
         public var last: Int
         public var offset: Int
+
+        /// What the planners place: the buffer's bytes and lifetime.
+        var request: BufferRequest { BufferRequest(bytes: bytes, first: first, last: last) }
     }
 
     public let buffers: [Buffer]
@@ -42,7 +45,7 @@ public struct ArenaPlan: Sendable {
 
     /// No two buffers that are live at the same time overlap in memory.
     public var isValid: Bool {
-        !MemoryPlan.overlaps(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, buffers.map(\.offset))
+        !MemoryPlan.overlaps(buffers.map(\.request), buffers.map(\.offset))
     }
 
     /// The exact planner's branches when the search prices a candidate.
@@ -63,7 +66,7 @@ public struct ArenaPlan: Sendable {
         let far = CEmitter.farConstants(of: program)
         let collected = Lifetimes(program: program, inPlace: inPlace, groups: fusing ? fusion ?? ElementwiseFusion.groups(program, far: far) : [],
                                   patchesOf: fusing ? far : nil).buffers()
-        let requests = collected.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }
+        let requests = collected.map(\.request)
         let planners: [any MemoryPlanner] = [NaivePlanner(), GreedyBySizePlanner(), FirstFitByLifetimePlanner(),
                                              ExactPlanner(timeLimit: .infinity, maxNodes: exactBranches)]
         let plans = planners.map { $0.plan(requests, alignment: 2) }

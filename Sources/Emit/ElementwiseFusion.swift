@@ -75,22 +75,22 @@ public enum ElementwiseFusion {
     /// the fewest loops, is chosen by dynamic programming over the run.
     static func withinArena(_ runs: [[FixedStep]], program: FixedProgram, far: Set<String>) -> [Group] {
         func peak(_ groups: [Group]) -> Int {
-            let buffers = Lifetimes(program: program, groups: groups, patchesOf: far).buffers()
-            return MemoryPlan.lowerBound(buffers.map { BufferRequest(bytes: $0.bytes, first: $0.first, last: $0.last) }, alignment: 2)
+            MemoryPlan.lowerBound(Lifetimes(program: program, groups: groups, patchesOf: far).buffers().map(\.request), alignment: 2)
         }
+        // Every run has two or more nodes, so each is a group: `whole` pairs with `runs`.
         let whole = runs.compactMap { group($0, program: program) }
         if whole.isEmpty { return [] }
         let limit = peak([])
         if peak(whole) <= limit { return whole }
         var chosen: [Group] = []
-        for run in runs {
+        for (run, runGroup) in zip(runs, whole) {
+            if peak([runGroup]) <= limit {
+                chosen.append(runGroup)
+                continue
+            }
             func fits(_ piece: ArraySlice<FixedStep>) -> Group? {
                 guard let g = group(Array(piece), program: program), peak([g]) <= limit else { return nil }
                 return g
-            }
-            if let g = fits(run[...]) {
-                chosen.append(g)
-                continue
             }
             // best[j]: the best split of the run's first j nodes, scored (fused nodes, -loops).
             var best: [(fused: Int, loops: Int, groups: [Group])] = [(0, 0, [])]

@@ -1207,7 +1207,8 @@ extension CEmitter {
             c.line(narrow >= 16 ? "fraction = 0;" : "fraction = (uint16_t)(fraction >> \(narrow));")
         }
         let index = g >= 16 ? "0" : "index"
-        if specialised, Self.risesByAtMost16Bits(values) {
+        let byteProducts = specialised && Self.risesByAtMost16Bits(values)
+        if byteProducts {
             // The step to the next entry d = hi - lo is 0..2^16-1 (the table rises) and the fraction
             // f is below 2^used <= 256. With d = 256 dh + dl and r = 2^(used-1),
             // d f + r = 2^used (2^(8-used) dh f) + (dl f + r), so (d f + r) >> used is
@@ -1225,7 +1226,7 @@ extension CEmitter {
             c.line("int32_t t = (int32_t)lo + (int32_t)(uint16_t)((uint16_t)(high << \(8 - used)) + (uint16_t)((uint16_t)(low + \(1 << (used - 1))u) >> \(used)));")
             c.line("#else")
         }
-        defer { if specialised, Self.risesByAtMost16Bits(values) { c.line("#endif") } }
+        defer { if byteProducts { c.line("#endif") } }
         c.line("int32_t lo = \(read(index));")
         if g < 16 {
             c.line("int32_t t = index == \(last)u ? lo : lo + (((\(read("\(index) + 1")) - lo) * (int32_t)fraction + INT32_C(\(1 << (used - 1)))) >> \(used));")
