@@ -272,7 +272,7 @@ public enum CostFeatures {
                 let range = (typeRange(x).lo + Double(cs.min() ?? 0), typeRange(x).hi + Double(cs.max() ?? 0))
                 if v.folded("add", range: range, shift: 0, outBits: out, count: count) { break }
                 v.elementwise("add", ["rounded", kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
-                v.requant(count: count, accBits: a, outBits: out, shift: 0, bound: .greatestFiniteMagnitude, range: range)
+                v.requant(avr: avr, count: count, accBits: a, outBits: out, shift: 0, bound: .greatestFiniteMagnitude, range: range)
                 break
             }
             let xs = scaled(typeRange(x), plan.shiftA)
@@ -280,9 +280,9 @@ public enum CostFeatures {
             let range = plan.subtract ? (xs.lo - bs.hi, xs.hi - bs.lo) : (xs.lo + bs.lo, xs.hi + bs.hi)
             if v.folded("add", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("add", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
-            v.leftShift(plan.shiftA, count: count, accBits: a)
-            if kind != "s" { v.leftShift(plan.shiftB, count: count, accBits: a) }
-            v.requant(count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
+            v.leftShift(avr: avr, plan.shiftA, count: count, accBits: a)
+            if kind != "s" { v.leftShift(avr: avr, plan.shiftB, count: count, accBits: a) }
+            v.requant(avr: avr, count: count, accBits: a, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
         case let .mul(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             v["mul.call"] = 1
@@ -296,18 +296,18 @@ public enum CostFeatures {
             if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
             v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
                                   plan.accBits > 16 ? "a\(plan.accBits)" : nil], count: count)
-            v.requant(count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
+            v.requant(avr: avr, count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)
         case let .scale(multiplier, shift, accBits):
             v["scale.call"] = 1
             let range = product(typeRange(x), (Double(multiplier), Double(multiplier)))
             if v.folded("scale", range: range, shift: shift, outBits: out, count: count) { break }
             v.elementwise("scale", [x == 16 ? "x16" : nil, accBits > 16 ? "a\(accBits)" : nil], count: count)
-            v.requant(count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude, range: range)
+            v.requant(avr: avr, count: count, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude, range: range)
         case let .clamp(lo, hi, shift):
             v["clamp.call"] = 1
             let range = (Double(lo), Double(hi))
             v.elementwise("clamp", [x == 16 ? "x16" : nil], count: count)
-            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768), range: range)
+            v.requant(avr: avr, count: count, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768), range: range)
         case let .maxPool(window, input, _) where dsp && CEmitter.maxPoolsByWords(step):
             // Four channels a word (`mcu_max8x4`): per word of outputs one load per tap.
             let words = pooledOutputs(window, input) / 4
@@ -320,7 +320,7 @@ public enum CostFeatures {
             v["maxpool.x\(x).out"] = o
             v["maxpool.x\(x).ky"] = o * Double(window.kernelHeight)
             v["maxpool.x\(x).elem"] = o * Double(window.kernelHeight * window.kernelWidth)
-            v.requant(count: o, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
+            v.requant(avr: avr, count: o, accBits: 32, outBits: out, shift: shift, bound: Double(step.inputs.first?.magnitude ?? 32768))
         case let .avgPool(window, input, _, _, _) where CEmitter.narrowAvgPoolShift(step) != nil:
             // The 16-bit sum (`CEmitter.narrowAvgPoolShift`): a variant of its own.
             let o = pooledOutputs(window, input)
@@ -328,7 +328,7 @@ public enum CostFeatures {
             v["avgpool.n16.out"] = o
             v["avgpool.n16.ky"] = o * Double(window.kernelHeight)
             v["avgpool.n16.elem"] = o * Double(window.kernelHeight * window.kernelWidth)
-            v.requant(count: o, accBits: 16, outBits: out, shift: CEmitter.narrowAvgPoolShift(step) ?? 0,
+            v.requant(avr: avr, count: o, accBits: 16, outBits: out, shift: CEmitter.narrowAvgPoolShift(step) ?? 0,
                       bound: Double(128 * window.kernelHeight * window.kernelWidth))
         case let .avgPool(window, input, _, shift, accBits):
             let o = pooledOutputs(window, input)
@@ -336,7 +336,7 @@ public enum CostFeatures {
             v["avgpool.a\(accBits).out"] = o
             v["avgpool.x\(x).a\(accBits).ky"] = o * Double(window.kernelHeight)
             v["avgpool.x\(x).a\(accBits).elem"] = o * Double(window.kernelHeight * window.kernelWidth)
-            v.requant(count: o, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+            v.requant(avr: avr, count: o, accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case let .sigmoid(fracBits, shift), let .tanh(fracBits, shift):
             let isSigmoid: Bool
             if case .sigmoid = step.kernel { isSigmoid = true } else { isSigmoid = false }
@@ -355,7 +355,7 @@ public enum CostFeatures {
             } else if -g < 8 {
                 v["\(kind).shift16.bits"] = count * Double(-g)
             }
-            v.requant(count: count, accBits: 32, outBits: out, shift: shift, bound: 32768)
+            v.requant(avr: avr, count: count, accBits: 32, outBits: out, shift: shift, bound: 32768)
         case let .exp(fracBits):
             v["exp.call"] = 1
             v.elementwise("exp", [x == 16 ? "x16" : nil, out == 16 ? "o16" : nil], count: count)
@@ -373,9 +373,9 @@ public enum CostFeatures {
             v["sqd.dot.dot"] = Double(m)
             v["dot24.group"] = Double(m * (n / 8))
             v["dot24.single"] = Double(m * (n % 8))
-            if shiftX > 0 { v.shiftTerms("sqd.dot.lshift32", 2 * shiftX, count: 1, shortest: 7) }
-            v.shiftTerms("sqd.dot.lshift32", shiftX + shiftP + 1, count: Double(m), shortest: 7)
-            v.requant(count: Double(m), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+            if shiftX > 0 { v.shiftTerms(avr: avr, "sqd.dot.lshift32", 2 * shiftX, count: 1, shortest: 7) }
+            v.shiftTerms(avr: avr, "sqd.dot.lshift32", shiftX + shiftP + 1, count: Double(m), shortest: 7)
+            v.requant(avr: avr, count: Double(m), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case let .squaredDistance(name, shiftX, shiftP, shift, accBits):
             let dims = program.constants[name]?.shape.dims ?? [0, 0]
             let p = program.constants[name]?.format.bits ?? 16
@@ -387,9 +387,9 @@ public enum CostFeatures {
             v["sqd.x\(x).\(narrow ? "d16" : "d\(accBits)").elem"] = elements
             if p == 16 { v["sqd.p16.elem"] = elements }
             // The operands are aligned at the difference's width: 16 bits when it fits there.
-            v.leftShift(shiftX, count: elements, accBits: narrow ? 16 : accBits)
-            v.leftShift(shiftP, count: elements, accBits: narrow ? 16 : accBits)
-            v.requant(count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
+            v.leftShift(avr: avr, shiftX, count: elements, accBits: narrow ? 16 : accBits)
+            v.leftShift(avr: avr, shiftP, count: elements, accBits: narrow ? 16 : accBits)
+            v.requant(avr: avr, count: Double(dims[0]), accBits: accBits, outBits: out, shift: shift, bound: .greatestFiniteMagnitude)
         case .zero:
             v["zero.call"] = 1
             v.elementwise("zero", [out == 16 ? "o16" : nil], count: count)
@@ -474,7 +474,7 @@ public enum CostFeatures {
         if plan.bias != nil {
             v["bias.a\(a)"] = outputs
             let narrow = CEmitter.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
-            v.leftShift(plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
+            v.leftShift(avr: avr, plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
         }
         let clamp = ClampFusion.clamp(after: step, in: program, far: far)
         if let clamp, CEmitter.requantizesToReLU(plan, step: step, clamp: clamp) {
@@ -483,12 +483,12 @@ public enum CostFeatures {
             if dsp {
                 v["rq.a32.o8.relu"] = outputs
             } else {
-                v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
+                v.requant(avr: avr, count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
                 v["fused.clamp.out"] = outputs
             }
             return
         }
-        v.requant(count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
+        v.requant(avr: avr, count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
         if clamp != nil { v["fused.clamp.out"] = outputs }
     }
 
@@ -825,18 +825,24 @@ extension Dictionary where Key == String, Value == Double {
     }
 
     /// `count` values multiplied by 2^shift (a shift left by a constant).
-    mutating func leftShift(_ shift: Int, count: Double, accBits: Int) {
+    mutating func leftShift(avr: Bool, _ shift: Int, count: Double, accBits: Int) {
         guard shift > 0 else { return }
-        shiftTerms("lshift.a\(accBits)", shift, count: count, shortest: 7)
+        shiftTerms(avr: avr, "lshift.a\(accBits)", shift, count: count, shortest: 7)
     }
 
     /// A constant shift by `k` of `count` values, in the terms its code takes: a shift by whole bytes
     /// is register moves; a short one (up to `shortest` bits) a straight run of one step per bit;
     /// a longer one a loop of one step per bit. (An AVR shifts one bit per instruction and avr-gcc
     /// writes exactly these three forms; a Cortex-M shifts any distance at once, and the fit finds
-    /// the per-bit costs near zero.)
-    mutating func shiftTerms(_ name: String, _ k: Int, count: Double, shortest: Int) {
-        if k % 8 == 0 {
+    /// the per-bit costs near zero.) But for one case a Cortex-M prices apart (`.one`): a 64-bit
+    /// value shifted by one bit is an add with carry, two instructions where any other short
+    /// distance takes three or four (ProtoNN's 64-bit squared distance on the M4: 4,044 cycles at a
+    /// one-bit shift of its operands, 4,444 and 4,447 at two and seven bits), so a signature with
+    /// one-bit 64-bit shifts is another signature there, not the same loops at another distance.
+    mutating func shiftTerms(avr: Bool, _ name: String, _ k: Int, count: Double, shortest: Int) {
+        if k == 1 && !avr && name.contains("a64") {
+            self["\(name).one", default: 0] += count
+        } else if k % 8 == 0 {
             self["\(name).moves", default: 0] += count
         } else if k <= shortest {
             self["\(name).short.bits", default: 0] += count * Double(k)
@@ -866,7 +872,7 @@ extension Dictionary where Key == String, Value == Double {
 
     /// `count` requantizations as `KernelEmitter.requant` writes them. With the accumulator's
     /// `range` known to the compiler, a saturation that cannot trigger costs nothing.
-    mutating func requant(count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double,
+    mutating func requant(avr: Bool, count: Double, accBits a: Int, outBits o: Int, shift: Int, bound: Double,
                           range: (lo: Double, hi: Double)? = nil) {
         // At the least, the compiler knows the accumulator's type: an int16 shifted right by 8 always
         // fits an int8, and its saturation is compiled away.
@@ -882,11 +888,11 @@ extension Dictionary where Key == String, Value == Double {
                 // `mcu_rq8_32`: two 32-bit compares, then a 16-bit shift (after a byte move past 8).
                 self["rq.a32.o8.n", default: 0] += count
                 if shift > 8 { self["rq.a32.o8.n.hi", default: 0] += count }
-                shiftTerms("rq.a32.o8.n", shift > 8 ? shift - 8 : shift, count: count, shortest: 2)
+                shiftTerms(avr: avr, "rq.a32.o8.n", shift > 8 ? shift - 8 : shift, count: count, shortest: 2)
                 return
             }
             self["rq.a\(a).r", default: 0] += count
-            shiftTerms("rq.a\(a).r", shift, count: count, shortest: 2)
+            shiftTerms(avr: avr, "rq.a\(a).r", shift, count: count, shortest: 2)
             if saturates { self["rq.a\(a).o\(o).sat", default: 0] += count }
         } else if shift == 0 {
             if saturates { self["rq.a\(a).o\(o).sat", default: 0] += count }
@@ -894,7 +900,7 @@ extension Dictionary where Key == String, Value == Double {
             self["rq.a\(a).o\(o).sign", default: 0] += count
         } else {
             self["rq.a\(a).o\(o).l", default: 0] += count
-            shiftTerms("rq.a\(a).l", -shift, count: count, shortest: 7)
+            shiftTerms(avr: avr, "rq.a\(a).l", -shift, count: count, shortest: 7)
         }
     }
 
