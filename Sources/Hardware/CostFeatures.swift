@@ -164,8 +164,27 @@ public enum CostFeatures {
     }
 
     /// Every term of a node's counts, by name: two nodes with equal signatures run the same loops.
+    /// A fused run's terms also carry their counts (`chain.rq.a32.r=32`), its shifts aside (their
+    /// forms, and their bits, which `KernelProfile.Node.shiftBits` compares):
+    /// its ops' terms add up by name, so two runs with the same names can differ in how many
+    /// of an op they do per element (an LSTM cell whose output gate needs no rounding shift under
+    /// one format and one under the next: 0.5% fewer cycles on the M4, priced alike by name).
     public static func signature(_ counts: Vector) -> String {
-        counts.keys.sorted().joined(separator: " ")
+        guard counts[KernelProfile.fusedRun] != nil else { return counts.keys.sorted().joined(separator: " ") }
+        return counts.keys.sorted().map { key in
+            let count = counts[key] ?? 0
+            return KernelProfile.isShiftForm(key) || key.hasSuffix(".bits") ? key : "\(key)=\(count == count.rounded() && abs(count) < 1e15 ? String(Int(count)) : String(count))"
+        }.joined(separator: " ")
+    }
+
+    /// The tokens of `signature(counts)`: what two signatures are compared by.
+    public static func signatureTerms(_ counts: Vector) -> Set<String> {
+        Set(signature(counts).split(separator: " ").map(String.init))
+    }
+
+    /// The term a signature's token names (`chain.rq.a32.r=32` -> `chain.rq.a32.r`).
+    public static func termName(_ token: Substring) -> String {
+        String(token.split(separator: "=", maxSplits: 1).first ?? token)
     }
 
     /// The term a kernel's requantization, shift or bias term shares with every other kernel's

@@ -288,7 +288,7 @@ public struct KernelProfile: Codable, Sendable {
                          cycles: @autoclosure () -> Double) -> (bytes: Double?, routines: [String: Int], unmeasured: Double) {
         guard let (executions, basis) = executions(node: node, counts: counts) else {
             guard let variant = CostFeatures.variant(counts), variant == Self.fusedRun else { return (nil, [:], 0) }
-            let routines = byVariant["\(node) \(variant)"].map { Self.majority(Self.nearest($0, to: Set(counts.keys)).map(\.routines)) } ?? [:]
+            let routines = byVariant["\(node) \(variant)"].map { Self.majority(Self.nearest($0, to: CostFeatures.signatureTerms(counts)).map(\.routines)) } ?? [:]
             return (runScales[node].map { max(0, $0.codeIntercept + $0.codePerCycle * cycles()) }, routines, 0)
         }
         // Where shifts cost by distance they take bytes by distance too (a shift by 1 is a few
@@ -364,7 +364,7 @@ public struct KernelProfile: Codable, Sendable {
             return (executions, .signature)
         }
         guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
-        let terms = Set(counts.keys)
+        let terms = CostFeatures.signatureTerms(counts)
         // A signature that differs only in how its shifts decompose is the same loops with other constants.
         let ops = Self.withoutShiftForms(terms)
         let siblings = seen.filter { $0.ops == ops }.flatMap(\.executions)
@@ -422,7 +422,12 @@ public struct KernelProfile: Codable, Sendable {
     /// `terms` without the forms of their constant shifts (`shiftTerms`: byte moves, a short run of
     /// bits, a loop over bits): the same statements with another distance.
     public static func withoutShiftForms(_ terms: Set<String>) -> Set<String> {
-        terms.filter { !($0.hasSuffix(".moves") || $0.hasSuffix(".short.bits") || $0.hasSuffix(".loop") || $0.hasSuffix(".loop.bits")) }
+        terms.filter { !isShiftForm($0) }
+    }
+
+    /// Whether `term` is the form of a constant shift (`withoutShiftForms`).
+    public static func isShiftForm(_ term: String) -> Bool {
+        term.hasSuffix(".moves") || term.hasSuffix(".short.bits") || term.hasSuffix(".loop") || term.hasSuffix(".loop.bits")
     }
 
     /// A kernel's loop terms: what it does per multiply-accumulate, dot product or element.

@@ -103,7 +103,7 @@ public struct KernelProfiling: Sendable {
     func key(_ programs: [FixedProgram], split: DatasetSplit) throws -> String {
         let tools = try device.toolchainDescription()
         let coefficients = try JSONEncoder.sorted.encode(device.target.cost)
-        var text = "kernel-profile v9 \(device.target.name) \(tools.compiler) \(tools.flags.joined(separator: " ")) \(tools.simulator) "
+        var text = "kernel-profile v10 \(device.target.name) \(tools.compiler) \(tools.flags.joined(separator: " ")) \(tools.simulator) "
         text += "samples \(samples) " + split.prefix(samples).inputs.map { String($0.bitPattern, radix: 16) }.joined(separator: ",")
         for program in programs {
             var emitter = CEmitter(program: program)

@@ -55,10 +55,20 @@ import Emit
         // form (a byte move where a short run of bits was measured) on this core, where shifts cost
         // alike at any distance; any other run by the coefficients alone (no `RunScale` here).
         let run = ["chain.call", "chain.elem", "chain.add.x16.a32.elem", "chain.rq.a32.r"]
-        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"]), priced: 90) == 120)
-        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.cycles == 120)
-        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"]), priced: 80)?.basis == .shifts)
-        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem", "chain.rq.a32.r.short.bits"]), priced: 95) == nil)
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"], value: 1), priced: 90) == 120)
+        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"], value: 1), priced: 80)?.cycles == 120)
+        #expect(p.lookup(node: "cell", counts: counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.moves"], value: 1), priced: 80)?.basis == .shifts)
+        #expect(p.cycles(node: "cell", counts: counts(run + ["chain.lut.o8.elem", "chain.rq.a32.r.short.bits"], value: 1), priced: 95) == nil)
+        // A run's ops add up by name, so the same names at other counts are other loops (one more
+        // rounding shift per element, say): not that signature, nor another form of its shifts.
+        var twice = counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"], value: 1)
+        twice["chain.rq.a32.r"] = 2
+        #expect(CostFeatures.signature(twice) != CostFeatures.signature(counts(run + ["chain.lut.o16.elem", "chain.rq.a32.r.short.bits"], value: 1)))
+        #expect(p.cycles(node: "cell", counts: twice, priced: 95) == nil)
+        // Its shifts' bits are compared apart (`Node.shiftBits`): not in the signature by count.
+        twice["chain.rq.a32.r"] = 1
+        twice["chain.rq.a32.r.short.bits"] = 5
+        #expect(p.lookup(node: "cell", counts: twice, priced: 95)?.basis == .signature)
         // The node's function bytes are found the same way: its signature's as measured, another's
         // at the nearest signature's bytes (72) moved by the difference of their prices (58 - 60),
         // but by at most a tenth of those bytes however far the coefficients put them apart.
@@ -107,7 +117,7 @@ import Emit
                 node.shiftBits = ["chain.exp.frac.bits": e.bits]
                 return node
             }, pricesShifts: pricesShifts, codeIntercept: 0)
-            var query = counts(terms)
+            var query = counts(terms, value: 1)
             query["chain.exp.frac.bits"] = 540
             // Its very shifts measured: that execution, on either core.
             #expect(try #require(p.code(node: "scale", counts: query, priced: 300, cycles: 0)) == 392)

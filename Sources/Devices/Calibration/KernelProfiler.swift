@@ -53,7 +53,8 @@ public enum KernelProfiler {
     static func runScales(_ nodes: [KernelProfile.Node]) -> [String: KernelProfile.RunScale] {
         var runs: [String: [Set<String>: [KernelProfile.Node]]] = [:]
         for n in nodes where n.variant == KernelProfile.fusedRun && n.measuredCycles > 0 && n.pricedCycles > 0 {
-            let terms = KernelProfile.withoutShiftForms(Set(n.signature.split(separator: " ").map(String.init)))
+            // By name: a run's weights price its terms whatever their counts (`RunScale.factor`).
+            let terms = KernelProfile.withoutShiftForms(Set(n.signature.split(separator: " ").map(CostFeatures.termName)))
             runs[n.node, default: [:]][terms, default: []].append(n)
         }
         var scales: [String: KernelProfile.RunScale] = [:]
