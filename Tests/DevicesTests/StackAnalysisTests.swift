@@ -59,6 +59,30 @@ import Testing
         #expect(result.bytes == 2 + 5)  // main, then g's 3 pushes on f's return address
     }
 
+    @Test func aLibraryRoutineThatRunsOnIntoTheNextCountsItsDepth() throws {
+        // libgcc's layout on the Uno: __mulshisi3 skips its jump to __muluhisi3 when the bit is set
+        // and runs on into __mulohisi3, which calls __muluhisi3, which calls __umulhisi3;
+        // __usmulhisi3 returns from its call into __usmulhisi3_tail.
+        let text = Self.listing([
+            ("main", 0x100, ["call\t0x300\t; 0x300 <__mulshisi3>", "call\t0x200\t; 0x200 <__usmulhisi3>", "ret"]),
+            ("__usmulhisi3", 0x200, ["call\t0x400\t; 0x400 <__umulhisi3>"]),
+            ("__usmulhisi3_tail", 0x202, ["sbrs\tr27, 7", "ret", "sub\tr24, r18", "ret"]),
+            ("__mulshisi3", 0x300, ["sbrs\tr27, 7", "jmp\t0x30a\t; 0x30a <__muluhisi3>"]),
+            ("__mulohisi3", 0x304, ["call\t0x30a\t; 0x30a <__muluhisi3>", "sub\tr24, r18", "ret"]),
+            ("__muluhisi3", 0x30a, ["call\t0x400\t; 0x400 <__umulhisi3>", "ret"]),
+            ("__umulhisi3", 0x400, ["ret"]),
+        ])
+        let graph = ObjdumpListing(text).avrCallGraph(returnAddressBytes: 2)
+        #expect(graph.functions["__mulshisi3"]?.tailJumps == ["__muluhisi3", "__mulohisi3"])
+        #expect(graph.functions["__usmulhisi3"]?.tailJumps == ["__usmulhisi3_tail"])
+        // Ending in a return or an unskipped jump, or not a library routine: no fall-through.
+        #expect(graph.functions["__usmulhisi3_tail"]?.tailJumps.isEmpty == true && graph.functions["main"]?.tailJumps.isEmpty == true)
+        let result = try StackAnalysis(graph: graph, stackUsage: ["m.c:1:1:main\t2\tstatic\n"]).worstCase()
+        // main 2, then __mulohisi3 in place of __mulshisi3 (2), __muluhisi3 (2), __umulhisi3 (2).
+        #expect(result.bytes == 8)
+        #expect(result.path.contains("__mulohisi3 (2 B)"))
+    }
+
     @Test func interruptHandlersComeOnTopOfTheDeepestPoint() throws {
         let text = Self.listing([
             ("main", 0x100, ["ret"]),
