@@ -172,9 +172,13 @@ public enum CostFeatures {
     public static func signature(_ counts: Vector) -> String {
         guard counts[KernelProfile.fusedRun] != nil else { return counts.keys.sorted().joined(separator: " ") }
         return counts.keys.sorted().map { key in
-            let count = counts[key] ?? 0
-            return KernelProfile.isShiftForm(key) || key.hasSuffix(".bits") ? key : "\(key)=\(count == count.rounded() && abs(count) < 1e15 ? String(Int(count)) : String(count))"
+            KernelProfile.isShiftForm(key) || key.hasSuffix(".bits") ? key : "\(key)=\(countText(counts[key] ?? 0))"
         }.joined(separator: " ")
+    }
+
+    /// A count as a signature writes it: whole counts without a fraction.
+    private static func countText(_ count: Double) -> String {
+        count == count.rounded() && abs(count) < 1e15 ? String(Int(count)) : String(count)
     }
 
     /// The tokens of `signature(counts)`: what two signatures are compared by.
@@ -348,7 +352,7 @@ public enum CostFeatures {
             v["avgpool.n16.ky"] = o * Double(window.kernelHeight)
             v["avgpool.n16.elem"] = o * Double(window.kernelHeight * window.kernelWidth)
             v.requant(avr: avr, count: o, accBits: 16, outBits: out, shift: CEmitter.narrowAvgPoolShift(step) ?? 0,
-                      bound: Double(128 * window.kernelHeight * window.kernelWidth))
+                                bound: Double(128 * window.kernelHeight * window.kernelWidth))
         case let .avgPool(window, input, _, shift, accBits):
             let o = pooledOutputs(window, input)
             v["avgpool.a\(accBits).call"] = 1
