@@ -863,7 +863,7 @@ extension Dictionary where Key == String, Value == Double {
     /// one-bit shift of its operands, 4,444 and 4,447 at two and seven bits), so a signature with
     /// one-bit 64-bit shifts is another signature there, not the same loops at another distance.
     mutating func shiftTerms(avr: Bool, _ name: String, _ k: Int, count: Double, shortest: Int) {
-        if k == 1 && !avr && name.contains("a64") {
+        if k == 1 && !avr && name.split(separator: ".").contains("a64") {
             self["\(name).one", default: 0] += count
         } else if k % 8 == 0 {
             self["\(name).moves", default: 0] += count

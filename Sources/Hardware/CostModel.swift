@@ -44,9 +44,11 @@ public struct CostModel: Sendable {
         self.profile = profile
     }
 
-    public func estimate(_ program: FixedProgram) -> Estimate {
+    /// - Parameter fusion: the program's fused runs (`ElementwiseFusion.groups`) when the caller has
+    ///   found them, as a measured-runs search has for `needsMeasurement`; found here otherwise.
+    public func estimate(_ program: FixedProgram, fusion: [ElementwiseFusion.Group]? = nil) -> Estimate {
         // The fused runs (each checked against the arena), found once for the plan, cycles and code.
-        let fusion = ElementwiseFusion.groups(program)
+        let fusion = fusion ?? ElementwiseFusion.groups(program)
         let arena = ArenaPlan(program: program, exactBranches: ArenaPlan.searchBranches, fusion: fusion)
         let c = target.cost
         let constants = Self.constantBytes(program, dsp: dsp)
@@ -123,9 +125,9 @@ public struct CostModel: Sendable {
     /// signature or at other shifts).
     /// (On the search's path: the nodes' counts found once, and the flash as `estimate` finds it
     /// without its arena plan.)
-    public func needsMeasurement(_ program: FixedProgram) -> Bool {
+    public func needsMeasurement(_ program: FixedProgram, fusion: [ElementwiseFusion.Group]? = nil) -> Bool {
         guard let profile else { return false }
-        let fusion = ElementwiseFusion.groups(program)
+        let fusion = fusion ?? ElementwiseFusion.groups(program)
         let nodes = CostFeatures.nodes(program, dsp: dsp, avr: avr, fusion: fusion)
         if profile.lacksMeasurement(nodes: nodes) { return true }
         let parts = Self.code(program, nodes: nodes, profile: profile, target: target, fusion: fusion)

@@ -360,11 +360,12 @@ public struct KernelProfile: Codable, Sendable {
 
     /// The executions that price a node with these counts, and how they relate to it.
     private func executions(node: String, counts: [String: Double]) -> ([Execution], Basis)? {
-        if let executions = bySignature["\(node) \(CostFeatures.signature(counts))"], !executions.isEmpty {
+        let signature = CostFeatures.signature(counts)
+        if let executions = bySignature["\(node) \(signature)"], !executions.isEmpty {
             return (executions, .signature)
         }
         guard let variant = CostFeatures.variant(counts), let seen = byVariant["\(node) \(variant)"], !seen.isEmpty else { return nil }
-        let terms = CostFeatures.signatureTerms(counts)
+        let terms = Set(signature.split(separator: " ").map(String.init))
         // A signature that differs only in how its shifts decompose is the same loops with other constants.
         let ops = Self.withoutShiftForms(terms)
         let siblings = seen.filter { $0.ops == ops }.flatMap(\.executions)

@@ -1,3 +1,4 @@
+import Emit
 import Evaluator
 import FixedPoint
 import Hardware
@@ -72,8 +73,11 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
         let accuracy = Double(right) / Double(max(v, 1))
         var (mismatches, logitError) = fidelity.differences(outputs: outputs, classes: classes, first: 0, fracBits: fracBits,
                                                             outputsClassIndex: classIndex)
-        measureRuns(of: program)
-        let cost = costModel.estimate(program)
+        // A measured-runs search asks for the fused runs twice (whether to measure, then the price):
+        // found once here, two lifetime passes each.
+        let fusion = runMeasurer == nil ? nil : ElementwiseFusion.groups(program)
+        measureRuns(of: program, fusion: fusion)
+        let cost = costModel.estimate(program, fusion: fusion)
         func objectives() -> Evaluation.Objectives {
             Evaluation.Objectives(accuracy: accuracy, disagreement: Double(mismatches) / Double(max(fidelity.samples.count, 1)),
                                   logitError: logitError, cycles: cost.cycles, ramBytes: cost.ramBytes, flashBytes: cost.flashBytes)
@@ -121,8 +125,8 @@ public struct EmulatorCandidateEvaluator: CandidateEvaluator {
 
     /// Measures `program`'s nodes where the profile lacks them (`runMeasurer`,
     /// `CostModel.needsMeasurement`) and adds them to it.
-    mutating func measureRuns(of program: FixedProgram) {
-        guard let runMeasurer, let profile = costModel.profile, costModel.needsMeasurement(program) else { return }
+    mutating func measureRuns(of program: FixedProgram, fusion: [ElementwiseFusion.Group]? = nil) {
+        guard let runMeasurer, let profile = costModel.profile, costModel.needsMeasurement(program, fusion: fusion) else { return }
         do {
             let nodes = try runMeasurer(program)
             costModel = CostModel(target: costModel.target, meanSteps: costModel.meanSteps, profile: profile.adding(nodes))
