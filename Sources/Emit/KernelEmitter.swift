@@ -472,6 +472,17 @@ extension CEmitter {
                 }
                 return
             }
+            let wide = specialised ? WideDotProduct.of(plan, step: step, program: program, far: far) : nil
+            if let wide {
+                // AVR: each row's products at their own width, in assembly; other cores the loop below.
+                c.line("#if defined(__AVR__)")
+                let store32 = WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far)
+                    ? "\(y)[o] = \(requant("acc", accBits: 32, shift: plan.shift - 8, outBits: step.output.bits, bound: plan.bound / 256 + 1));" : nil
+                wide.emitRows(rows: n, length: k, weights: ids.name(w), x: x, initial: initial, store: "\(y)[o] = \(rq);", store32: store32,
+                              shift: plan.shift, into: &c)
+                c.line("#else")
+            }
+            defer { if wide != nil { c.line("#endif") } }
             if far.contains(w) { c.line("const mcu_far_t wb = MCU_FAR(\(ids.name(w)));") }
             c.block("for (mcu_index_t o = 0; o < \(n); o++)") { c in
                 c.line("\(t) acc = \(initial);")

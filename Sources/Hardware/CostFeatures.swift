@@ -449,6 +449,15 @@ public enum CostFeatures {
             outputs = unrolledFilters(plan, bands: (unrolled.rows, unrolled.columns), width: unrolled.width, wDims: wDims, into: &v)
         } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
             outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
+        } else if avr, let wide = WideDotProduct.of(plan, step: step, program: program, far: far) {
+            // AVR: per row its assembly, steps of four products and up to three before them.
+            let (n, k) = (wDims[0], wDims[1])
+            outputs = Double(n)
+            let variant = wide.variant + (WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far) ? ".r32" : "")
+            v["\(variant).call"] = 1
+            v["\(variant).row"] = Double(n)
+            v["\(variant).step"] = Double(n * (k / 4))
+            v["\(variant).single"] = Double(n * (k % 4))
         } else if let width = CEmitter.depthwiseWidth(plan, step: step, program: program, far: far),
                   case let .depthwiseConv2D(window, input) = plan.shape {
             outputs = depthwiseByChannel(window: window, input: input, width: width, into: &v)
@@ -509,6 +518,11 @@ public enum CostFeatures {
                 v.requant(avr: avr, count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
                 v["fused.clamp.out"] = outputs
             }
+            return
+        }
+        if avr, WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far) {
+            // A 40-bit sum less its low byte, requantized in 32 bits.
+            v.requant(avr: avr, count: outputs, accBits: 32, outBits: out, shift: plan.shift - 8, bound: plan.bound / 256 + 1)
             return
         }
         v.requant(avr: avr, count: outputs, accBits: a, outBits: out, shift: plan.shift, bound: plan.bound)
@@ -808,6 +822,12 @@ public enum CostFeatures {
                       let dot = CEmitter.dot8Width(plan, step: step, program: program, far: context.far) {
                 // A row's products written out once, in the row loop.
                 v["code.dense.rows.a\(dot).product"] = Double(k)
+            } else if context.avr, case let .linear(plan) = step.kernel,
+                      let wide = WideDotProduct.of(plan, step: step, program: program, far: context.far),
+                      let k = program.constants[plan.weights]?.shape.dims.last {
+                // The products written out in the row: k mod 4 before the loop, four in it.
+                let variant = wide.variant + (WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: context.far) ? ".r32" : "")
+                v["code.\(variant).product"] = Double(k % 4 + (k >= 4 ? 4 : 0))
             } else if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.conv.padded", default: 0] += 1
             } else if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {

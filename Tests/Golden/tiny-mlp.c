@@ -135,12 +135,30 @@ MCU_NODE mcu_node_act(void) {
 
 /* fc2: MatMul(a [2] int16 Q10; W int8 Q6) -> [2] int8 Q4; int32 accumulator (|acc| <= 5244928), bias << 0, shift 12. */
 MCU_NODE mcu_node_fc2(void) {
+    #if defined(__AVR__)
+    /* Each row's 8x16-bit products in assembly (WideDotProduct), the sum in 4 bytes. */
+    const int8_t *wp = mcu_W2;
+    const int16_t *xp = MCU_A;
+    for (mcu_index_t o = 0; o < 2; o++) {
+        int32_t acc = 0;
+        uint8_t w0, x0, x1, s;
+        __asm__ volatile (
+            "lpm %[w0], Z+\n\t" "ld %[x0], X+\n\t" "ld %[x1], X+\n\t" "mulsu %[w0], %[x0]\n\t" "sbc %[s], %[s]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t" "adc %C[acc], %[s]\n\t" "adc %D[acc], %[s]\n\t" "muls %[w0], %[x1]\n\t" "sbc %[s], %[s]\n\t" "add %B[acc], r0\n\t" "adc %C[acc], r1\n\t" "adc %D[acc], %[s]\n\t"
+            "lpm %[w0], Z+\n\t" "ld %[x0], X+\n\t" "ld %[x1], X+\n\t" "mulsu %[w0], %[x0]\n\t" "sbc %[s], %[s]\n\t" "add %A[acc], r0\n\t" "adc %B[acc], r1\n\t" "adc %C[acc], %[s]\n\t" "adc %D[acc], %[s]\n\t" "muls %[w0], %[x1]\n\t" "sbc %[s], %[s]\n\t" "add %B[acc], r0\n\t" "adc %C[acc], r1\n\t" "adc %D[acc], %[s]\n\t"
+            "subi %A[x], lo8(4)\n\t" "sbci %B[x], hi8(4)\n\t" "clr r1\n\t"
+            : [acc] "+r" (acc), [w] "+z" (wp), [x] "+x" (xp), [w0] "=&a" (w0), [x0] "=&a" (x0), [x1] "=&a" (x1), [s] "=&r" (s)
+            :
+            : "memory");
+        MCU_Y[o] = mcu_rq8_32(acc, 12);
+    }
+    #else
     for (mcu_index_t o = 0; o < 2; o++) {
         int32_t acc = 0;
         const int8_t *w = &mcu_W2[o * 2];
         for (mcu_index_t k = 0; k < 2; k++) acc += (int32_t)MCU_R8(&w[k]) * MCU_A[k];
         MCU_Y[o] = mcu_rq8_32(acc, 12);
     }
+    #endif
 }
 
 /* The lowest index of the maximum output. */
