@@ -34,6 +34,29 @@ import Emit
         Dictionary(uniqueKeysWithValues: terms.map { ($0, value) })
     }
 
+    /// On an AVR an unrolled convolution priced from another signature of its variant counts a
+    /// tenth of its bytes as unmeasured however little the coefficients moved them (its written-out
+    /// bands follow the signature); a dense node's count stays the move.
+    @Test func anUnrolledConvolutionFromAnotherSignatureIsATenthUnmeasuredOnAnAVR() throws {
+        let conv = ["unrolled.a16.call", "unrolled.a16.band", "unrolled.a16.product", "unrolled.a16.rq.a32.o8.n"]
+        let dense = ["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"]
+        for pricesShifts in [true, false] {
+            let p = KernelProfile(key: "k", target: "t", model: "m", programs: 1, nodes: [
+                Self.node("conv", conv, priced: 900, cycles: 1_000, code: (priced: 1_380, measured: 1_400)),
+                Self.node("fc", dense, priced: 100, cycles: 110, code: (priced: 60, measured: 72)),
+            ], pricesShifts: pricesShifts, codeIntercept: 0)
+            // One term apart: the nearest signature, with the same loops.
+            let otherConv = counts(conv.dropLast() + ["unrolled.a16.rq.a32.o8.sat"])
+            #expect(p.lookup(node: "conv", counts: otherConv, priced: 950)?.basis == .nearest)
+            let function = p.function(node: "conv", counts: otherConv, priced: 1_390, cycles: 0)
+            #expect(function.bytes == 1_410)
+            #expect(abs(function.unmeasured - (pricesShifts ? 140 : 10)) < 1e-9, "prices shifts: \(pricesShifts)")
+            #expect(p.function(node: "conv", counts: otherConv, priced: 1_350, cycles: 0).unmeasured == (pricesShifts ? -140 : -30))
+            let otherDense = counts(dense.dropLast() + ["dense.w8.x8.a32.rq.a32.o16.sat"])
+            #expect(p.function(node: "fc", counts: otherDense, priced: 62, cycles: 0).unmeasured == 2)
+        }
+    }
+
     @Test func aNodeIsPricedByItsSignatureOrByTheNearestSignaturesExcess() throws {
         let p = Self.profile
         let o8 = counts(["dense.w8.x8.a32.call", "dense.w8.x8.a32.mac", "dense.w8.x8.a32.rq.a32.o8.sat"])
