@@ -7,7 +7,7 @@ import FixedPoint
 /// 32-bit multiply (72). Here each product is taken at its real width, byte by byte (`mul`,
 /// `mulsu`, `muls`: an 8x8 product each, two cycles), and each partial product is added into the
 /// sum's bytes at its offset, its sign byte taken from the carry the multiply leaves (bit 15 of
-/// its product): 22 cycles for 16x8 bits, 34 for 16x16 (39 into 40 bits). The sum is kept modulo
+/// its product): 22 cycles for 16x8 bits, 33 for 16x16 (38 into 40 bits), the loop included. The sum is kept modulo
 /// 2^32 (or 2^40, for a 64-bit accumulator whose proven bound is below 2^39) and sign-extended:
 /// exact, as the layer's proven bound holds for the sum.
 ///
