@@ -476,8 +476,8 @@ extension CEmitter {
             if let wide {
                 // AVR: each row's products at their own width, in assembly; other cores the loop below.
                 c.line("#if defined(__AVR__)")
-                let store32 = WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far)
-                    ? "\(y)[o] = \(requant("acc", accBits: 32, shift: plan.shift - 8, outBits: step.output.bits, bound: plan.bound / 256 + 1));" : nil
+                let store32 = wide.requantizesFrom32Bits
+                    ? "\(y)[o] = \(requant("acc", accBits: 32, shift: plan.shift - 8, outBits: step.output.bits, bound: plan.bound / 256 + 1));" : ""
                 wide.emitRows(rows: n, length: k, weights: ids.name(w), x: x, initial: initial, store: "\(y)[o] = \(rq);", store32: store32,
                               shift: plan.shift, into: &c)
                 c.line("#else")

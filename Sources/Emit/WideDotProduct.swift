@@ -22,6 +22,12 @@ public struct WideDotProduct: Hashable, Sendable {
     public let weightBits: Int
     public let inputBits: Int
     public let accumulatorBytes: Int
+    /// Whether a 40-bit sum is requantized in 32 bits: floor(v / 2^8) fits int32, and for a shift
+    /// s >= 9, floor((v + 2^(s-1)) / 2^s) = floor((floor(v / 2^8) + 2^(s-9)) / 2^(s-8)) (the low byte
+    /// only adds a fraction below one to a whole numerator), so the 32-bit requantization by s - 8
+    /// of floor(v / 2^8) is exact; for s = 8 that value plus bit 7 of v, saturated. Where the shift
+    /// is shorter, or a ReLU is fused into the store, the sum is widened to int64 first.
+    public let requantizesFrom32Bits: Bool
 
     /// The bound the 5-byte form takes: below 2^39, and so far below that the sum less its low byte
     /// plus one still fits int32 (`requantizesFrom32Bits`).
@@ -40,31 +46,29 @@ public struct WideDotProduct: Hashable, Sendable {
               CEmitter.shortRowLength(plan, step: step, program: program, far: far) == nil,
               CEmitter.dot8Width(plan, step: step, program: program, far: far) == nil else { return nil }
         switch plan.accBits {
-        case 32: return WideDotProduct(weightBits: weights.format.bits, inputBits: x, accumulatorBytes: 4)
-        case 64 where plan.bound < fortyBitLimit: return WideDotProduct(weightBits: weights.format.bits, inputBits: x, accumulatorBytes: 5)
+        case 32:
+            return WideDotProduct(weightBits: weights.format.bits, inputBits: x, accumulatorBytes: 4, requantizesFrom32Bits: false)
+        case 64 where plan.bound < fortyBitLimit:
+            return WideDotProduct(weightBits: weights.format.bits, inputBits: x, accumulatorBytes: 5,
+                                  requantizesFrom32Bits: plan.shift >= 8 && ClampFusion.clamp(after: step, in: program, far: far) == nil)
         default: return nil
         }
     }
 
-    /// Whether a 40-bit sum is requantized in 32 bits: floor(v / 2^8) fits int32, and for a shift
-    /// s >= 9, floor((v + 2^(s-1)) / 2^s) = floor((floor(v / 2^8) + 2^(s-9)) / 2^(s-8)) (the low byte
-    /// only adds a fraction below one to a whole numerator), so the 32-bit requantization by s - 8
-    /// of floor(v / 2^8) is exact; for s = 8 that value plus bit 7 of v, saturated. Where the shift
-    /// is shorter, or a ReLU is fused into the store, the sum is widened to int64 first.
+    /// Whether `step`'s 40-bit sum is requantized in 32 bits (`requantizesFrom32Bits`).
     public static func requantizesFrom32Bits(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, far: Set<String>) -> Bool {
-        guard let wide = of(plan, step: step, program: program, far: far), wide.accumulatorBytes == 5 else { return false }
-        return plan.shift >= 8 && ClampFusion.clamp(after: step, in: program, far: far) == nil
+        of(plan, step: step, program: program, far: far)?.requantizesFrom32Bits ?? false
     }
 
-    /// The kernel's name in cost terms and comments.
-    public var variant: String { "dense.wide.w\(weightBits).x\(inputBits).a\(accumulatorBytes * 8)" }
+    /// The kernel's name in cost terms and comments (`.r32`: requantized from 32 bits).
+    public var variant: String { "dense.wide.w\(weightBits).x\(inputBits).a\(accumulatorBytes * 8)\(requantizesFrom32Bits ? ".r32" : "")" }
 
     /// The rows of the node: `rows` outputs, each `store` (of `acc`) after the sum of `initial` (an
     /// expression of `o`, the row) and row o of `weights` (a flash array of k-long rows) times `x`.
-    /// A 40-bit sum is `acc` as an int64 for `store`, or, given `store32` and the node's `shift`
-    /// (`requantizesFrom32Bits`), as an int32 less its low byte for `store32`.
-    func emitRows(rows: Int, length k: Int, weights: String, x: String, initial: String, store: String, store32: String?, shift: Int,
-                  into c: inout CWriter) {
+    /// A 40-bit sum is `acc` as an int64 for `store`, or, where it `requantizesFrom32Bits` by the
+    /// node's `shift`, as an int32 less its low byte for `store32`.
+    func emitRows(rows: Int, length k: Int, weights: String, x: String, initial: String, store: String, store32: String,
+                  shift: Int, into c: inout CWriter) {
         let (wt, xt) = ("int\(weightBits)_t", "int\(inputBits)_t")
         let sum = accumulatorBytes == 4 ? "int32_t" : "uint32_t"
         c.line("/* Each row's \(weightBits)x\(inputBits)-bit products in assembly (WideDotProduct), the sum in \(accumulatorBytes) bytes. */")
@@ -89,7 +93,7 @@ public struct WideDotProduct: Hashable, Sendable {
             c.line("    : " + outputs.joined(separator: ", "))
             c.line("    :")
             c.line("    : \"memory\");")
-            if accumulatorBytes > 4, let store32 {
+            if requantizesFrom32Bits {
                 // floor(high:low / 2^8) as an int32: its bytes as unsigned, less 2^32 where the top bit is set.
                 c.line("const uint32_t bytes = (low >> 8) | ((uint32_t)high << 24);")
                 c.line("const int32_t shifted = (high & 0x80u) != 0u ? -(int32_t)(~bytes) - 1 : (int32_t)bytes;")

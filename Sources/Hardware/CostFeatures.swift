@@ -352,7 +352,7 @@ public enum CostFeatures {
             v["avgpool.n16.ky"] = o * Double(window.kernelHeight)
             v["avgpool.n16.elem"] = o * Double(window.kernelHeight * window.kernelWidth)
             v.requant(avr: avr, count: o, accBits: 16, outBits: out, shift: CEmitter.narrowAvgPoolShift(step) ?? 0,
-                                bound: Double(128 * window.kernelHeight * window.kernelWidth))
+                      bound: Double(128 * window.kernelHeight * window.kernelWidth))
         case let .avgPool(window, input, _, shift, accBits):
             let o = pooledOutputs(window, input)
             v["avgpool.a\(accBits).call"] = 1
@@ -430,6 +430,7 @@ public enum CostFeatures {
         let x = step.inputs.first?.bits ?? 16
         let wDims = program.constants[plan.weights]?.shape.dims ?? []
         let outputs: Double
+        var wide: WideDotProduct?
         if let k = CEmitter.shortRowLength(plan, step: step, program: program, far: far) {
             // Rows written out product by product: a variant per row length.
             let n = Double(wDims.first ?? 0)
@@ -449,11 +450,12 @@ public enum CostFeatures {
             outputs = unrolledFilters(plan, bands: (unrolled.rows, unrolled.columns), width: unrolled.width, wDims: wDims, into: &v)
         } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
             outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
-        } else if avr, let wide = WideDotProduct.of(plan, step: step, program: program, far: far) {
+        } else if avr, let found = WideDotProduct.of(plan, step: step, program: program, far: far) {
             // AVR: per row its assembly, steps of four products and up to three before them.
+            wide = found
             let (n, k) = (wDims[0], wDims[1])
             outputs = Double(n)
-            let variant = wide.variant + (WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far) ? ".r32" : "")
+            let variant = found.variant
             v["\(variant).call"] = 1
             v["\(variant).row"] = Double(n)
             v["\(variant).step"] = Double(n * (k / 4))
@@ -520,7 +522,7 @@ public enum CostFeatures {
             }
             return
         }
-        if avr, WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: far) {
+        if wide?.requantizesFrom32Bits == true {
             // A 40-bit sum less its low byte, requantized in 32 bits.
             v.requant(avr: avr, count: outputs, accBits: 32, outBits: out, shift: plan.shift - 8, bound: plan.bound / 256 + 1)
             return
@@ -826,8 +828,7 @@ public enum CostFeatures {
                       let wide = WideDotProduct.of(plan, step: step, program: program, far: context.far),
                       let k = program.constants[plan.weights]?.shape.dims.last {
                 // The products written out in the row: k mod 4 before the loop, four in it.
-                let variant = wide.variant + (WideDotProduct.requantizesFrom32Bits(plan, step: step, program: program, far: context.far) ? ".r32" : "")
-                v["code.\(variant).product"] = Double(k % 4 + (k >= 4 ? 4 : 0))
+                v["code.\(wide.variant).product"] = Double(k % 4 + (k >= 4 ? 4 : 0))
             } else if case let .linear(plan) = step.kernel, case let .conv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
                 v["code.conv.padded", default: 0] += 1
             } else if case let .linear(plan) = step.kernel, case let .depthwiseConv2D(w, _) = plan.shape, w.padTop + w.padLeft + w.padBottom + w.padRight > 0 {
