@@ -37,6 +37,10 @@ struct CRuntime {
     var addSat8 = false
     /// `mcu_mul_rq8_S`: the product of two int8 values requantized to int8 by S (`NarrowProduct`).
     var narrowProducts: Set<Int> = []
+    /// `mcu_mul16x8_rq8_S`: the product of an int16 and an int8 value requantized to int8 by S (`MixedProduct`).
+    var mixedProducts: Set<Int> = []
+    /// `mcu_add_sat16`, `mcu_sub_sat16`: the saturated sum or difference of two int16 terms (`SaturatingAdd16`).
+    var addSat16 = false, subSat16 = false
 
     func emit(into w: inout CWriter) {
         w.line("/* Every helper below is inlined into each node that calls it, whatever the compiler's heuristics would")
@@ -198,6 +202,51 @@ struct CRuntime {
                 w.line("#else")
                 w.line("const int16_t t = (int16_t)((int16_t)((int16_t)a * (int16_t)b + \(1 << (shift - 1))) >> \(shift));")
                 w.line("return t > 127 ? 127 : t < -128 ? -128 : (int8_t)t;")
+                w.line("#endif")
+            }
+        }
+        for shift in mixedProducts.sorted() {
+            w.line("/* sat8(rshr(a * b, \(shift))) of an int16 a and an int8 b (MixedProduct). But on a Cortex-M, in 16 bits: a's high")
+            w.line("   byte ah times b, plus its low byte al times b shifted right by 8 (rounded at a shift of 8), plus 2^(s-9)")
+            w.line("   past it, shifted right by s - 8. On AVR ah * b is one muls and al * b one unsigned mul less 256 al where")
+            w.line("   b < 0 (mulsu would confine al and b to r16-r23, which deepened a fused loop's frame). */")
+            w.block("MCU_INLINE int8_t mcu_mul16x8_rq8_\(shift)(int16_t a, int8_t b)") { w in
+                w.line("#if defined(__arm__)")
+                w.line("return mcu_rq8_32((int32_t)a * (int32_t)b, \(shift));")
+                w.line("#elif defined(__AVR__)")
+                w.line("int16_t v;")
+                w.line("__asm__ (")
+                w.line(#"    "muls %B1, %2\n\t" "movw %A0, r0\n\t" "mul %A1, %2\n\t" "sbrc %2, 7\n\t" "sub r1, %A1\n\t""#)
+                w.line(shift == 8 ? #"    "lsl r0\n\t" "adc %A0, r1\n\t" "brcc 1f\n\t" "subi %B0, 0xff\n\t""#
+                                  : #"    "add %A0, r1\n\t" "brcc 1f\n\t" "subi %B0, 0xff\n\t""#)
+                w.line(#"    "1: sbrc r1, 7\n\t" "dec %B0\n\t" "clr __zero_reg__\n\t""#
+                       + (shift == 8 ? "" : " \"subi %A0, lo8(-\(1 << (shift - 9)))\\n\\t\" \"sbci %B0, hi8(-\(1 << (shift - 9)))\\n\\t\""))
+                w.line(#"    : "=&d" (v) : "d" (a), "d" (b));"#)
+                w.line(shift == 8 ? "const int16_t q = v;" : "const int16_t q = (int16_t)(v >> \(shift - 8));")
+                w.line("return q > 127 ? 127 : q < -128 ? -128 : (int8_t)q;")
+                w.line("#else")
+                w.line("const int16_t hi = (int16_t)((int16_t)(int8_t)(a >> 8) * b);")
+                w.line("const int16_t lo = (int16_t)((int16_t)(uint8_t)a * b);")
+                if shift == 8 {
+                    w.line("const int16_t q = (int16_t)(hi + (int16_t)((int16_t)(lo + 128) >> 8));")
+                } else {
+                    w.line("const int16_t v = (int16_t)(hi + (int16_t)(lo >> 8) + \(1 << (shift - 9)));")
+                    w.line("const int16_t q = (int16_t)(v >> \(shift - 8));")
+                }
+                w.line("return q > 127 ? 127 : q < -128 ? -128 : (int8_t)q;")
+                w.line("#endif")
+            }
+        }
+        for (name, op, used) in [("add", "+", addSat16), ("sub", "-", subSat16)] where used {
+            w.line("/* sat16(a \(op) b) (SaturatingAdd16): where the compiler reports overflow, one 16-bit \(name) with the overflow")
+            w.line("   flag as the test (the true result then has a's sign); on a Cortex-M the 32-bit \(name) and SSAT. */")
+            w.block("MCU_INLINE int16_t mcu_\(name)_sat16(int16_t a, int16_t b)") { w in
+                w.line("#if !defined(__arm__) && ((defined(__GNUC__) && __GNUC__ >= 5) || defined(__clang__))")
+                w.line("int16_t s;")
+                w.line("if (__builtin_\(name)_overflow(a, b, &s)) s = a < 0 ? (-32767 - 1) : 32767;")
+                w.line("return s;")
+                w.line("#else")
+                w.line("return mcu_sat16_32((int32_t)a \(op) (int32_t)b);")
                 w.line("#endif")
             }
         }

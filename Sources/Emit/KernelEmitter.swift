@@ -219,6 +219,11 @@ extension CEmitter {
         return (Int64(1) << (xBits - 1)) << shiftX + Int64(largestP) << shiftP <= 32_767
     }
 
+    /// `v` times 2^shift as an int16 (`SaturatingAdd16` has proven that it fits).
+    private func term16(_ v: String, shift: Int) -> String {
+        shift == 0 ? "(int16_t)\(v)" : "(int16_t)((int16_t)\(v) * \(CType.literal(Int64(1) << shift, bits: 16)))"
+    }
+
     private func times(_ v: String, _ shift: Int, bits: Int) -> String {
         shift == 0 ? v : "\(v) * \(CType.literal(Int64(1) << shift, bits: bits))"
     }
@@ -347,6 +352,20 @@ extension CEmitter {
             let addend = rounded.count == 1 ? CType.literal(rounded[0], bits: plan.accBits) : read(constant, "i")
             c.line("\(t) acc = (\(t))((\(t))\(x) + (\(t))\(addend));  /* \(plan.subtract ? "-" : "+")\(constant) << \(plan.shiftB), rounded by \(plan.shift) */")
             return requant("acc", accBits: plan.accBits, shift: 0, outBits: outBits, bound: .greatestFiniteMagnitude)
+        case let .add(plan) where specialised && SaturatingAdd16.applies(to: step, program: program):
+            // Two int16 terms summed and saturated in 16 bits (`SaturatingAdd16`).
+            if plan.subtract { runtime.subSat16 = true } else { runtime.addSat16 = true }
+            runtime.saturations.insert([16, 32])
+            let a = term16(x, shift: plan.shiftA)
+            let b: String
+            if node.inputs.count == 2 {
+                b = term16(operands.dropFirst().first ?? "0", shift: plan.shiftB)
+            } else if let q = program.constants[plan.constant ?? ""], q.values.count == 1 {
+                b = CType.literal(q.values[0] << plan.shiftB, bits: 16)
+            } else {
+                b = term16(read(plan.constant ?? "", "i"), shift: plan.shiftB)
+            }
+            return "mcu_\(plan.subtract ? "sub" : "add")_sat16(\(a), \(b))"
         case let .add(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)
@@ -356,6 +375,14 @@ extension CEmitter {
             // Two int8 values multiplied and requantized in 16 bits, the shift done leftwards (`NarrowProduct`).
             runtime.narrowProducts.insert(plan.shift)
             return "mcu_mul_rq8_\(plan.shift)(\(x), \(int8Operand(node, operands: operands, constant: plan.constant)))"
+        case let .mul(plan) where mixedProducts.contains(node.name):
+            // An int16 and an int8 value multiplied and requantized in 16 bits (`MixedProduct`).
+            let mixed = MixedProduct.of(step, program: program) ?? (shift: plan.shift, wideFirst: true)
+            runtime.mixedProducts.insert(mixed.shift)
+            runtime.requant8 = true
+            let b = node.inputs.count == 2 ? (operands.dropFirst().first ?? "0") : read(plan.constant ?? "", "i")
+            let (wide, narrow) = mixed.wideFirst ? (x, b) : (b, x)
+            return "mcu_mul16x8_rq8_\(mixed.shift)(\(wide), \(narrow))"
         case let .mul(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)

@@ -72,6 +72,8 @@ public enum CostFeatures {
         /// Whether the core is an AVR, whose C takes the `#if defined(__AVR__)` kernels.
         let avr: Bool
         let groups: [String: ElementwiseFusion.Group]
+        /// Muls emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`).
+        let mixed: Set<String>
 
         /// `fusion`: the program's fused runs when the caller has found them (`ElementwiseFusion.groups`,
         /// which checks each run against the arena: found once per candidate, not per use).
@@ -81,10 +83,12 @@ public enum CostFeatures {
             self.dsp = dsp
             self.avr = avr
             var groups: [String: ElementwiseFusion.Group] = [:]
-            for group in fusion ?? ElementwiseFusion.groups(program, far: far) {
+            let fused = fusion ?? ElementwiseFusion.groups(program, far: far)
+            for group in fused {
                 for step in group.steps { groups[step.node.name] = group }
             }
             self.groups = groups
+            self.mixed = MixedProduct.steps(of: program, groups: fused)
         }
     }
 
@@ -246,7 +250,7 @@ public enum CostFeatures {
         if let group = context.groups[step.node.name] {
             return group.head == step.node.name ? fused(group, in: program, context) : [:]
         }
-        return single(step, in: program, dsp: context.dsp, avr: context.avr, far: context.far)
+        return single(step, in: program, context)
     }
 
     /// A fused run: the loop, each input read and each value stored, and each node's arithmetic
@@ -257,14 +261,15 @@ public enum CostFeatures {
         for input in group.inputs { v["chain.load.b\(program.format(input).bits).elem", default: 0] += n }
         for output in group.stored { v["chain.store.b\(program.format(output).bits).elem", default: 0] += n }
         for step in group.steps {
-            for (key, value) in single(step, in: program, dsp: context.dsp, avr: context.avr, far: context.far) where !key.hasSuffix(".call") {
+            for (key, value) in single(step, in: program, context) where !key.hasSuffix(".call") {
                 v["chain.\(key)", default: 0] += value
             }
         }
         return v
     }
 
-    private static func single(_ step: FixedStep, in program: FixedProgram, dsp: Bool, avr: Bool, far: Set<String>) -> Vector {
+    private static func single(_ step: FixedStep, in program: FixedProgram, _ context: Context) -> Vector {
+        let (dsp, avr, far) = (context.dsp, context.avr, context.far)
         let shapes = program.graph.shapes
         let count = Double(shapes[step.node.output]?.elementCount ?? 0)
         let out = step.output.bits
@@ -302,6 +307,13 @@ public enum CostFeatures {
             let bs = scaled(operandRange(step, constant: plan.constant, program: program), plan.shiftB)
             let range = plan.subtract ? (xs.lo - bs.hi, xs.hi - bs.lo) : (xs.lo + bs.lo, xs.hi + bs.hi)
             if v.folded("add", range: range, shift: plan.shift, outBits: out, count: count) { break }
+            if avr, SaturatingAdd16.applies(to: step, program: program) {
+                // A 16-bit add or subtract and a branch not taken, each term shifted in 16 bits (`mcu_add_sat16`).
+                v.elementwise("add", ["s16", plan.subtract ? "sub" : nil, kind == "t" ? nil : kind, x == 8 ? "x8" : nil,
+                                      kind != "s" && b == 8 ? "b8" : nil], count: count)
+                v["add.s16.l.bits", default: 0] += count * Double(plan.shiftA + (kind == "s" ? 0 : plan.shiftB))
+                break
+            }
             v.elementwise("add", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil, a > 16 ? "a\(a)" : nil], count: count)
             v.leftShift(avr: avr, plan.shiftA, count: count, accBits: a)
             if kind != "s" { v.leftShift(avr: avr, plan.shiftB, count: count, accBits: a) }
@@ -317,6 +329,12 @@ public enum CostFeatures {
             }
             let range = product(typeRange(x), operandRange(step, constant: plan.constant, program: program))
             if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
+            if avr, context.mixed.contains(step.node.name), let mixed = MixedProduct.of(step, program: program) {
+                // A `muls`, a `mulsu` and the shift in 16 bits (`mcu_mul16x8_rq8_S`).
+                v.elementwise("mul", ["w16x8", kind == "t" ? nil : kind], count: count)
+                v["mul.w16x8.r.bits", default: 0] += count * Double(mixed.shift - 8)
+                break
+            }
             v.elementwise("mul", [kind == "t" ? nil : kind, x == 16 ? "x16" : nil, b == 16 ? "b16" : nil,
                                   plan.accBits > 16 ? "a\(plan.accBits)" : nil], count: count)
             v.requant(avr: avr, count: count, accBits: plan.accBits, outBits: out, shift: plan.shift, bound: .greatestFiniteMagnitude, range: range)

@@ -96,6 +96,73 @@ import Tuner
         #expect(zip(values, expected).filter { $0 != $1 }.count == 0)
     }
 
+    /// The C of `mcu_mul16x8_rq8_8` .. `_16` (`MixedProduct`, the form an AVR runs) over every
+    /// int16 x int8 pair, and `mcu_add_sat16` and `mcu_sub_sat16` (`SaturatingAdd16`) over every
+    /// int16 against 67 values spread over the int16 range (its extremes, zero and its neighbours).
+    /// The C counts where they differ from the semantics written with a 64-bit value, and writes
+    /// every 4,099th result, which is checked against the Swift primitives.
+    @Test func productsOfInt16AndInt8AndSaturatedInt16SumsAgainstTheSemantics() throws {
+        var runtime = CRuntime()
+        runtime.mixedProducts = Set(8...16)
+        runtime.requant8 = true
+        runtime.addSat16 = true
+        runtime.subSat16 = true
+        runtime.saturations = [[16, 32]]
+        let others = [-32768, -32767, -32766, -1, 0, 1, 32765, 32766, 32767] + (0..<58).map { -32_000 + $0 * 1_103 }
+        var main = """
+            static int32_t reference(int64_t v, int s, int bits) {
+                const int64_t hi = ((int64_t)1 << (bits - 1)) - 1;
+                if (s > 0) v = (v + ((int64_t)1 << (s - 1))) >> s;
+                return (int32_t)(v > hi ? hi : v < -hi - 1 ? -hi - 1 : v);
+            }
+            int main(void) {
+                FILE *f = fopen("out.bin", "wb");
+                if (!f) return 1;
+                int32_t mismatches = 0, n = 0, r;
+                static const int16_t others[] = {\(others.map(String.init).joined(separator: ", "))};
+
+            """
+        for s in 8...16 {
+            main += """
+                    for (int32_t a = -32768; a < 32768; a++) for (int b = -128; b < 128; b++) {
+                        r = mcu_mul16x8_rq8_\(s)((int16_t)a, (int8_t)b);
+                        if (r != reference((int64_t)a * b, \(s), 8)) mismatches++;
+                        if (n++ % 4099 == 0) fwrite(&r, sizeof r, 1, f);
+                    }
+
+                """
+        }
+        for (name, op) in [("add", "+"), ("sub", "-")] {
+            main += """
+                    for (int32_t a = -32768; a < 32768; a++) for (unsigned k = 0; k < \(others.count); k++) {
+                        r = mcu_\(name)_sat16((int16_t)a, others[k]);
+                        if (r != reference((int64_t)a \(op) others[k], 0, 16)) mismatches++;
+                        r = mcu_\(name)_sat16(others[k], (int16_t)a);
+                        if (r != reference((int64_t)others[k] \(op) a, 0, 16)) mismatches++;
+                        if (n++ % 4099 == 0) fwrite(&r, sizeof r, 1, f);
+                    }
+
+                """
+        }
+        main += "    fwrite(&mismatches, sizeof mismatches, 1, f);\n    return fclose(f);\n}\n"
+        let values = try compileAndRun(runtime: runtime, main: main)
+        // The results written, by their place in the C's loops: 9 shifts x 2^16 x 2^8 products, then
+        // 2 x 2^16 x 67 pairs (the second of each pair is written).
+        let products = 9 * 65_536 * 256, sums = 65_536 * others.count
+        let expected: [Int32] = stride(from: 0, to: products + 2 * sums, by: 4_099).map { n in
+            if n < products {
+                let (s, i) = (8 + n / (65_536 * 256), n % (65_536 * 256))
+                return Int32(IntegerArithmetic.requantized(Int64((i / 256 - 32_768) * (i % 256 - 128)), shift: s, bits: 8))
+            }
+            let (subtract, i) = ((n - products) >= sums, (n - products) % sums)
+            let (a, o) = (i / others.count - 32_768, others[i % others.count])
+            return Int32(IntegerArithmetic.requantized(Int64(subtract ? o - a : o + a), shift: 0, bits: 16))
+        }
+        #expect(values.last == 0, "mismatches against the 64-bit semantics: \(values.last ?? -1)")
+        #expect(values.count == expected.count + 1)
+        #expect(zip(values, expected).filter { $0 != $1 }.isEmpty, "results that differ from the Swift primitives")
+    }
+
     /// `mcu_rq8_32` (a 32-bit accumulator to 8 bits, the shift done in 16 bits) for every shift
     /// 1-16: a sweep over +-2^25, every value within 3 of both saturation thresholds, and the
     /// extremes a 32-bit accumulator with its rounding term can hold.

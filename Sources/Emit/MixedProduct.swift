@@ -1,0 +1,68 @@
+import FixedPoint
+
+/// A Mul of an int16 and an int8 value (either order, the other operand a tensor or an array in
+/// flash) into an 8-bit output by a right shift s of 8 to 16, with a 32-bit accumulator:
+/// y = sat8(rshr(a·b, s)), a the int16 value. On an AVR (`mcu_mul16x8_rq8_S`) the product is two
+/// 8 x 8-bit products: with ah = floor(a / 2^8) and al = a mod 2^8, a·b = 2^8·ah·b + al·b, so
+///
+///     floor((a·b + 2^(s−1)) / 2^8) = ah·b + floor((al·b + r) / 2^8) + c
+///
+/// with r = 2^7, c = 0 at s = 8 and r = 0, c = 2^(s−9) past it. |ah·b| <= 2^14, al·b + r fits 16
+/// bits and c <= 2^7, so it is computed in 16 bits; then floor(v / 2^(s−8)) is the rounded shift by s
+/// (floor(floor(t / 2^8) / 2^k) = floor(t / 2^(8+k))), saturated to int8. avr-gcc writes the
+/// products as one `muls` and one `mulsu` where the 32-bit product was a call to libgcc's
+/// `__mulshisi3` and the requantization 32-bit compares and shifts (a FastGRNN gate's products, 50
+/// cycles each fewer). The integers are the semantics'. Cortex-M cores keep the 32-bit product,
+/// one multiply there.
+///
+/// A fused run (or a node that runs alone) takes this form only where it leaves no other product
+/// of the run multiplying in 32 bits (`steps(of:groups:)`): such a product still calls libgcc, whose
+/// chain of routines lies on top of the run's frame, and the two 8 x 8-bit products' values in
+/// registers deepened that frame by 2-6 B, past plain C's RAM in 9 of 168 random recurrent configs
+/// on the Uno. With no libgcc multiply left, its chain (6-8 B) goes instead.
+public enum MixedProduct {
+    /// The nodes of `program` emitted as such products: every Mul that is one, in a run (`groups`,
+    /// `ElementwiseFusion`) or alone, whose other products all fit 16 bits.
+    public static func steps(of program: FixedProgram, groups: [ElementwiseFusion.Group]) -> Set<String> {
+        var fused = Set<String>(), chosen = Set<String>()
+        for group in groups {
+            fused.formUnion(group.steps.map(\.node.name))
+            if !group.steps.contains(where: { multipliesIn32Bits($0, program: program) }) {
+                chosen.formUnion(group.steps.filter { of($0, program: program) != nil }.map(\.node.name))
+            }
+        }
+        for step in program.allSteps where !fused.contains(step.node.name) && of(step, program: program) != nil {
+            chosen.insert(step.node.name)
+        }
+        return chosen
+    }
+
+    /// A product of 16-bit operands or a 32-bit accumulator that is not one of these (a libgcc call on AVR).
+    static func multipliesIn32Bits(_ step: FixedStep, program: FixedProgram) -> Bool {
+        switch step.kernel {
+        case let .mul(plan): return plan.accBits > 16 && of(step, program: program) == nil
+        case let .scale(_, _, accBits): return accBits > 16
+        case .exp: return true
+        default: return false
+        }
+    }
+
+    /// The shift s and whether the int16 operand is the first, when `step` is such a Mul; else nil.
+    public static func of(_ step: FixedStep, program: FixedProgram) -> (shift: Int, wideFirst: Bool)? {
+        guard case let .mul(plan) = step.kernel, step.output.bits == 8, plan.accBits == 32, (8...16).contains(plan.shift),
+              let first = step.inputs.first?.bits else { return nil }
+        let second: Int
+        if step.inputs.count == 2 {
+            second = step.inputs[1].bits
+        } else {
+            // An array; a scalar is left to the general form, which the compiler can fold.
+            guard let q = program.constants[plan.constant ?? ""], q.values.count > 1 else { return nil }
+            second = q.format.bits
+        }
+        switch (first, second) {
+        case (16, 8): return (plan.shift, true)
+        case (8, 16): return (plan.shift, false)
+        default: return nil
+        }
+    }
+}
