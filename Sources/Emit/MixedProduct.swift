@@ -19,7 +19,8 @@ import FixedPoint
 /// of the run multiplying in 32 bits (`steps(of:groups:)`): such a product still calls libgcc, whose
 /// chain of routines lies on top of the run's frame, and the two 8 x 8-bit products' values in
 /// registers deepened that frame by 2-6 B, past plain C's RAM in 9 of 168 random recurrent configs
-/// on the Uno. With no libgcc multiply left, its chain (6-8 B) goes instead.
+/// on the Uno. With no libgcc multiply left, its chain (6-8 B) goes instead. (A node read from a
+/// table of its outputs, `DirectLookup`, multiplies nothing: a FastGRNN gate's scaled sigmoid.)
 public enum MixedProduct {
     /// The nodes of `program` emitted as such products: every Mul that is one, in a run (`groups`,
     /// `ElementwiseFusion`) or alone, whose other products all fit 16 bits.
@@ -37,8 +38,10 @@ public enum MixedProduct {
         return chosen
     }
 
-    /// A product of 16-bit operands or a 32-bit accumulator that is not one of these (a libgcc call on AVR).
+    /// A product of 16-bit operands or a 32-bit accumulator that is not one of these (a libgcc call on
+    /// AVR); a node read from a table of its every output (`DirectLookup`) multiplies nothing.
     static func multipliesIn32Bits(_ step: FixedStep, program: FixedProgram) -> Bool {
+        if DirectLookup.applies(to: step) { return false }
         switch step.kernel {
         case let .mul(plan): return plan.accBits > 16 && of(step, program: program) == nil
         case let .scale(_, _, accBits): return accBits > 16

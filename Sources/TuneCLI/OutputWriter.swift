@@ -112,7 +112,10 @@ struct OutputWriter {
             summary["measured_flash_bytes"] = m.firmware.programFlash
             summary["measured_samples"] = m.samples
             summary["bit_exact"] = "\(m.values - m.mismatches)/\(m.values)"
-            summary["firmware_elf"] = m.build.elf
+            // Relative to the run's directory, as the sketch's: the directory is written under another
+            // name and renamed when complete, so an absolute path would name the staging one.
+            let elf = m.build.elf
+            summary["firmware_elf"] = elf.hasPrefix(directory + "/") ? String(elf.dropFirst(directory.count + 1)) : elf
         }
         if let sketch {
             summary["sketch_flash_bytes"] = sketch.build.sizes.flash

@@ -108,6 +108,10 @@ import ModelIR
         let built = try #require(summary?["measured_ram_bytes"] as? Int)
         #expect(built > 0 && built <= 1868)
         #expect(summary?["bit_exact"] as? String == "88/88")
+        // The firmware's path, relative to the run (once named the staging directory, gone when complete).
+        let elf = try #require(summary?["firmware_elf"] as? String)
+        #expect(elf == "firmware/firmware.elf")
+        #expect(FileManager.default.fileExists(atPath: "\(out)/\(elf)"))
     }
 
     /// `--deploy sketch`: the Arduino core's RAM is measured and taken from the budget, and the pick's
