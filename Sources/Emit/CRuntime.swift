@@ -238,8 +238,8 @@ struct CRuntime {
             }
         }
         for (name, op, used) in [("add", "+", addSat16), ("sub", "-", subSat16)] where used {
-            w.line("/* sat16(a \(op) b) (SaturatingAdd16): where the compiler reports overflow, one 16-bit \(name) with the overflow")
-            w.line("   flag as the test (the true result then has a's sign); on a Cortex-M the 32-bit \(name) and SSAT. */")
+            w.line("/* sat16(a \(op) b) (SaturatingAdd16): where the compiler reports overflow, the 16-bit \(name) and its overflow")
+            w.line("   test (the true result then has a's sign); on a Cortex-M the 32-bit \(name) and SSAT. */")
             w.block("MCU_INLINE int16_t mcu_\(name)_sat16(int16_t a, int16_t b)") { w in
                 w.line("#if !defined(__arm__) && ((defined(__GNUC__) && __GNUC__ >= 5) || defined(__clang__))")
                 w.line("int16_t s;")

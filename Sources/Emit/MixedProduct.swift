@@ -9,11 +9,11 @@ import FixedPoint
 ///
 /// with r = 2^7, c = 0 at s = 8 and r = 0, c = 2^(s−9) past it. |ah·b| <= 2^14, al·b + r fits 16
 /// bits and c <= 2^7, so it is computed in 16 bits; then floor(v / 2^(s−8)) is the rounded shift by s
-/// (floor(floor(t / 2^8) / 2^k) = floor(t / 2^(8+k))), saturated to int8. avr-gcc writes the
-/// products as one `muls` and one `mulsu` where the 32-bit product was a call to libgcc's
-/// `__mulshisi3` and the requantization 32-bit compares and shifts (a FastGRNN gate's products, 50
-/// cycles each fewer). The integers are the semantics'. Cortex-M cores keep the 32-bit product,
-/// one multiply there.
+/// (floor(floor(t / 2^8) / 2^k) = floor(t / 2^(8+k))), saturated to int8. The AVR's assembly takes
+/// ah·b as one `muls` and al·b as one unsigned `mul` less 2^8·al where b < 0, where the 32-bit
+/// product was a call to libgcc's `__mulshisi3` and the requantization 32-bit compares and shifts
+/// (a FastGRNN gate's products, about 50 cycles each fewer). The integers are the semantics'.
+/// Cortex-M cores keep the 32-bit product, one multiply there.
 ///
 /// A fused run (or a node that runs alone) takes this form only where it leaves no other product
 /// of the run multiplying in 32 bits (`steps(of:groups:)`): such a product still calls libgcc, whose

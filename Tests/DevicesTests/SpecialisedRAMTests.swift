@@ -16,7 +16,9 @@ import Tuner
 /// larger frame than any plain node's; its 16-bit sigmoid or tanh interpolated through libgcc's
 /// 32-bit multiply, 4 B deeper than plain C's calls; and the copy of an LSTM's two states took a
 /// pointer pair that needed saving or not by where the arena put them (17 of 240 random configs
-/// grew by 1-14 B before).
+/// grew by 1-14 B before). The configs are one seed's: seeds 21-23 still find 17 of 480 programs
+/// (GRU and LSTM, one FastGRNN) 1-7 B above plain C, a fused loop's frame under the chain of a
+/// libgcc multiply it still calls; not solved.
 @Suite struct SpecialisedRAMTests {
     @Test(arguments: ["lstm-japanesevowels", "gru-italypowerdemand", "fastgrnn-japanesevowels", "fastgrnn-basicmotions"])
     func specialisedKernelsTakeNoMoreRAMThanPlainCOnTheUno(_ name: String) throws {
