@@ -16,11 +16,13 @@ import FixedPoint
 /// Cortex-M cores keep the 32-bit product, one multiply there.
 ///
 /// A fused run (or a node that runs alone) takes this form only where it leaves no other product
-/// of the run multiplying in 32 bits (`steps(of:groups:)`): such a product still calls libgcc, whose
-/// chain of routines lies on top of the run's frame, and the two 8 x 8-bit products' values in
-/// registers deepened that frame by 2-6 B, past plain C's RAM in 9 of 168 random recurrent configs
-/// on the Uno. With no libgcc multiply left, its chain (6-8 B) goes instead. (A node read from a
-/// table of its outputs, `DirectLookup`, multiplies nothing: a FastGRNN gate's scaled sigmoid.)
+/// of the run multiplying in 32 bits (`steps(of:groups:)`), a margin for the Uno's RAM: such a
+/// product still calls libgcc, whose chain of routines (6-8 B) lies on top of the run's frame, and
+/// the products' registers can deepen that frame (with `mulsu`, whose operands must lie in
+/// r16-r23, an LSTM run's went from 16 to 24 B, past plain C's RAM; with the unsigned `mul` 18 B,
+/// and no config tested grows). Where no libgcc multiply is left, its chain goes with it. (A node
+/// read from a table of its outputs, `DirectLookup`, multiplies nothing: a FastGRNN gate's scaled
+/// sigmoid.)
 public enum MixedProduct {
     /// The nodes of `program` emitted as such products: every Mul that is one, in a run (`groups`,
     /// `ElementwiseFusion`) or alone, whose other products all fit 16 bits.
