@@ -35,7 +35,7 @@ public struct CEmitter {
     /// row length (`RowInterleaving`; specialised only).
     let interleaved: [String: RowInterleaving.Layout]
     /// Muls of an int16 and an int8 value emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`; specialised only).
-    let mixedProducts: Set<String>
+    let mixedProducts: [String: (shift: Int, wideFirst: Bool)]
 
     public init(program: FixedProgram, marksPieces: Bool = false, specialised: Bool = true) {
         self.program = program
@@ -49,7 +49,7 @@ public struct CEmitter {
         self.far = Self.farConstants(of: program)
         self.groups = specialised ? ElementwiseFusion.groups(program, far: far) : []
         self.interleaved = specialised ? RowInterleaving.weights(of: program, far: far) : [:]
-        self.mixedProducts = specialised ? MixedProduct.steps(of: program, groups: groups) : []
+        self.mixedProducts = specialised ? MixedProduct.products(of: program, groups: groups) : [:]
         self.arena = ArenaPlan(program: program, fusing: specialised)
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
                           program.graph.shapes.values.map(\.elementCount).max() ?? 0, arena.bytes)

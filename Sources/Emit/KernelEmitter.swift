@@ -334,6 +334,14 @@ extension CEmitter {
         let x = operands.first ?? "0"
         let outBits = step.output.bits
         let magnitude = Double(step.inputs.first?.magnitude ?? 32768)
+        if case let .mul(plan) = step.kernel, let mixed = mixedProducts[node.name] {
+            // An int16 and an int8 value multiplied and requantized in 16 bits (`MixedProduct`).
+            runtime.mixedProducts.insert(mixed.shift)
+            runtime.requant8 = true
+            let b = node.inputs.count == 2 ? (operands.dropFirst().first ?? "0") : read(plan.constant ?? "", "i")
+            let (wide, narrow) = mixed.wideFirst ? (x, b) : (b, x)
+            return "mcu_mul16x8_rq8_\(mixed.shift)(\(wide), \(narrow))"
+        }
         switch step.kernel {
         case let .add(plan) where specialised && SaturatingAdd.applies(to: step, program: program):
             // Two int8 values summed and saturated in 8 bits (`SaturatingAdd`).
@@ -375,14 +383,6 @@ extension CEmitter {
             // Two int8 values multiplied and requantized in 16 bits, the shift done leftwards (`NarrowProduct`).
             runtime.narrowProducts.insert(plan.shift)
             return "mcu_mul_rq8_\(plan.shift)(\(x), \(int8Operand(node, operands: operands, constant: plan.constant)))"
-        case let .mul(plan) where mixedProducts.contains(node.name):
-            // An int16 and an int8 value multiplied and requantized in 16 bits (`MixedProduct`).
-            let mixed = MixedProduct.of(step, program: program) ?? (shift: plan.shift, wideFirst: true)
-            runtime.mixedProducts.insert(mixed.shift)
-            runtime.requant8 = true
-            let b = node.inputs.count == 2 ? (operands.dropFirst().first ?? "0") : read(plan.constant ?? "", "i")
-            let (wide, narrow) = mixed.wideFirst ? (x, b) : (b, x)
-            return "mcu_mul16x8_rq8_\(mixed.shift)(\(wide), \(narrow))"
         case let .mul(plan):
             let t = CType.int(plan.accBits)
             let b = secondOperand(node, operand: operands.dropFirst().first, constant: plan.constant, accBits: plan.accBits)

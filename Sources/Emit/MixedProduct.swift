@@ -27,25 +27,32 @@ public enum MixedProduct {
     /// The nodes of `program` emitted as such products: every Mul that is one, in a run (`groups`,
     /// `ElementwiseFusion`) or alone, whose other products all fit 16 bits.
     public static func steps(of program: FixedProgram, groups: [ElementwiseFusion.Group]) -> Set<String> {
-        var fused = Set<String>(), chosen = Set<String>()
-        for group in groups {
-            fused.formUnion(group.steps.map(\.node.name))
-            if !group.steps.contains(where: { multipliesIn32Bits($0, program: program) }) {
-                chosen.formUnion(group.steps.filter { of($0, program: program) != nil }.map(\.node.name))
+        Set(products(of: program, groups: groups).keys)
+    }
+
+    /// `steps(of:groups:)` with each product's shift and operand order (`of`), found once.
+    public static func products(of program: FixedProgram, groups: [ElementwiseFusion.Group]) -> [String: (shift: Int, wideFirst: Bool)] {
+        var chosen: [String: (shift: Int, wideFirst: Bool)] = [:]
+        // Each fused run, and each other node as a run of its own.
+        let fused = Set(groups.flatMap { $0.steps.map(\.node.name) })
+        let runs = groups.map(\.steps) + program.allSteps.filter { !fused.contains($0.node.name) }.map { [$0] }
+        for run in runs {
+            let found = run.compactMap { step in of(step, program: program).map { (step.node.name, $0) } }
+            guard !found.isEmpty else { continue }
+            let products = Set(found.map(\.0))
+            if !run.contains(where: { !products.contains($0.node.name) && multipliesIn32Bits($0) }) {
+                for (name, operands) in found { chosen[name] = operands }
             }
-        }
-        for step in program.allSteps where !fused.contains(step.node.name) && of(step, program: program) != nil {
-            chosen.insert(step.node.name)
         }
         return chosen
     }
 
-    /// A product of 16-bit operands or a 32-bit accumulator that is not one of these (a libgcc call on
-    /// AVR); a node read from a table of its every output (`DirectLookup`) multiplies nothing.
-    static func multipliesIn32Bits(_ step: FixedStep, program: FixedProgram) -> Bool {
+    /// A product of 16-bit operands or a 32-bit accumulator (a libgcc call on AVR, unless it is one of
+    /// these); a node read from a table of its every output (`DirectLookup`) multiplies nothing.
+    static func multipliesIn32Bits(_ step: FixedStep) -> Bool {
         if DirectLookup.applies(to: step) { return false }
         switch step.kernel {
-        case let .mul(plan): return plan.accBits > 16 && of(step, program: program) == nil
+        case let .mul(plan): return plan.accBits > 16
         case let .scale(_, _, accBits): return accBits > 16
         case .exp: return true
         default: return false

@@ -73,7 +73,7 @@ public enum CostFeatures {
         let avr: Bool
         let groups: [String: ElementwiseFusion.Group]
         /// Muls emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`).
-        let mixed: Set<String>
+        let mixed: [String: (shift: Int, wideFirst: Bool)]
 
         /// `fusion`: the program's fused runs when the caller has found them (`ElementwiseFusion.groups`,
         /// which checks each run against the arena: found once per candidate, not per use).
@@ -88,7 +88,7 @@ public enum CostFeatures {
                 for step in group.steps { groups[step.node.name] = group }
             }
             self.groups = groups
-            self.mixed = MixedProduct.steps(of: program, groups: fused)
+            self.mixed = MixedProduct.products(of: program, groups: fused)
         }
     }
 
@@ -329,7 +329,7 @@ public enum CostFeatures {
             }
             let range = product(typeRange(x), operandRange(step, constant: plan.constant, program: program))
             if v.folded("mul", range: range, shift: plan.shift, outBits: out, count: count) { break }
-            if avr, context.mixed.contains(step.node.name), let mixed = MixedProduct.of(step, program: program) {
+            if avr, let mixed = context.mixed[step.node.name] {
                 // A `muls`, a `mulsu` and the shift in 16 bits (`mcu_mul16x8_rq8_S`).
                 v.elementwise("mul", ["w16x8", kind == "t" ? nil : kind], count: count)
                 v["mul.w16x8.r.bits", default: 0] += count * Double(mixed.shift - 8)
