@@ -34,6 +34,9 @@ public struct CEmitter {
     /// Weight arrays stored by blocks of four interleaved rows under the DSP extension, with their
     /// row length (`RowInterleaving`; specialised only).
     let interleaved: [String: RowInterleaving.Layout]
+    /// Dense layers emitted as streams of blocks of four rows under the DSP extension, by weight
+    /// array (`FourRowStream`; specialised only).
+    let streams: [String: FourRowStream]
     /// Muls of an int16 and an int8 value emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`; specialised only).
     let mixedProducts: [String: (shift: Int, wideFirst: Bool)]
 
@@ -48,6 +51,7 @@ public struct CEmitter {
         })
         self.far = Self.farConstants(of: program)
         self.groups = specialised ? ElementwiseFusion.groups(program, far: far) : []
+        self.streams = specialised ? FourRowStream.streams(of: program, far: far) : [:]
         self.interleaved = specialised ? RowInterleaving.weights(of: program, far: far) : [:]
         self.mixedProducts = specialised ? MixedProduct.products(of: program, groups: groups) : [:]
         self.arena = ArenaPlan(program: program, fusing: specialised)
@@ -134,6 +138,13 @@ public struct CEmitter {
         c.line("#define MCU_ONE_INDEX __attribute__((optimize(\"no-ivopts\")))")
         c.line("#else")
         c.line("#define MCU_ONE_INDEX")
+        c.line("#endif")
+        c.line("/* A table lookup by element stays a loop of one element a turn: on the Cortex-M4/M7, gcc's vectorizer took eight")
+        c.line("   a turn in general registers, twelve of them, and a 32-byte frame where plain C's is 20 bytes. */")
+        c.line("#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_FEATURE_DSP)")
+        c.line("#define MCU_SCALAR __attribute__((optimize(\"no-tree-vectorize\")))")
+        c.line("#else")
+        c.line("#define MCU_SCALAR")
         c.line("#endif")
         c.line("/* Sigmoid and tanh interpolate by two 8 x 8-bit products where a 32-bit multiply is a library call. */")
         c.line("#if defined(__AVR__) && !defined(MCU_BYTE_PRODUCTS)")
@@ -250,6 +261,20 @@ public struct CEmitter {
                 c.line("extern const int\(q.format.bits)_t \(id)[];")
                 c.line("#else")
             }
+            if let stream = streams[name] {
+                c.line("#if defined(MCU_DSP_STREAM)")
+                c.line("/* Blocks of four rows, each its four initial sums and its weights widened to int16 pairs (FourRowStream). */")
+                let words = stream.words(weights: q.values, bias: stream.bias.flatMap { program.constants[$0]?.values })
+                c.line("static const uint32_t \(id)[\(words.count)] = {")
+                for chunk in stride(from: 0, to: words.count, by: 8) {
+                    c.line("    " + words[chunk..<min(chunk + 8, words.count)].map { String(format: "0x%08xu", $0) }.joined(separator: ", ") + ",")
+                }
+                c.line("};")
+                c.line("#else")
+            } else if streamedBiases.contains(name) {
+                // Read into the stream's initial sums.
+                c.line("#if !defined(MCU_DSP_STREAM)")
+            }
             if let layout = interleaved[name] {
                 c.line("#if defined(__ARM_FEATURE_DSP)")
                 c.line("/* Blocks of four rows interleaved by groups of four columns (RowInterleaving)\(layout.widened ? ", widened to int16" : ""). */")
@@ -257,10 +282,13 @@ public struct CEmitter {
                 c.line("#else")
             }
             emitArray(id: id, bits: q.format.bits, values: q.values, into: &c)
-            if far.contains(name) || interleaved[name] != nil { c.line("#endif") }
+            if far.contains(name) || interleaved[name] != nil || streams[name] != nil || streamedBiases.contains(name) { c.line("#endif") }
         }
         return bytes
     }
+
+    /// The biases the streams read (`FourRowStream`): no array of their own under `MCU_DSP_STREAM`.
+    private var streamedBiases: Set<String> { Set(streams.values.compactMap(\.bias)) }
 
     private func emitArray(id: String, bits: Int, values: [Int64], into c: inout CWriter) {
         c.line("static const int\(bits)_t \(id)[\(values.count)] MCU_FLASH = {")

@@ -19,6 +19,9 @@ struct CRuntime {
     /// `mcu_dot16x4i`: a block of four interleaved rows widened to int16 (`RowInterleaving.Layout.widened`),
     /// with the DSP extension.
     var widenedBlocks = false
+    /// `MCU_DSP_STREAM`: where the dense layers read as `FourRowStream`s are emitted so (the DSP
+    /// extension, and absolute addresses for movw/movt: not position-independent code).
+    var fourRowStreams = false
     /// `mcu_rq8_relu_32`: `mcu_rq8_32` followed by a fused ReLU to 0...127 (one USAT with the DSP extension).
     var requant8ReLU = false
     /// `mcu_max8x4`: the larger of each of four int8 lanes, with the DSP extension (max pools).
@@ -85,6 +88,13 @@ struct CRuntime {
             w.line("#if defined(__ARM_FEATURE_DSP)")
             w.line("#include <arm_acle.h>")
             w.line("#include <string.h>")
+            w.line("#endif")
+        }
+        if fourRowStreams {
+            w.line("/* Dense layers as streams of blocks of four rows (FourRowStream): with the DSP extension, where")
+            w.line("   addresses are absolute (movw/movt). */")
+            w.line("#if defined(__ARM_FEATURE_DSP) && !defined(__PIC__)")
+            w.line("#define MCU_DSP_STREAM 1")
             w.line("#endif")
         }
         for bits in dots.sorted() { emitDot8(accBits: bits, into: &w) }

@@ -21,7 +21,7 @@ extension CEmitter {
         if let table {
             let count = shapes[node.output]?.elementCount ?? 0
             let (x, y) = (pointer(node.inputs[0]), pointer(node.output))
-            c.block("MCU_NODE \(functionName(node))(void)") { c in
+            c.block("MCU_SCALAR MCU_NODE \(functionName(node))(void)") { c in
                 c.line("for (mcu_index_t i = 0; i < \(count); i++) \(y)[i] = \(lookup(table, step, x: "\(x)[i]"));")
             }
         } else {
@@ -437,6 +437,7 @@ extension CEmitter {
         let initial = initialAt("o")
         var rq = requant("acc", accBits: plan.accBits, shift: plan.shift, outBits: step.output.bits, bound: plan.bound)
         var y = y
+        var outputType = elementType(step.node.output)
         if specialised, let clamp = ClampFusion.clamp(after: step, in: program, far: far), sharesBuffer(clamp.node.output, step.node.output),
            case let .clamp(lo, hi, shift) = clamp.kernel {
             // The ReLU that follows, applied here: stored through its own output (the same buffer).
@@ -451,6 +452,7 @@ extension CEmitter {
                 rq = requant(clamped, accBits: 16, shift: shift, outBits: clamp.output.bits, bound: 128)
             }
             y = pointer(clamp.node.output)
+            outputType = elementType(clamp.node.output)
         }
         let wDims = program.constants[w]?.shape.dims ?? []
         switch plan.shape {
@@ -474,8 +476,17 @@ extension CEmitter {
             }
             if let dot = dot8(plan, step: step) {
                 // Rows of W are contiguous in flash, the input is contiguous in RAM: one dot product
-                // each; with the DSP extension, four rows at a time (each input word loaded once). On
-                // AVR, short rows are each one straight block of assembly instead.
+                // each; with the DSP extension, four rows at a time (each input word loaded once), as
+                // a stream of blocks where it applies (`FourRowStream`). On AVR, short rows are each
+                // one straight block of assembly instead.
+                let stream = streams[w]
+                if let stream {
+                    runtime.fourRowStreams = true
+                    c.line("#if defined(MCU_DSP_STREAM)")
+                    stream.emitNode(weights: ids.name(w), x: x, y: y, outputType: outputType, accType: t, rq: rq, into: &c)
+                    c.line("#else")
+                }
+                defer { if stream != nil { c.line("#endif") } }
                 let inAssembly = Self.rowsInAssembly(plan, step: step, program: program, far: far) != nil
                 if inAssembly {
                     c.line("#if defined(__AVR__)")
@@ -485,15 +496,18 @@ extension CEmitter {
                 defer { if inAssembly { c.line("#endif") } }
                 let weights = ids.name(w)
                 let isInterleaved = interleaved[w] == RowInterleaving.Layout(rowLength: k, segment: k)
-                noteBlocks(outputs: n, interleaved: isInterleaved)
-                blockedFilters(outputs: n, accType: t, initial: initialAt, rq: rq, store: { "\(y)[\($0)]" }, carried: isInterleaved ? weights : nil, into: &c) { c in
-                    if isInterleaved {
-                        c.line("wb = mcu_dot8x4i(s, wb, \(x), \(k));")
-                    } else {
-                        c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
+                if stream == nil {
+                    // (A stream's node has no blocks here: without `MCU_DSP_STREAM` its weights are plain rows.)
+                    noteBlocks(outputs: n, interleaved: isInterleaved)
+                    blockedFilters(outputs: n, accType: t, initial: initialAt, rq: rq, store: { "\(y)[\($0)]" }, carried: isInterleaved ? weights : nil, into: &c) { c in
+                        if isInterleaved {
+                            c.line("wb = mcu_dot8x4i(s, wb, \(x), \(k));")
+                        } else {
+                            c.line("mcu_dot8x4(s, &\(weights)[(mcu_index_t)(o * \(k)u)], \(k), \(x), \(k));")
+                        }
                     }
                 }
-                c.block("for (\(n >= 4 ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
+                c.block("for (\(n >= 4 && stream == nil ? "" : "mcu_index_t o = 0"); o < \(n); o++)") { c in
                     c.line("\(t) acc = mcu_dot8_a\(dot)(\(initial), &\(ids.name(w))[(mcu_index_t)(o * \(k)u)], \(x), \(k));")
                     c.line("\(y)[o] = \(rq);")
                 }

@@ -1,7 +1,8 @@
 import FixedPoint
 
-/// The weights of a dense or patch-gathered convolution node emitted with `mcu_dot8x4i` (the
-/// Cortex-M4/M7 path, `__ARM_FEATURE_DSP`) are stored in a different order there: each block of
+/// The weights of a patch-gathered convolution node emitted with `mcu_dot8x4i` (the Cortex-M4/M7
+/// path, `__ARM_FEATURE_DSP`), or of a dense node that is not a `FourRowStream` (its weights or
+/// bias read by another node too), are stored in a different order there: each block of
 /// four rows holds, group by group of four columns, the four rows' words in turn (row 0's four
 /// bytes, row 1's, row 2's, row 3's), then the last `k mod 4` columns row by row. One pointer then
 /// walks a block, and each word it loads is used at once. A convolution that walks its filters kernel
@@ -25,7 +26,8 @@ enum RowInterleaving {
     /// every node reading them is blocked by four rows over whole rows (a dense layer, or a
     /// convolution that gathers patches), and nothing else reads them.
     static func weights(of program: FixedProgram, far: Set<String>) -> [String: Layout] {
-        var rowLength: [String: Layout] = [:], excluded = Set<String>()
+        // Dense layers whose weights are a `FourRowStream` are stored as one instead.
+        var rowLength: [String: Layout] = [:], excluded = Set(FourRowStream.streams(of: program, far: far).keys)
         for step in program.allSteps {
             switch step.kernel {
             case let .linear(plan):

@@ -74,6 +74,8 @@ public enum CostFeatures {
         let groups: [String: ElementwiseFusion.Group]
         /// Muls emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`).
         let mixed: [String: (shift: Int, wideFirst: Bool)]
+        /// Dense layers emitted as streams of blocks of four rows, by weight array (`FourRowStream`; DSP cores only).
+        let streams: [String: FourRowStream]
 
         /// `fusion`: the program's fused runs when the caller has found them (`ElementwiseFusion.groups`,
         /// which checks each run against the arena: found once per candidate, not per use).
@@ -89,6 +91,7 @@ public enum CostFeatures {
             }
             self.groups = groups
             self.mixed = MixedProduct.products(of: program, groups: fused)
+            self.streams = dsp ? FourRowStream.streams(of: program, far: far) : [:]
         }
     }
 
@@ -285,7 +288,7 @@ public enum CostFeatures {
         }
         switch step.kernel {
         case let .linear(plan):
-            linear(plan, step: step, program: program, dsp: dsp, avr: avr, far: far, into: &v)
+            linear(plan, step: step, program: program, dsp: dsp, avr: avr, far: far, stream: context.streams[plan.weights], into: &v)
         case let .add(plan):
             let (kind, b) = secondOperand(step, constant: plan.constant, program: program)
             let a = plan.accBits
@@ -440,7 +443,8 @@ public enum CostFeatures {
         return v
     }
 
-    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, dsp: Bool, avr: Bool, far: Set<String>, into v: inout Vector) {
+    private static func linear(_ plan: Kernel.Linear, step: FixedStep, program: FixedProgram, dsp: Bool, avr: Bool, far: Set<String>,
+                               stream: FourRowStream?, into v: inout Vector) {
         let a = plan.accBits, out = step.output.bits
         // Far weights (`CEmitter.farConstants`) are read at an index from a base on AVR: a variant of
         // their own, "w16f" (on other cores the same code as near ones, and priced like them).
@@ -466,6 +470,16 @@ public enum CostFeatures {
             v["dense.rows.a\(dot).mac"] = n * Double(k)
         } else if avr, let unrolled = CEmitter.unrolledConvolution(plan, step: step, program: program, far: far) {
             outputs = unrolledFilters(plan, bands: (unrolled.rows, unrolled.columns), width: unrolled.width, wDims: wDims, into: &v)
+        } else if let stream {
+            // A stream of blocks of four rows (`FourRowStream`): per block its sums loaded, the
+            // input's and the end's addresses and four stores; per group of four columns sixteen
+            // multiply-accumulates, per column past the groups four, per turn of the loop its test.
+            outputs = Double(stream.rows)
+            v["x4s.call"] = 1
+            v["x4s.block"] = Double(stream.blocks)
+            v["x4s.group"] = Double(stream.blocks * stream.groups)
+            if stream.tail > 0 { v["x4s.tail"] = Double(stream.blocks * stream.tail) }
+            if stream.turns > 0 { v["x4s.turn"] = Double(stream.blocks * stream.turns) }
         } else if let dot = CEmitter.dot8Width(plan, step: step, program: program, far: far) {
             outputs = dot8(plan, width: dot, wDims: wDims, dsp: dsp, into: &v)
         } else if avr, let found = WideDotProduct.of(plan, step: step, program: program, far: far) {
@@ -523,7 +537,7 @@ public enum CostFeatures {
                 }
             }
         }
-        if plan.bias != nil {
+        if plan.bias != nil, stream == nil {
             v["bias.a\(a)"] = outputs
             let narrow = CEmitter.shiftsBiasIn16Bits(plan, step: step, program: program, far: far)
             v.leftShift(avr: avr, plan.biasShift, count: outputs, accBits: narrow ? 16 : a)
@@ -808,6 +822,13 @@ public enum CostFeatures {
             }
             if kernel["fused.clamp.out"] != nil { v["code.fused.clamp", default: 0] += 1 }
             if kernel["x4.block"] != nil { v["code.x4", default: 0] += 1 }
+            if case let .linear(plan) = step.kernel, let stream = context.streams[plan.weights] {
+                // The block's assembly, written out once in the node's loop: its groups (eight in
+                // the loop over turns, then the rest), its last columns, the loop's test.
+                v["code.x4s.group"] = Double(stream.writtenGroups + (stream.turns > 0 ? 8 : 0))
+                if stream.tail > 0 { v["code.x4s.tail"] = Double(stream.tail) }
+                if stream.turns > 0 { v["code.x4s.turn"] = 1 }
+            }
             if let blocks = kernel["x4p.dot"], blocks > 0 {
                 // A gathered patch's blocks are written out group by group, in the code once per
                 // block of a pixel (up to `CEmitter.writtenOutBlocks`, else once in a loop).

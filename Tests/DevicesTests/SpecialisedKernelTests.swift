@@ -16,15 +16,19 @@ import ModelIR
     /// A dense layer `x [n] -> [outputs]` at 8 bits, weights uniform in ±`magnitude` integers, the
     /// input at Q0 over the whole int8 range, then a sigmoid: the accumulator width follows from
     /// the proven bound (`Σ|w|·128 + |b|·2^s`).
-    static func program(n: Int, outputs: Int, magnitude: Int, seed: UInt64, outputFracBits: Int? = nil) throws -> (FixedProgram, DatasetSplit) {
+    /// `next` > 0: a second dense layer of `next` outputs, reading the first's from the arena, before the sigmoid.
+    static func program(n: Int, outputs: Int, magnitude: Int, seed: UInt64, outputFracBits: Int? = nil, next: Int = 0) throws -> (FixedProgram, DatasetSplit) {
         var generator = SeededGenerator(seed: seed)
         let weights = (0..<(outputs * n)).map { _ in Double(Int(generator.next() % UInt64(2 * magnitude + 1)) - magnitude) }
         let bias = (0..<outputs).map { _ in Double(Int(generator.next() % 41) - 20) }
+        let second = (0..<(next * outputs)).map { _ in Double(Int(generator.next() % 255) - 127) }
         let graph = try Graph.checked(
             name: "dot\(n)", input: .init(name: "x", shape: Shape([n]), isSequence: false), output: "y",
-            constants: ["fc.W": Tensor(shape: Shape([outputs, n]), values: weights), "fc.b": Tensor(shape: Shape([outputs]), values: bias)],
-            nodes: [Node(name: "fc", op: .gemm, inputs: ["x"], output: "h", weights: ["W": "fc.W", "b": "fc.b"]),
-                    Node(name: "act", op: .sigmoid, inputs: ["h"], output: "y")])
+            constants: ["fc.W": Tensor(shape: Shape([outputs, n]), values: weights), "fc.b": Tensor(shape: Shape([outputs]), values: bias)]
+                .merging(next > 0 ? ["fc2.W": Tensor(shape: Shape([next, outputs]), values: second)] : [:]) { a, _ in a },
+            nodes: [Node(name: "fc", op: .gemm, inputs: ["x"], output: "h", weights: ["W": "fc.W", "b": "fc.b"])]
+                + (next > 0 ? [Node(name: "fc2", op: .gemm, inputs: ["h"], output: "h2", weights: ["W": "fc2.W"])] : [])
+                + [Node(name: "act", op: .sigmoid, inputs: [next > 0 ? "h2" : "h"], output: "y")])
         // Inputs over the whole int8 range, the extremes included.
         let samples = 4
         var inputs: [Double] = []
@@ -41,7 +45,7 @@ import ModelIR
         let config = QuantConfig(formats: [
             "x": TensorFormat(bits: 8, fracBits: 0), "fc.W": TensorFormat(bits: 8, fracBits: 0), "fc.b": TensorFormat(bits: 8, fracBits: 0),
             "h": outputFracBits.map { TensorFormat(bits: 8, fracBits: $0) } ?? TensorFormat.fitting(maxAbs: largest / 8, bits: 8), "y": TensorFormat(bits: 8, fracBits: 7),
-        ])
+        ].merging(next > 0 ? ["fc2.W": TensorFormat(bits: 8, fracBits: 0), "h2": TensorFormat.fitting(maxAbs: Double(127 * 128 * outputs) / 8, bits: 8)] : [:]) { a, _ in a })
         return (try FixedProgram(graph: graph, config: config), split)
     }
 
@@ -82,31 +86,52 @@ import ModelIR
         try check(n: n, magnitude: magnitude, accumulator: accumulator, on: "nano33ble")
     }
 
-    /// (inputs, outputs, weight magnitude, accumulator) of the Cortex-M4's blocks of four rows over
-    /// interleaved weights (`mcu_dot8x4i`): every remainder of its eight-column turns (n mod 8 = 0
-    /// to 7, with and without a turn; rows of 1 or 2 have int16 accumulators and are written out),
-    /// row counts 4 to 9 and 13 (one to three rows left to
-    /// `mcu_dot8_aN`), both accumulators.
-    static let blockCases: [(Int, Int, Int, Int)] = [
-        (18, 5, 127, 24), (19, 6, 127, 24), (3, 6, 127, 24), (4, 7, 127, 24), (5, 9, 127, 24), (6, 4, 127, 24), (7, 5, 127, 24),
-        (8, 6, 127, 24), (9, 7, 127, 24), (10, 4, 20, 16), (11, 5, 18, 16), (12, 6, 127, 24), (13, 7, 15, 16), (14, 4, 127, 24),
-        (15, 9, 13, 16), (16, 13, 127, 24), (17, 4, 127, 24), (64, 8, 3, 16), (64, 32, 127, 24), (63, 9, 40, 24), (100, 13, 127, 24),
+    /// (inputs, outputs, weight magnitude, accumulator, a second layer's outputs or 0) of the
+    /// Cortex-M4's dense layers as streams of blocks of four rows (`FourRowStream`): every column
+    /// count past the groups of four (n mod 4 = 0 to 3), groups written out (up to 16) and looped
+    /// over eight a turn (from 17: 68, 100, 131, 136 columns, with groups and columns after the
+    /// turns), a last block of one to four rows (1 to 13 rows), both accumulators, the input read
+    /// from the caller's pointer (`mcu_in`) and, for a second layer, from the arena.
+    static let blockCases: [(Int, Int, Int, Int, Int)] = [
+        (18, 5, 127, 24, 0), (19, 6, 127, 24, 0), (3, 6, 127, 24, 0), (4, 7, 127, 24, 0), (5, 9, 127, 24, 0), (6, 4, 127, 24, 0),
+        (7, 5, 127, 24, 0), (8, 6, 127, 24, 0), (9, 7, 127, 24, 0), (10, 4, 20, 16, 0), (11, 5, 18, 16, 0), (12, 6, 127, 24, 0),
+        (13, 7, 15, 16, 0), (14, 4, 127, 24, 0), (15, 9, 13, 16, 0), (16, 13, 127, 24, 0), (17, 4, 127, 24, 0), (64, 8, 3, 16, 0),
+        (64, 32, 127, 24, 0), (63, 9, 40, 24, 0), (100, 13, 127, 24, 0), (12, 1, 127, 24, 0), (9, 2, 127, 24, 0), (21, 3, 127, 24, 0),
+        (65, 5, 127, 24, 0), (68, 4, 127, 24, 0), (131, 6, 127, 24, 0), (136, 3, 127, 24, 0), (20, 8, 127, 24, 7), (64, 6, 3, 16, 10),
     ]
 
     @Test(arguments: blockCases)
-    func blocksOfFourInterleavedRowsAreBitExactOnTheNano33BLE(n: Int, outputs: Int, magnitude: Int, accumulator: Int) throws {
-        let (program, split) = try Self.program(n: n, outputs: outputs, magnitude: magnitude, seed: UInt64(n * 7_919 + outputs))
+    func denseLayersAsStreamsAreBitExactOnTheNano33BLE(n: Int, outputs: Int, magnitude: Int, accumulator: Int, next: Int) throws {
+        let (program, split) = try Self.program(n: n, outputs: outputs, magnitude: magnitude, seed: UInt64(n * 7_919 + outputs), next: next)
         guard case let .linear(plan)? = program.steps.first?.kernel, let step = program.steps.first else {
             Issue.record("the dense layer is not a linear kernel")
             return
         }
+        let context = "n \(n), outputs \(outputs), a\(accumulator), then \(next)"
         #expect(CEmitter.dot8Width(plan, step: step, program: program, far: []) == accumulator, "n \(n), bound \(plan.bound)")
-        let source = try SpecialisedKernelTests.runOnBoard(program, board: "nano33ble", split: split, samples: 4,
-                                                           directory: makeTemporaryDirectory("dot4-\(n)-\(outputs)-\(magnitude)"), "n \(n), outputs \(outputs), a\(accumulator)")
-        #expect(source.contains("mcu_dot8x4i(s, "))
-        // The host (no DSP extension) reads the same array in its plain order.
-        let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-dot4-\(n)-\(outputs)"))
-        #expect(report.isBitExact, "host, n \(n), outputs \(outputs): \(report.firstMismatch ?? "")")
+        #expect(FourRowStream.streams(of: program, far: []).count == (next > 0 ? 2 : 1), "\(context)")
+        let device = try Self.device("nano33ble")
+        let directory = makeTemporaryDirectory("dot4-\(n)-\(outputs)-\(magnitude)-\(next)")
+        let fast = try FirmwareMeasurement.run(program: program, device: device, split: split, maxSamples: 4, directory: directory)
+        #expect(fast.samples == 4 && fast.isBitExact, "\(context): \(fast.firstMismatch ?? "")")
+        let source = try String(contentsOfFile: "\(directory)/model.c", encoding: .utf8)
+        #expect(source.contains("#if defined(MCU_DSP_STREAM)") && source.contains("static const uint32_t mcu_fc_W["), "\(context)")
+        // The stream's node keeps within the stack of the plain C loop (the point of the stream).
+        let plain = try FirmwareMeasurement.run(program: program, device: device, split: split, maxSamples: 4,
+                                                directory: makeTemporaryDirectory("plain-dot4-\(n)-\(outputs)-\(next)"), specialised: false)
+        #expect(fast.build.stack.bytes <= plain.build.stack.bytes, "\(context): stack \(fast.build.stack.bytes) B, plain C \(plain.build.stack.bytes) B")
+        // The host (no DSP extension) reads the plain rows.
+        let report = try BitExactCheck.run(program: program, split: split, directory: makeTemporaryDirectory("host-dot4-\(n)-\(outputs)-\(next)"))
+        #expect(report.isBitExact, "host, \(context): \(report.firstMismatch ?? "")")
+    }
+
+    /// The same streams on the Cortex-M7 (its own timing, the same code).
+    @Test(arguments: [(64, 10, 127, 24, 0), (131, 6, 127, 24, 5)])
+    func denseLayersAsStreamsAreBitExactOnTheSTM32F746Discovery(n: Int, outputs: Int, magnitude: Int, accumulator: Int, next: Int) throws {
+        let (program, split) = try Self.program(n: n, outputs: outputs, magnitude: magnitude, seed: UInt64(n * 31 + outputs), next: next)
+        let source = try SpecialisedKernelTests.runOnBoard(program, board: "stm32f746disco", split: split, samples: 4,
+                                                           directory: makeTemporaryDirectory("m7-dot4-\(n)-\(outputs)-\(next)"), "M7, n \(n), outputs \(outputs)")
+        #expect(source.contains("#if defined(MCU_DSP_STREAM)"))
     }
 
     /// A 3x3 convolution `x [5,5,channels] -> [.., filters]` at 8 bits (weights in ±40, the input
