@@ -37,10 +37,10 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Compare each model's float C with the tuner's fixed-point pick on --target instead: both built with the board's toolchain (soft float, or the FPU where the board has one) and run on its simulator; cycles, speedup, flash, RAM and test accuracy side by side.")
     var float = false
 
-    @Flag(name: .long, help: "Measure the specialised kernels instead: each model under all8 and under the tuner's pick (genetic, --budget-ram on --target), built with the plain C of every kernel and with the specialised kernels and run on the board's simulator in this process; MACs, cycles, cycles per MAC, speedup, RAM (static + worst-case stack) and flash before and after, and every row whose RAM grew, by part.")
+    @Flag(name: .long, help: "Measure the specialised kernels instead: each model under all8 and under the tuner's pick (genetic, --budget-ram on --target, with the kernel profile and checked on the board as tune checks it), built with the plain C of every kernel and with the specialised kernels and run on the board's simulator in this process; MACs, cycles, cycles per MAC, speedup, RAM (static + worst-case stack) and flash before and after, and every row whose RAM grew, by part.")
     var kernels = false
 
-    @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
+    @Flag(name: .customLong("no-profile"), help: "For --cost-model, --device, --kernels and --picks: price with the board's calibrated coefficients alone, without first measuring each model's kernels (what `tune --no-profile` searches with).")
     var noProfile = false
 
     @Flag(name: .customLong("measure-runs"), help: "For --cost-model: search as `tune --measure-runs` does, each candidate the kernel profile cannot price from measurements of its kind (fused runs, kernel variants, unmeasured bytes) measured on the simulator before it is priced.")

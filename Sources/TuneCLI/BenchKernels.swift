@@ -31,8 +31,13 @@ extension Bench {
             let job = try LoadedJob.load(model: name, data: nil)
             let test = try reporting { try job.dataset.load(split: job.dataset.availableSplits.contains("test") ? "test" : "val") }.prefix(8)
             let all8 = try reporting { try FixedProgram(graph: job.model.graph, config: try ConfigSource.resolve("all8", model: job.model, dataset: job.dataset)) }
+            // The pick as `tune` takes it: priced with the model's kernel profile, and checked on the
+            // board (so never a point whose specialised kernels take more RAM than plain C, where another is there).
             let settings = TuningJob.Settings(strategy: .genetic, seed: seed,
-                                              budgets: .init(ramBytes: budget, flashBytes: board.flashBytes, maxLoss: nil), verification: .estimate)
+                                              budgets: .init(ramBytes: budget, flashBytes: board.flashBytes, maxLoss: nil),
+                                              verification: .device(device, directory: "\(directory)/\(job.model.graph.name)-verified"),
+                                              profiling: noProfile ? nil : profiling(device, resources: resources),
+                                              profileDirectory: "\(directory)/\(job.model.graph.name)-profile")
             let pick = try reporting { try TuningJob(model: job.model, dataset: job.dataset, target: board, settings: settings).run() }.pickProgram
             for (label, program) in [("all8", all8), ("pick", pick)] {
                 guard let program else {
@@ -71,7 +76,8 @@ extension Bench {
             }
         }
         if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
-        print("target \(board.name) (\(board.mcu)), \(device.cycleCount.rawValue) cycles per inference, mean over up to 8 test samples; pick: genetic, seed \(seed), \(budget) B of RAM")
+        print("target \(board.name) (\(board.mcu)), \(device.cycleCount.rawValue) cycles per inference, mean over up to 8 test samples; pick: genetic, seed \(seed), \(budget) B of RAM, "
+              + (noProfile ? "the board's coefficients alone" : "each model's kernel profile") + ", checked on the board as tune does")
         print("plain C: every kernel as the plain loop of its semantics (specialised: false), built and run in this process as the baseline;")
         print("cycles: the specialised kernels (8-bit dot products in assembly on AVR and with SMLAD on Cortex-M4/M7, activation tables, fused ReLU, elementwise runs in one loop, depthwise by channel); RAM: static + analysed worst-case stack; flash: the program without its samples")
         print(table.render())

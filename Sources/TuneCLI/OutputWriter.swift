@@ -108,6 +108,7 @@ struct OutputWriter {
             summary["measured_ram_bytes"] = m.analysedRAM
             summary["measured_static_ram_bytes"] = m.build.sizes.staticRAM
             summary["measured_stack_bytes"] = m.build.stack.bytes
+            if let plain = result.pickPlainCRAM { summary["measured_plain_c_ram_bytes"] = plain }
             summary["measured_peak_stack_bytes"] = m.run.peakStackBytes
             summary["measured_flash_bytes"] = m.firmware.programFlash
             summary["measured_samples"] = m.samples

@@ -300,7 +300,8 @@ struct Run: ParsableCommand {
         if let m = result.pickMeasurement {
             print("         measured   \(Format.count(Int(m.meanCycles.rounded()))) cycles" + Format.milliseconds(m.meanCycles, clockHz: board.clockHz)
                   + ", \(m.cycleCount.rawValue); RAM \(Format.count(m.analysedRAM)) B (static \(Format.count(m.build.sizes.staticRAM))"
-                  + " + worst-case stack \(m.build.stack.bytes)), flash \(Format.count(m.firmware.programFlash)) B")
+                  + " + worst-case stack \(m.build.stack.bytes)" + (result.pickPlainCRAM.map { "; with plain C kernels \(Format.count($0)) B" } ?? "")
+                  + "), flash \(Format.count(m.firmware.programFlash)) B")
             if m.samples > 0 {
                 // The estimate above is for the validation split's mean sequence length; these samples have their own.
                 let predicted = m.meanPredictedCycles

@@ -10,6 +10,12 @@ import ModelIR
 /// worst-case stack) and flash fit the budgets is run on the board's simulator over the bundled
 /// test samples. A build that fails for any reason (an object too large for the compiler, a stack
 /// that cannot be bounded) passes to the next point and is recorded, so the run and its log survive.
+///
+/// The specialised kernels must not cost RAM: each point is built again with the plain C loop of
+/// every kernel (`specialised: false`), and a point whose specialised build needs more RAM than that
+/// is passed over too (a few configs out of many, whose fused loop or dense block takes a deeper
+/// frame than any plain node; which, only a build says). Where every point that fits does, the
+/// first of them is taken and its plain C RAM reported beside its own.
 struct PickVerification {
     let device: any Device
     let directory: String
@@ -18,9 +24,10 @@ struct PickVerification {
     /// The profile the search priced with, for the measurement's predictions.
     let profile: KernelProfile?
 
-    /// The first point of `preference` that fits, measured; nil when none does.
+    /// The first point of `preference` that fits, measured, with its RAM under plain C kernels; nil when none fits.
     func pick(from preference: [Int], program: (Int) throws -> FixedProgram, samples: DatasetSplit,
-              rejected: inout [PickRejection]) throws -> (index: Int, program: FixedProgram, measurement: FirmwareMeasurement)? {
+              rejected: inout [PickRejection]) throws -> (index: Int, program: FixedProgram, measurement: FirmwareMeasurement, plainRAM: Int?)? {
+        var grown: (index: Int, program: FixedProgram, firmware: ProgramFirmware, plainRAM: Int, rejection: Int)?
         for index in preference {
             let candidate = try program(index)
             let firmware: ProgramFirmware
@@ -40,10 +47,31 @@ struct PickVerification {
                 rejected.append(PickRejection(index: index, reason: over, ramBytes: ram, flashBytes: flash))
                 continue
             }
+            let plainRAM = plainCRAM(candidate, samples: samples, count: firmware.samples.count)
+            if let plainRAM, ram > plainRAM {
+                rejected.append(PickRejection(index: index, reason: "its specialised kernels need \(ram) B of RAM once built, \(ram - plainRAM) B more than "
+                                              + "the same program with plain C kernels (\(plainRAM) B)", ramBytes: ram, flashBytes: flash))
+                if grown == nil { grown = (index, candidate, firmware, plainRAM, rejected.count - 1) }
+                continue
+            }
             let measurement = try FirmwareMeasurement.measure(firmware, program: candidate, device: device, split: samples, profile: profile)
-            return (index, candidate, measurement)
+            return (index, candidate, measurement, plainRAM)
         }
-        return nil
+        guard let grown else { return nil }
+        // Every point that fits takes more RAM than with plain C kernels: the first of them, not passed over after all.
+        rejected.remove(at: grown.rejection)
+        let measurement = try FirmwareMeasurement.measure(grown.firmware, program: grown.program, device: device, split: samples, profile: profile)
+        return (grown.index, grown.program, measurement, grown.plainRAM)
+    }
+
+    /// Static RAM plus the analysed worst-case stack of `program` built with the plain C loop of
+    /// every kernel and the same `count` samples (the firmware's loop over several samples takes a
+    /// frame of its own); nil when that build fails.
+    private func plainCRAM(_ program: FixedProgram, samples: DatasetSplit, count: Int) -> Int? {
+        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-plain-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try? ProgramFirmware.build(program: program, device: device, split: samples, maxSamples: count, directory: directory,
+                                          specialised: false).build.totalRAM
     }
 }
 
@@ -74,13 +102,16 @@ public struct MeasuredPick: Sendable, Codable, Equatable {
     public var stackBytes: Int
     /// The deepest stack seen on the simulator.
     public var measuredStackBytes: Int
+    /// Static RAM plus the analysed worst-case stack of the same program with plain C kernels.
+    public var plainCRAMBytes: Int?
     public var samples: Int
     public var values: Int
     public var bitExactValues: Int
 
     public var isBitExact: Bool { values == bitExactValues }
 
-    init(_ m: FirmwareMeasurement) {
+    init(_ m: FirmwareMeasurement, plainCRAM: Int?) {
+        plainCRAMBytes = plainCRAM
         cycles = m.meanCycles
         cycleCount = m.cycleCount.rawValue
         estimatedCycles = m.meanPredictedCycles
@@ -98,6 +129,7 @@ public struct MeasuredPick: Sendable, Codable, Equatable {
         case cycles, samples, values
         case cycleCount = "cycle_count", estimatedCycles = "estimated_cycles", flashBytes = "flash_bytes", ramBytes = "ram_bytes"
         case staticRAMBytes = "static_ram_bytes", stackBytes = "stack_bytes", measuredStackBytes = "measured_stack_bytes"
+        case plainCRAMBytes = "plain_c_ram_bytes"
         case bitExactValues = "bit_exact_values"
     }
 }

@@ -98,6 +98,8 @@ public struct TuningJob {
         public var pickTestAccuracy: Double?
         /// The pick built and run on the board's simulator, when the settings ask for it.
         public var pickMeasurement: FirmwareMeasurement?
+        /// The pick's RAM built with plain C kernels (static plus the analysed worst-case stack), when it was built.
+        public var pickPlainCRAM: Int?
         /// Front points passed over because their build failed or broke a budget.
         public var rejectedAfterBuild: [PickRejection]
         public var floatValAccuracy: Double
@@ -360,7 +362,7 @@ public struct TuningJob {
                                      fidelity: fidelity)
         let hasTest = test != nil
         let samples = test?.split ?? validation
-        var pick: Int?, pickProgram: FixedProgram?, measurement: FirmwareMeasurement?
+        var pick: Int?, pickProgram: FixedProgram?, measurement: FirmwareMeasurement?, plainCRAM: Int?
         var rejected: [PickRejection] = []
         switch settings.verification {
         case .estimate:
@@ -373,7 +375,7 @@ public struct TuningJob {
                                                 flashBudget: settings.budgets.flashBytes, profile: profile)
             if let found = try verification.pick(from: preference, program: { try context.evaluator.program(for: trials[$0].candidate) },
                                                  samples: samples, rejected: &rejected) {
-                (pick, pickProgram, measurement) = (found.index, found.program, found.measurement)
+                (pick, pickProgram, measurement, plainCRAM) = (found.index, found.program, found.measurement, found.plainRAM)
             }
         }
         var pickTest: Double?, floatTest: Double?
@@ -392,10 +394,10 @@ public struct TuningJob {
         }
         log.append(SearchLog.Summary(evaluations: trials.count, interrupted: interrupted, front: front, pick: pick,
                                      pickTestAccuracy: pickTest, floatTestAccuracy: floatTest,
-                                     pickMeasured: measurement.map(MeasuredPick.init), rejectedAfterBuild: rejected,
+                                     pickMeasured: measurement.map { MeasuredPick($0, plainCRAM: plainCRAM) }, rejectedAfterBuild: rejected,
                                      baselines: baselines))
         return Result(space: space, trials: trials, front: front, pick: pick, pickProgram: pickProgram, pickTestAccuracy: pickTest,
-                      pickMeasurement: measurement, rejectedAfterBuild: rejected,
+                      pickMeasurement: measurement, pickPlainCRAM: plainCRAM, rejectedAfterBuild: rejected,
                       floatValAccuracy: floatAccuracy, floatTestAccuracy: floatTest, valSamples: 0, testSamples: hasTest ? samples.count : nil,
                       interrupted: interrupted, log: log, decision: decision, profile: nil)
     }

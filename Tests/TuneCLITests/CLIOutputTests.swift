@@ -107,6 +107,10 @@ import ModelIR
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/summary.json"))) as? [String: Any]
         let built = try #require(summary?["measured_ram_bytes"] as? Int)
         #expect(built > 0 && built <= 1868)
+        // No more RAM than the same program with plain C kernels, built beside it (`PickVerification`).
+        let plain = try #require(summary?["measured_plain_c_ram_bytes"] as? Int)
+        #expect(built <= plain, "pick \(built) B, plain C \(plain) B")
+        #expect(result.stdout.contains("; with plain C kernels \(plain) B)"), "\(result.stdout)")
         #expect(summary?["bit_exact"] as? String == "88/88")
         // The firmware's path, relative to the run (once named the staging directory, gone when complete).
         let elf = try #require(summary?["firmware_elf"] as? String)
