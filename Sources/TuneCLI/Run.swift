@@ -19,7 +19,9 @@ struct Run: ParsableCommand {
             measured then on the test split. The pick is then built by the board's toolchain (avr-gcc, or \
             arm-none-eabi-gcc) and run on its simulator (simavr, or qemu) over bundled test samples: a \
             front point whose built RAM or flash breaks a budget, or whose build fails, gives way to the \
-            next; the summary shows the measured cycles, flash and RAM beside the estimates, and whether \
+            next, and so does one whose specialised kernels take more RAM than the same program built with \
+            plain C kernels (where another is there); the summary shows the measured cycles, flash and RAM \
+            (and that plain C RAM) beside the estimates, and whether \
             every output equals the emulator's. With --deploy sketch, the RAM the Arduino core takes is measured \
             first (a sketch built with arduino-builder and run on simavr) and taken from the budget, and the \
             pick's sketch is built and run too. Writes the pick's C (with model_input.c: raw sensor input and \
