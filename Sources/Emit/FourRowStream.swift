@@ -50,7 +50,7 @@ public struct FourRowStream: Equatable, Sendable {
               plan.biasShift >= 0, plan.biasShift < 32 else { return nil }
         if let b = plan.bias {
             guard !far.contains(b), let q = program.constants[b], q.values.count == dims[0],
-                  q.values.allSatisfy({ abs($0) < Int64(1) << (31 - plan.biasShift) }) else { return nil }
+                  q.values.allSatisfy({ $0.magnitude < UInt64(1) << (31 - plan.biasShift) }) else { return nil }
         }
         return FourRowStream(rows: dims[0], columns: dims[1], bias: plan.bias, biasShift: plan.biasShift)
     }

@@ -1189,6 +1189,27 @@ extension CEmitter {
         filters % 4 == 0
     }
 
+    /// The weight and bias arrays that gcc folds into the code under the DSP extension: those of a
+    /// convolution over gathered patches whose blocks of four filters are all written out
+    /// (`blockedFilters`: at most `writtenOutBlocks`, no filter left to the loop after them), every
+    /// read at a constant offset, so gcc loads the values as literals and drops the arrays. Their
+    /// bytes are in the node's code, not among the constants (measured: DSCNN's first convolution,
+    /// 72 B of weights and 8 of bias absent from the firmware's symbols, priced twice before).
+    public static func foldedConstants(of program: FixedProgram) -> Set<String> {
+        let far = farConstants(of: program)
+        let interleaved = RowInterleaving.weights(of: program, far: far)
+        var folded = Set<String>()
+        for step in program.allSteps {
+            guard case let .linear(plan) = step.kernel, case let .conv2D(window, input) = plan.shape,
+                  gathersPatches(window: window, input: input), interleaved[plan.weights] != nil,
+                  let filters = program.constants[plan.weights]?.shape.dims.first,
+                  filters >= 4, filters % 4 == 0, filters / 4 <= writtenOutBlocks else { continue }
+            folded.insert(plan.weights)
+            if let b = plan.bias { folded.insert(b) }
+        }
+        return folded
+    }
+
     /// The weight arrays stored widened to int16 under the DSP extension (`RowInterleaving`).
     public static func widenedWeights(of program: FixedProgram) -> [String] {
         RowInterleaving.weights(of: program, far: farConstants(of: program)).filter { $0.value.widened }.map(\.key)

@@ -178,7 +178,8 @@ public struct CostModel: Sendable {
             default: break
             }
         }
-        let arrays = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
+        let folded = dsp ? CEmitter.foldedConstants(of: program) : []
+        let arrays = CEmitter.flashConstants(of: program).subtracting(folded).compactMap { program.constants[$0] }
             .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
         // With the DSP extension, interleaved weights widened to int16 take a byte more each.
         let widened = dsp ? CEmitter.widenedWeights(of: program).compactMap { program.constants[$0]?.values.count }.reduce(0, +) : 0

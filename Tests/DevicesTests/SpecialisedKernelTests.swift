@@ -187,6 +187,21 @@ import ModelIR
         #expect(report.isBitExact, "host, C \(channels): \(report.firstMismatch ?? "")")
     }
 
+    /// The constants the cost model counts on the Cortex-M4 are those the firmware holds: a
+    /// convolution over gathered patches whose blocks of four filters are all written out has its
+    /// weights and bias folded into its code by gcc (`CEmitter.foldedConstants`: 8 filters), and not
+    /// with filters left to a loop (6) or blocks looped over (20).
+    @Test(arguments: [(1, 8, true), (2, 16, true), (1, 6, false), (2, 20, false), (4, 8, false)])
+    func foldedConstantsAreTheArraysTheFirmwareDoesNotHold(channels: Int, filters: Int, folded: Bool) throws {
+        let (program, split) = try Self.convolution(channels: channels, filters: filters, padded: false, seed: UInt64(channels * 100 + filters))
+        #expect(CEmitter.foldedConstants(of: program) == (folded ? ["c.W", "c.b"] : []), "C \(channels), \(filters) filters")
+        let build = try ProgramFirmware.build(program: program, device: try Self.device("nano33ble"), split: split, maxSamples: 1,
+                                              directory: makeTemporaryDirectory("folded-\(channels)-\(filters)")).build
+        #expect((build.symbolBytes["mcu_c_W"] == nil) == folded, "C \(channels), \(filters) filters: \(build.symbolBytes.keys.sorted())")
+        let arrays = ["mcu_c_W", "mcu_c_b"].compactMap { build.symbolBytes[$0] }.reduce(0, +)
+        #expect(CostModel.constantBytes(program, dsp: true) == arrays, "C \(channels), \(filters) filters")
+    }
+
     /// A pointwise convolution of two channels: a gathered patch of two bytes, no whole group of four.
     @Test func patchesShorterThanAGroupAreBitExactOnTheNano33BLE() throws {
         let (program, split) = try Self.convolution(channels: 2, filters: 8, padded: false, kernel: 1, seed: 17)
