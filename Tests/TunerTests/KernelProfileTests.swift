@@ -202,6 +202,28 @@ import Emit
         #expect(cortexM.cycles(node: "fc", counts: query(100), priced: 0) == 520)
     }
 
+    /// Where shifts cost alike at any distance (a Cortex-M), a node of 64-bit values still costs by
+    /// its shifts (other instructions on either side of 32 bits): it lacks a measurement unless its
+    /// very shifts were measured; a 32-bit node of the same measured signature does not.
+    @Test func aNodeOf64BitValuesLacksAMeasurementAtOtherShiftsOnACortexM() {
+        func counts(_ call: String, bits: Double) -> CostFeatures.Vector {
+            [call: 1, "sqd.x8.d64.elem": 200, "lshift.a64.bits": bits]
+        }
+        func profile(_ call: String, measuredAt bits: Double, pricesShifts: Bool = false) -> KernelProfile {
+            let c = counts(call, bits: bits)
+            return KernelProfile(key: "k", target: "nano33ble", model: "m", programs: 1,
+                                 nodes: [KernelProfile.Node(node: "d", signature: CostFeatures.signature(c), variant: call, pricedCycles: 1,
+                                                            measuredCycles: 1, shiftBits: KernelProfile.Node.shiftBits(c))],
+                                 pricesShifts: pricesShifts, codeIntercept: 0)
+        }
+        let wide = profile("sqd.a64.call", measuredAt: 4_000)
+        #expect(!wide.lacksMeasurement(nodes: ["d": counts("sqd.a64.call", bits: 4_000)]))
+        #expect(wide.lacksMeasurement(nodes: ["d": counts("sqd.a64.call", bits: 6_000)]))
+        #expect(!profile("sqd.a32.call", measuredAt: 4_000).lacksMeasurement(nodes: ["d": counts("sqd.a32.call", bits: 6_000)]))
+        // Where shifts cost by distance (an AVR) the profile prices them by their cost, as before.
+        #expect(!profile("sqd.a64.call", measuredAt: 4_000, pricesShifts: true).lacksMeasurement(nodes: ["d": counts("sqd.a64.call", bits: 6_000)]))
+    }
+
     /// A search that measures what its profile lacks (`tune --measure-runs`) measures a candidate
     /// with a node of a variant never measured on that node, and not one whose nodes differ from
     /// those measured only in their signatures.
