@@ -27,7 +27,7 @@ struct PickVerification {
     /// The first point of `preference` that fits, measured, with its RAM under plain C kernels; nil when none fits.
     func pick(from preference: [Int], program: (Int) throws -> FixedProgram, samples: DatasetSplit,
               rejected: inout [PickRejection]) throws -> (index: Int, program: FixedProgram, measurement: FirmwareMeasurement, plainRAM: Int?)? {
-        var grown: (index: Int, program: FixedProgram, firmware: ProgramFirmware, plainRAM: Int, rejection: Int)?
+        var grown: (index: Int, program: FixedProgram, plainRAM: Int, rejection: Int)?
         for index in preference {
             let candidate = try program(index)
             let firmware: ProgramFirmware
@@ -51,16 +51,19 @@ struct PickVerification {
             if let plainRAM, ram > plainRAM {
                 rejected.append(PickRejection(index: index, reason: "its specialised kernels need \(ram) B of RAM once built, \(ram - plainRAM) B more than "
                                               + "the same program with plain C kernels (\(plainRAM) B)", ramBytes: ram, flashBytes: flash))
-                if grown == nil { grown = (index, candidate, firmware, plainRAM, rejected.count - 1) }
+                if grown == nil { grown = (index, candidate, plainRAM, rejected.count - 1) }
                 continue
             }
             let measurement = try FirmwareMeasurement.measure(firmware, program: candidate, device: device, split: samples, profile: profile)
             return (index, candidate, measurement, plainRAM)
         }
         guard let grown else { return nil }
-        // Every point that fits takes more RAM than with plain C kernels: the first of them, not passed over after all.
+        // Every point that fits takes more RAM than with plain C kernels: the first of them, not passed
+        // over after all, built again (the points after it were built into the same directory).
         rejected.remove(at: grown.rejection)
-        let measurement = try FirmwareMeasurement.measure(grown.firmware, program: grown.program, device: device, split: samples, profile: profile)
+        let firmware = try ProgramFirmware.build(program: grown.program, device: device, split: samples,
+                                                 maxSamples: FirmwareMain.bundledSamples, directory: directory)
+        let measurement = try FirmwareMeasurement.measure(firmware, program: grown.program, device: device, split: samples, profile: profile)
         return (grown.index, grown.program, measurement, grown.plainRAM)
     }
 
