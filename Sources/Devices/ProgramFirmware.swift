@@ -33,6 +33,15 @@ public struct ProgramFirmware: Sendable {
         return ProgramFirmware(build: build, samples: samples, inputBits: bits)
     }
 
+    /// Writes the sources into `directory` and builds them once with exactly `samples` (another
+    /// build's, so that the two firmwares differ in the program alone).
+    public static func build(program: FixedProgram, device: any Device, samples: FirmwareSamples, inputBits: Int,
+                             directory: String, specialised: Bool = true) throws(DeviceError) -> ProgramFirmware {
+        try write(program: program, device: device, directory: directory, marksPieces: false, specialised: specialised)
+        return ProgramFirmware(build: try compile(program, samples: samples, device: device, directory: directory),
+                               samples: samples, inputBits: inputBits)
+    }
+
     /// Builds with one sample to learn the program's flash, then with as many of `all` as the rest
     /// of the board's flash holds.
     static func buildFitting(_ all: FirmwareSamples, inputBits: Int, device: any Device,

@@ -37,6 +37,8 @@ public struct CEmitter {
     /// Dense layers emitted as streams of blocks of four rows under the DSP extension, by weight
     /// array (`FourRowStream`; specialised only).
     let streams: [String: FourRowStream]
+    /// The biases the streams read: no array of their own under `MCU_DSP_STREAM`.
+    let streamedBiases: Set<String>
     /// Muls of an int16 and an int8 value emitted as `mcu_mul16x8_rq8_S` (`MixedProduct`; specialised only).
     let mixedProducts: [String: (shift: Int, wideFirst: Bool)]
 
@@ -52,7 +54,8 @@ public struct CEmitter {
         self.far = Self.farConstants(of: program)
         self.groups = specialised ? ElementwiseFusion.groups(program, far: far) : []
         self.streams = specialised ? FourRowStream.streams(of: program, far: far) : [:]
-        self.interleaved = specialised ? RowInterleaving.weights(of: program, far: far) : [:]
+        self.interleaved = specialised ? RowInterleaving.weights(of: program, far: far, streams: streams) : [:]
+        self.streamedBiases = Set(streams.values.compactMap(\.bias))
         self.mixedProducts = specialised ? MixedProduct.products(of: program, groups: groups) : [:]
         self.arena = ArenaPlan(program: program, fusing: specialised)
         let largest = max(program.constants.values.map(\.values.count).max() ?? 0,
@@ -287,9 +290,6 @@ public struct CEmitter {
         return bytes
     }
 
-    /// The biases the streams read (`FourRowStream`): no array of their own under `MCU_DSP_STREAM`.
-    private var streamedBiases: Set<String> { Set(streams.values.compactMap(\.bias)) }
-
     private func emitArray(id: String, bits: Int, values: [Int64], into c: inout CWriter) {
         c.line("static const int\(bits)_t \(id)[\(values.count)] MCU_FLASH = {")
         for chunk in stride(from: 0, to: values.count, by: 16) {
@@ -304,21 +304,28 @@ public struct CEmitter {
     public static func flashConstants(of program: FixedProgram) -> Set<String> {
         var names = Set<String>()
         for step in program.allSteps {
+            let scalarOperand: Bool
             switch step.kernel {
-            case let .linear(plan):
-                names.insert(plan.weights)
-                if let bias = plan.bias { names.insert(bias) }
-            case let .add(plan):
-                if let b = plan.constant, (program.constants[b]?.values.count ?? 0) > 1 { names.insert(b) }
-            case let .mul(plan):
-                if let b = plan.constant, (program.constants[b]?.values.count ?? 0) > 1 { names.insert(b) }
-            case let .squaredDistance(name, _, _, _, _):
+            case .add, .mul: scalarOperand = true
+            default: scalarOperand = false
+            }
+            for name in constantsRead(by: step) where !scalarOperand || (program.constants[name]?.values.count ?? 0) > 1 {
                 names.insert(name)
-            default:
-                break
             }
         }
         return names
+    }
+
+    /// The constants a step reads: a linear kernel's weights and bias, the second operand of an
+    /// Add, Sub or Mul, a squared distance's prototypes.
+    static func constantsRead(by step: FixedStep) -> [String] {
+        switch step.kernel {
+        case let .linear(plan): [plan.weights] + (plan.bias.map { [$0] } ?? [])
+        case let .add(plan): plan.constant.map { [$0] } ?? []
+        case let .mul(plan): plan.constant.map { [$0] } ?? []
+        case let .squaredDistance(name, _, _, _, _): [name]
+        default: []
+        }
     }
 
     private mutating func emitArena(into c: inout CWriter) {

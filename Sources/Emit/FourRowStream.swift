@@ -61,27 +61,15 @@ public struct FourRowStream: Equatable, Sendable {
         var readers: [String: Int] = [:]
         var found: [String: FourRowStream] = [:]
         for step in program.allSteps {
-            switch step.kernel {
-            case let .linear(plan):
-                readers[plan.weights, default: 0] += 1
-                if let b = plan.bias { readers[b, default: 0] += 1 }
-                if let stream = of(plan, step: step, program: program, far: far) { found[plan.weights] = stream }
-            case let .add(plan):
-                if let b = plan.constant { readers[b, default: 0] += 1 }
-            case let .mul(plan):
-                if let b = plan.constant { readers[b, default: 0] += 1 }
-            case let .squaredDistance(name, _, _, _, _):
-                readers[name, default: 0] += 1
-            default:
-                break
-            }
+            for name in CEmitter.constantsRead(by: step) { readers[name, default: 0] += 1 }
+            if case let .linear(plan) = step.kernel, let stream = of(plan, step: step, program: program, far: far) { found[plan.weights] = stream }
         }
         return found.filter { weights, stream in readers[weights] == 1 && stream.bias.map { readers[$0] == 1 } ?? true }
     }
 
-    /// Flash the streams of `program` take beyond its weight and bias arrays as they are elsewhere.
-    public static func extraBytes(of program: FixedProgram) -> Int {
-        streams(of: program, far: CEmitter.farConstants(of: program)).reduce(0) { total, entry in
+    /// Flash the `streams` of `program` take beyond its weight and bias arrays as they are elsewhere.
+    static func extraBytes(of program: FixedProgram, streams: [String: FourRowStream]) -> Int {
+        streams.reduce(0) { total, entry in
             let (weights, stream) = entry
             let plain = (program.constants[weights]?.values.count ?? 0) + (stream.bias.flatMap { program.constants[$0] }.map { $0.values.count * $0.format.bits / 8 } ?? 0)
             return total + 4 * stream.blocks * stream.blockWords - plain

@@ -1197,7 +1197,10 @@ extension CEmitter {
     /// 72 B of weights and 8 of bias absent from the firmware's symbols, priced twice before).
     public static func foldedConstants(of program: FixedProgram) -> Set<String> {
         let far = farConstants(of: program)
-        let interleaved = RowInterleaving.weights(of: program, far: far)
+        return foldedConstants(of: program, interleaved: RowInterleaving.weights(of: program, far: far, streams: FourRowStream.streams(of: program, far: far)))
+    }
+
+    private static func foldedConstants(of program: FixedProgram, interleaved: [String: RowInterleaving.Layout]) -> Set<String> {
         var folded = Set<String>()
         for step in program.allSteps {
             guard case let .linear(plan) = step.kernel, case let .conv2D(window, input) = plan.shape,
@@ -1210,9 +1213,19 @@ extension CEmitter {
         return folded
     }
 
-    /// The weight arrays stored widened to int16 under the DSP extension (`RowInterleaving`).
-    public static func widenedWeights(of program: FixedProgram) -> [String] {
-        RowInterleaving.weights(of: program, far: farConstants(of: program)).filter { $0.value.widened }.map(\.key)
+    /// The bytes the DSP extension's layouts add to a program's constant arrays at their own
+    /// widths, found in one pass (the cost model prices each candidate's flash): interleaved weights
+    /// widened to int16 (`RowInterleaving`), dense layers as streams (`FourRowStream`), less the
+    /// arrays gcc folds into code (`foldedConstants`).
+    public static func dspConstantBytes(of program: FixedProgram) -> Int {
+        let far = farConstants(of: program)
+        let streams = FourRowStream.streams(of: program, far: far)
+        let interleaved = RowInterleaving.weights(of: program, far: far, streams: streams)
+        let widened = interleaved.filter(\.value.widened).keys.reduce(0) { $0 + (program.constants[$1]?.values.count ?? 0) }
+        let folded = foldedConstants(of: program, interleaved: interleaved).reduce(0) { total, name in
+            total + (program.constants[name].map { $0.values.count * $0.format.bits / 8 } ?? 0)
+        }
+        return widened + FourRowStream.extraBytes(of: program, streams: streams) - folded
     }
 
     /// Whether a dot-product node's 8-bit bias is shifted as an int16 before it is widened to the

@@ -25,28 +25,21 @@ enum RowInterleaving {
     /// The weight arrays stored interleaved under the DSP extension, with their layout:
     /// every node reading them is blocked by four rows over whole rows (a dense layer, or a
     /// convolution that gathers patches), and nothing else reads them.
-    static func weights(of program: FixedProgram, far: Set<String>) -> [String: Layout] {
-        // Dense layers whose weights are a `FourRowStream` are stored as one instead.
-        var rowLength: [String: Layout] = [:], excluded = Set(FourRowStream.streams(of: program, far: far).keys)
+    /// `streams`: the program's `FourRowStream`s, whose dense layers are stored as those instead.
+    static func weights(of program: FixedProgram, far: Set<String>, streams: [String: FourRowStream]) -> [String: Layout] {
+        var rowLength: [String: Layout] = [:], excluded = Set(streams.keys)
         for step in program.allSteps {
-            switch step.kernel {
-            case let .linear(plan):
-                if let k = blockedRowLength(plan, step: step, program: program, far: far) {
-                    if let known = rowLength[plan.weights], known != k { excluded.insert(plan.weights) }
-                    rowLength[plan.weights] = k
-                } else {
-                    excluded.insert(plan.weights)
-                }
-                if let b = plan.bias { excluded.insert(b) }
-            case let .add(plan):
-                if let b = plan.constant { excluded.insert(b) }
-            case let .mul(plan):
-                if let b = plan.constant { excluded.insert(b) }
-            case let .squaredDistance(name, _, _, _, _):
-                excluded.insert(name)
-            default:
-                break
+            guard case let .linear(plan) = step.kernel else {
+                excluded.formUnion(CEmitter.constantsRead(by: step))
+                continue
             }
+            if let k = blockedRowLength(plan, step: step, program: program, far: far) {
+                if let known = rowLength[plan.weights], known != k { excluded.insert(plan.weights) }
+                rowLength[plan.weights] = k
+            } else {
+                excluded.insert(plan.weights)
+            }
+            if let b = plan.bias { excluded.insert(b) }
         }
         return rowLength.filter { !excluded.contains($0.key) }
     }

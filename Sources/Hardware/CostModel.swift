@@ -178,14 +178,11 @@ public struct CostModel: Sendable {
             default: break
             }
         }
-        let folded = dsp ? CEmitter.foldedConstants(of: program) : []
-        let arrays = CEmitter.flashConstants(of: program).subtracting(folded).compactMap { program.constants[$0] }
+        let arrays = CEmitter.flashConstants(of: program).compactMap { program.constants[$0] }
             .reduce(0) { $0 + $1.values.count * $1.format.bits / 8 }
-        // With the DSP extension, interleaved weights widened to int16 take a byte more each.
-        let widened = dsp ? CEmitter.widenedWeights(of: program).compactMap { program.constants[$0]?.values.count }.reduce(0, +) : 0
-        // And dense layers as streams (`FourRowStream`): their weights widened, their sums in the stream.
-        let streams = dsp ? FourRowStream.extraBytes(of: program) : 0
-        return arrays + widened + streams + lookups + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
+        // With the DSP extension: weights widened to int16, dense layers as streams, arrays folded into code.
+        let dspLayouts = dsp ? CEmitter.dspConstantBytes(of: program) : 0
+        return arrays + dspLayouts + lookups + tables.reduce(0) { $0 + ($1 == "exp" ? 2 * ActivationTables.exp2.count : 2 * ActivationTables.gridEntries) }
     }
 
     /// Static RAM of the firmware: exact, with the end of .bss aligned as the target's linker script

@@ -47,7 +47,7 @@ struct PickVerification {
                 rejected.append(PickRejection(index: index, reason: over, ramBytes: ram, flashBytes: flash))
                 continue
             }
-            let plainRAM = plainCRAM(candidate, samples: samples, count: firmware.samples.count)
+            let plainRAM = plainCRAM(candidate, like: firmware)
             if let plainRAM, ram > plainRAM {
                 rejected.append(PickRejection(index: index, reason: "its specialised kernels need \(ram) B of RAM once built, \(ram - plainRAM) B more than "
                                               + "the same program with plain C kernels (\(plainRAM) B)", ramBytes: ram, flashBytes: flash))
@@ -68,13 +68,13 @@ struct PickVerification {
     }
 
     /// Static RAM plus the analysed worst-case stack of `program` built with the plain C loop of
-    /// every kernel and the same `count` samples (the firmware's loop over several samples takes a
-    /// frame of its own); nil when that build fails.
-    private func plainCRAM(_ program: FixedProgram, samples: DatasetSplit, count: Int) -> Int? {
+    /// every kernel and the samples of `firmware` (the firmware's loop over several samples takes a
+    /// frame of its own), in one compile; nil when that build fails.
+    private func plainCRAM(_ program: FixedProgram, like firmware: ProgramFirmware) -> Int? {
         let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("mcutune-plain-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try? ProgramFirmware.build(program: program, device: device, split: samples, maxSamples: count, directory: directory,
-                                          specialised: false).build.totalRAM
+        return try? ProgramFirmware.build(program: program, device: device, samples: firmware.samples, inputBits: firmware.inputBits,
+                                          directory: directory, specialised: false).build.totalRAM
     }
 }
 
